@@ -1,0 +1,30 @@
+// Signal-quality indices, so that the user knows when not to trust the output.
+#pragma once
+
+#include "core/types.h"
+
+#include <string>
+#include <vector>
+
+namespace fecg {
+
+struct QualityWindow {
+  double start_s = 0, end_s = 0;
+  std::vector<float> lead_sqi;  // per lead, 0 (unusable) .. 1 (clean)
+  float sqi = 0;                // for the window: best leads combined
+};
+
+struct SignalQuality {
+  std::vector<float> lead_sqi;          // per lead over the whole recording, 0..1
+  std::vector<QualityWindow> windows;   // consecutive windows of `window_s`
+  float sqi = 0;                        // overall, 0..1
+  std::vector<std::string> warnings;    // human-readable, e.g. "lead 'Abdomen_3' is flat"
+};
+
+// Quality of extracted fetal signals given the fetal beats found on them: per lead, the
+// correlation of each beat with the lead's average beat (bSQI-style template matching), the
+// fraction of RR intervals that are physiologically plausible, and flat/saturated detection.
+SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_beats, double fs_hz,
+                             const std::vector<std::string>& lead_names, double window_s = 10.0);
+
+}  // namespace fecg

@@ -1,0 +1,28 @@
+// CSV recordings: a header row of lead names, an optional time column.
+#pragma once
+
+#include "core/recording.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fecg {
+
+struct CsvOptions {
+  std::optional<double> fs_hz;   // required unless a time column gives it
+  std::string units = "uV";      // units of every lead column
+};
+
+// A column named "time", "t", "time_s", "seconds" or "sec" (case-insensitive) is the time column
+// (seconds); the sampling rate is derived from it (and checked for uniformity) unless given.
+// Delimiter: comma, semicolon or tab (detected). Missing or non-numeric cells are errors naming
+// the line and column.
+Recording parse_csv(std::string_view text, const CsvOptions& options = {});
+Recording read_csv(const std::string& path, const CsvOptions& options = {});
+
+// Writes a time column (s) and one column per lead (values in µV).
+std::string encode_csv(const Recording& recording);
+void write_csv(const std::string& path, const Recording& recording);
+
+}  // namespace fecg

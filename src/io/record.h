@@ -1,0 +1,23 @@
+// Opens any supported recording by path: .edf, .hea (or a WFDB record path without extension),
+// .csv. The format is chosen from the extension, then confirmed from the content.
+#pragma once
+
+#include "core/recording.h"
+#include "io/csv.h"
+#include "io/edf.h"
+
+#include <string>
+
+namespace fecg {
+
+struct ReadOptions {
+  EdfOptions edf;
+  CsvOptions csv;
+};
+
+Recording read_record(const std::string& path, const ReadOptions& options = {});
+
+// Reads a whole file into memory; throws fecg::Error naming the path when it cannot.
+std::vector<std::uint8_t> read_file_bytes(const std::string& path);
+
+}  // namespace fecg

@@ -1,0 +1,66 @@
+// WFDB records (header + signal files) and MIT-format annotation files.
+#pragma once
+
+#include "core/recording.h"
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fecg {
+
+struct WfdbSignalSpec {
+  std::string file_name;   // signal file, e.g. "a01.dat"
+  int format = 16;         // 16, 212, 80, 61, ...
+  double gain_adu_per_unit = 200.0;
+  int baseline_adu = 0;
+  std::string units = "mV";
+  int adc_zero = 0;
+  int initial_value = 0;
+  int checksum = 0;
+  bool has_checksum = false;
+  int block_size = 0;
+  int byte_offset = 0;
+  std::string description;
+};
+
+struct WfdbHeader {
+  std::string record_name;
+  int n_signals = 0;
+  double fs_hz = 250.0;
+  std::int64_t n_samples = 0;   // per signal; 0 when the header does not say
+  std::string base_time, base_date;
+  std::vector<WfdbSignalSpec> signals;
+};
+
+WfdbHeader parse_wfdb_header(std::string_view text);
+
+// Reads a record given the header and a way to get each signal file's bytes by name.
+Recording parse_wfdb_record(std::string_view header_text,
+                            const std::function<std::vector<std::uint8_t>(const std::string&)>& read_file);
+// `record_path`: "dir/a01", "dir/a01.hea" (signal files are looked up beside the header).
+Recording read_wfdb_record(const std::string& record_path);
+
+// Writes `<record_path>.hea` and `<record_path>.dat` (format 16, gain chosen from the data).
+void write_wfdb_record(const std::string& record_path, const Recording& recording);
+
+// MIT annotation files (.qrs, .fqrs, .atr): beats and other annotations. Note/dummy entries such
+// as "## time resolution" comments are skipped; `fs_hz` found in such a note is reported.
+struct WfdbAnnotations {
+  std::vector<Annotation> annotations;   // label: the annotation mnemonic ("N", "V", "+", ...)
+  double time_resolution_hz = 0;         // from a "## time resolution N" note, 0 if absent
+};
+WfdbAnnotations parse_wfdb_annotations(std::span<const std::uint8_t> bytes);
+WfdbAnnotations read_wfdb_annotations(const std::string& path);
+std::vector<std::uint8_t> encode_wfdb_annotations(const std::vector<Annotation>& annotations);
+void write_wfdb_annotations(const std::string& path, const std::vector<Annotation>& annotations);
+
+// Beat annotations (N, V, S, ... and other QRS codes) as sample indices; non-beats dropped.
+BeatIndices beat_samples(const std::vector<Annotation>& annotations);
+// Beats as "N" annotations.
+std::vector<Annotation> beat_annotations(const BeatIndices& beats, const std::string& label = "N");
+
+}  // namespace fecg

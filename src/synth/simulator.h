@@ -1,0 +1,61 @@
+// Simulated abdominal recordings with known truth, after the model behind FECGSYN:
+// McSharry et al. 2003 (ECG as a sum of Gaussians in cardiac phase), Sameni et al. 2007 (rotating
+// 3-D cardiac dipole, volume conductor), Behar et al. 2014 and Andreotti et al. 2016 (maternal +
+// fetal dipoles, noise sources, SNR-based mixing as in FECGSYNDB).
+//
+//   fecg::SynthParams params;  params.duration_s = 60;  params.seed = 7;
+//   fecg::SynthRecording sim = fecg::simulate(params);   // sim.mixture is a Recording in µV
+#pragma once
+
+#include "core/recording.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fecg {
+
+// Real noise to mix in (MIT-BIH NSTDB "bw", "em", "ma"), each as a single-channel series in µV at
+// fs_hz. Empty: the statistical generator (AR models of the same noise types) is used instead.
+struct NoiseBank {
+  double fs_hz = 0;
+  std::vector<Signal> baseline_wander, electrode_motion, muscle_artifact;
+  bool empty() const { return baseline_wander.empty() && electrode_motion.empty() && muscle_artifact.empty(); }
+};
+
+// Loads bw, em and ma from a directory holding the NSTDB records (WFDB). Throws fecg::Error if a
+// record is missing or unreadable.
+NoiseBank load_nstdb(const std::string& directory);
+
+struct SynthParams {
+  double duration_s = 60.0;
+  double fs_hz = 1000.0;
+  int n_leads = 4;                        // abdominal leads, 1..32
+  std::uint64_t seed = 1;
+  std::optional<double> snr_fm_db;        // fetal-to-maternal power; default drawn N(-9, 2)
+  std::optional<double> snr_mn_db;        // maternal-to-noise power; default drawn U(0, 12)
+  std::optional<double> maternal_bpm;     // default drawn U(60, 100)
+  std::optional<double> fetal_bpm;        // default drawn U(110, 160)
+  bool heart_rate_events = true;          // fetal accelerations, decelerations, step changes
+  double ectopic_probability = 0.0;       // per beat, for each heart
+  bool fetal_movement = false;            // slow translation/rotation of the fetal heart
+  bool powerline = true;                  // 50 or 60 Hz interference (part of the noise)
+  double maternal_peak_uv = 1000.0;       // median maternal R amplitude on the leads before mixing
+};
+
+struct SynthRecording {
+  Recording mixture;                      // abdominal leads, µV, lead names "Abdomen_1".."Abdomen_K"
+  LeadMatrix fetal_uv;                    // truth: fetal component per lead (leads × n)
+  LeadMatrix maternal_uv;                 // truth: maternal component per lead
+  LeadMatrix noise_uv;                    // truth: all noise per lead; mixture = fetal + maternal + noise
+  BeatIndices fetal_peaks;                // fetal R-peak samples
+  BeatIndices maternal_peaks;             // maternal R-peak samples
+  double snr_fm_db = 0, snr_mn_db = 0;    // realised (as requested, or as drawn)
+  double fetal_bpm = 0, maternal_bpm = 0; // mean rates
+};
+
+// Deterministic for a given (params, noise bank): same seed, same recording on every platform.
+SynthRecording simulate(const SynthParams& params, const NoiseBank& noise = {});
+
+}  // namespace fecg
