@@ -1,0 +1,151 @@
+#include "pipeline/pipeline.h"
+
+#include "core/error.h"
+#include "dsp/filter.h"
+#include "dsp/resample.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace fecg {
+namespace {
+
+// Shortest recording analysed: a few maternal beats (≥ 3 at 40 bpm) are needed to build the
+// maternal template and ≥ 10 fetal beats to judge periodicity.
+constexpr double kMinDuration_s = 5.0;
+
+class StageClock {
+ public:
+  double lap_ms() {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+    return ms;
+  }
+  double total_ms() const {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ = start_;
+};
+
+void report(const ProgressFn& progress, double fraction, const std::string& stage) {
+  if (progress && !progress(fraction, stage)) throw Cancelled();
+}
+
+// Resamples to `fs_out_hz` and forces the length to exactly `n_out` (the resampler rounds up).
+LeadMatrix resample_to_length(const LeadMatrix& x, double fs_in_hz, double fs_out_hz, Eigen::Index n_out) {
+  LeadMatrix y = fs_in_hz == fs_out_hz ? x : resample(x, fs_in_hz, fs_out_hz);
+  if (y.cols() == n_out) return y;
+  LeadMatrix fitted = LeadMatrix::Zero(y.rows(), n_out);
+  const Eigen::Index n_copy = std::min(n_out, y.cols());
+  fitted.leftCols(n_copy) = y.leftCols(n_copy);
+  return fitted;
+}
+
+// Stage 1: to the analysis rate; power-line notch; band-pass that removes baseline wander and
+// out-of-band noise while keeping the fetal QRS (10–45 Hz) and the maternal P/T waves.
+LeadMatrix preprocess(const LeadMatrix& x_uv, double fs_hz, const PipelineParams& params,
+                      double& powerline_hz) {
+  const double afs = params.analysis_fs_hz;
+  LeadMatrix x = fs_hz == afs ? x_uv : resample(x_uv, fs_hz, afs);
+  // The hum is looked for at the input rate, where it has not been attenuated by resampling.
+  powerline_hz = params.powerline_hz >= 0 ? params.powerline_hz : detect_powerline_hz(x_uv, fs_hz);
+  if (powerline_hz > 0 && powerline_hz < 0.45 * afs) {
+    // Q = 30: a 1.7 Hz (50 Hz) wide notch, narrow enough to leave the fetal QRS spectrum intact.
+    sosfiltfilt_rows(notch(powerline_hz, 30.0, afs), x);
+  }
+  const double high_hz = std::min(params.lowpass_hz, 0.45 * afs);
+  sosfiltfilt_rows(butterworth_bandpass(4, params.highpass_hz, high_hz, afs), x);
+  return x;
+}
+
+ExtractionResult extract(const LeadMatrix& x, double afs, const BeatIndices& maternal,
+                         const PipelineParams& params) {
+  switch (params.method) {
+    case Method::template_subtraction:
+      return extract_template_subtraction(x, afs, maternal, params.template_subtraction);
+    case Method::ica:
+      return extract_ica(x, afs, maternal, params.ica);
+    case Method::ts_ica:
+      return extract_ts_ica(x, afs, maternal, params.template_subtraction, params.ica);
+  }
+  throw Error("pipeline: unknown method");
+}
+
+}  // namespace
+
+Method parse_method(const std::string& name) {
+  if (name == "ts") return Method::template_subtraction;
+  if (name == "ica") return Method::ica;
+  if (name == "ts-ica") return Method::ts_ica;
+  throw Error("pipeline: unknown method '" + name + "' (expected ts, ica or ts-ica)");
+}
+
+std::string method_name(Method method) {
+  switch (method) {
+    case Method::template_subtraction: return "ts";
+    case Method::ica: return "ica";
+    case Method::ts_ica: return "ts-ica";
+  }
+  return "unknown";
+}
+
+PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
+                            const PipelineParams& params, const ProgressFn& progress) {
+  validate_recording(recording);
+  if (recording.duration_s() < kMinDuration_s)
+    throw Error("pipeline: recording is " + std::to_string(recording.duration_s()) +
+                " s long; at least " + std::to_string(kMinDuration_s) + " s are needed");
+  if (!(params.analysis_fs_hz > 0)) throw Error("pipeline: analysis rate must be positive");
+
+  StageClock clock;
+  PipelineResult result;
+  result.fs_hz = recording.fs_hz;
+  result.method = params.method;
+  result.analysis_fs_hz = params.analysis_fs_hz;
+  const double afs = params.analysis_fs_hz;
+
+  const Recording abdominal = subset_leads(recording, roles.abdominal);
+  result.lead_names = abdominal.lead_names;
+
+  report(progress, 0.0, "preprocess");
+  result.preprocessed = preprocess(abdominal.samples_uv, recording.fs_hz, params, result.powerline_hz);
+  result.timings.preprocess_ms = clock.lap_ms();
+
+  report(progress, 0.15, "maternal beats");
+  const BeatIndices maternal = detect_maternal_qrs(result.preprocessed, afs, params.maternal_qrs);
+  result.timings.maternal_ms = clock.lap_ms();
+
+  report(progress, 0.3, "fetal ECG extraction (" + method_name(params.method) + ")");
+  const ExtractionResult extracted = extract(result.preprocessed, afs, maternal, params);
+  result.timings.extract_ms = clock.lap_ms();
+
+  report(progress, 0.8, "fetal beats");
+  const BeatIndices fetal = detect_fetal_qrs(extracted.detection, afs, params.fetal_qrs);
+  result.timings.fetal_ms = clock.lap_ms();
+
+  report(progress, 0.9, "heart rate and quality");
+  result.fhr = heart_rate(fetal, afs, params.fetal_hr);
+  result.mhr = heart_rate(maternal, afs, params.maternal_hr);
+  result.quality = assess_quality(extracted.fecg_uv, fetal, afs, result.lead_names, params.quality_window_s);
+  result.timings.heart_rate_ms = clock.lap_ms();
+
+  report(progress, 0.95, "output");
+  result.fecg_uv = resample_to_length(extracted.fecg_uv, afs, recording.fs_hz, recording.n_samples());
+  result.fetal_beats = rescale_indices(fetal, afs, recording.fs_hz);
+  result.maternal_beats = rescale_indices(maternal, afs, recording.fs_hz);
+  for (BeatIndices* beats : {&result.fetal_beats, &result.maternal_beats}) {
+    const std::int64_t last = recording.n_samples() - 1;
+    for (auto& b : *beats) b = std::clamp<std::int64_t>(b, 0, last);
+  }
+  result.timings.output_ms = clock.lap_ms();
+  result.timings.total_ms = clock.total_ms();
+  report(progress, 1.0, "done");
+  return result;
+}
+
+}  // namespace fecg

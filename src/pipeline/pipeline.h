@@ -1,0 +1,83 @@
+// The analysis pipeline, one way through named stages:
+//   read (caller) → resample to 250 Hz and filter → detect maternal beats → extract the fetal ECG
+//   (FHNet, or a classical method) → detect fetal beats → heart rates and quality → back to the
+//   input rate.
+//
+//   fecg::Recording rec = fecg::read_record("r01.edf");
+//   fecg::LeadRoles roles = fecg::guess_lead_roles(rec);     // Abdomen_1..4 in, Direct_1 reference
+//   fecg::PipelineParams params;                             // defaults: TS-ICA at 250 Hz
+//   fecg::PipelineResult out = fecg::run_pipeline(rec, roles, params);
+//   // out.fetal_beats (samples at rec.fs_hz), out.fhr.mean_bpm, out.fecg_uv (leads × n, µV)
+#pragma once
+
+#include "core/recording.h"
+#include "detect/heart_rate.h"
+#include "detect/qrs.h"
+#include "detect/quality.h"
+#include "extract/extract.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fecg {
+
+enum class Method { template_subtraction, ica, ts_ica };
+
+// "ts", "ica", "ts-ica" ↔ Method. parse_method throws fecg::Error on an unknown name.
+Method parse_method(const std::string& name);
+std::string method_name(Method method);
+
+struct PipelineParams {
+  Method method = Method::ts_ica;
+  double analysis_fs_hz = 250.0;  // every stage runs at this rate (FHNet's input rate)
+  double highpass_hz = 1.0;       // baseline-wander removal; keeps the fetal ST-T segment
+  double lowpass_hz = 100.0;      // above the fetal QRS band, below 125 Hz Nyquist at 250 Hz
+  double powerline_hz = -1.0;     // -1: detect 50/60 Hz from the data; 0: no notch; 50 or 60
+  double quality_window_s = 10.0;
+  MaternalQrsParams maternal_qrs;
+  FetalQrsParams fetal_qrs;
+  TemplateSubtractionParams template_subtraction;
+  FastIcaParams ica;
+  HeartRateParams fetal_hr{.min_bpm = 90.0, .max_bpm = 240.0};
+  HeartRateParams maternal_hr{.min_bpm = 40.0, .max_bpm = 180.0};
+};
+
+// Wall-clock time of each stage, milliseconds.
+struct StageTimings {
+  double preprocess_ms = 0, maternal_ms = 0, extract_ms = 0, fetal_ms = 0, heart_rate_ms = 0,
+         output_ms = 0, total_ms = 0;
+};
+
+struct PipelineResult {
+  double fs_hz = 0;               // the input rate; beats and fecg_uv are at this rate
+  std::vector<std::string> lead_names;  // the abdominal leads, in the order used
+  LeadMatrix fecg_uv;             // extracted fetal ECG per abdominal lead, µV, input rate
+  BeatIndices fetal_beats;        // fetal R peaks, samples at fs_hz
+  BeatIndices maternal_beats;     // maternal R peaks, samples at fs_hz
+  HeartRateSeries fhr, mhr;
+  SignalQuality quality;          // of the extracted fECG (per lead and per window)
+  double powerline_hz = 0;        // the notch applied (0: none)
+  Method method = Method::ts_ica;
+  StageTimings timings;
+
+  // At the analysis rate, for plots and for later stages (saliency): preprocessed input leads.
+  double analysis_fs_hz = 0;
+  LeadMatrix preprocessed;        // leads × n_analysis, µV, filtered
+};
+
+// Progress reports: fraction done (0..1) and the stage name. Return false to cancel: run_pipeline
+// then throws fecg::Cancelled.
+using ProgressFn = std::function<bool(double fraction, const std::string& stage)>;
+
+class Cancelled : public std::exception {
+ public:
+  const char* what() const noexcept override { return "pipeline: cancelled"; }
+};
+
+// Runs every stage on the abdominal leads of `recording` chosen by `roles`. Throws fecg::Error when
+// the recording cannot be analysed (too short: fewer than 5 s; no finite samples; ...).
+PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
+                            const PipelineParams& params = {}, const ProgressFn& progress = {});
+
+}  // namespace fecg

@@ -1,0 +1,34 @@
+// Reports of a pipeline run in the formats other tools ingest: a JSON summary, FHR and fECG as
+// CSV. Used by the CLI and (later) the WebAssembly module, so both write the same documents.
+#pragma once
+
+#include "eval/metrics.h"
+#include "pipeline/pipeline.h"
+
+#include <optional>
+#include <string>
+
+namespace fecg {
+
+struct ReportContext {
+  std::string record_name;          // e.g. "r01"
+  std::string source_path;          // as given by the user
+  double duration_s = 0;
+  std::string reference_lead;       // name of the reference lead, empty if none
+  std::string version = "0.1.0";
+  std::optional<BeatScore> fetal_score;        // against reference beats, when given
+  std::optional<HeartRateScore> fhr_score;
+};
+
+// One JSON object: record, method, rates, leads, fetal and maternal beats and rates (mean, min,
+// max), quality (overall, per lead, per window, warnings), timings, scores when known.
+std::string summary_json(const PipelineResult& result, const ReportContext& context);
+
+// "time_s,fhr_bpm,fhr_smooth_bpm,outlier" rows, one per beat-to-beat value.
+std::string heart_rate_csv(const HeartRateSeries& series);
+
+// The extracted fECG as a Recording (for write_csv / write_wfdb_record): the abdominal lead
+// names suffixed "_fecg", µV at the input rate.
+Recording fecg_recording(const PipelineResult& result);
+
+}  // namespace fecg
