@@ -169,13 +169,6 @@ double snap_rate(double fs_hz) {
   return std::abs(fs_hz - r) < 1e-6 * std::max(1.0, r) ? r : fs_hz;
 }
 
-// Brings a slower signal to the recording rate (fecg::resample, dsp/resample.h).
-Signal resample_lead(const std::vector<float>& lead, double fs_in_hz, double fs_out_hz) {
-  (void)lead;
-  throw Error("edf: signals at different rates (" + format_decimal(fs_in_hz, 6) + " and " +
-              format_decimal(fs_out_hz, 6) + " Hz) need resampling, which is not available yet");
-}
-
 }  // namespace
 
 Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& options) {
@@ -341,7 +334,7 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
       throw Error("edf: " + signal_name(s, lead_signals[k]) + " is sampled at " + format_decimal(fs_own, 6) +
                   " Hz but the fastest signal at " + format_decimal(fs_max, 6) +
                   " Hz, and resampling of mixed rates is turned off");
-    const Signal up = resample_lead(lead, fs_own, fs_max);
+    const Signal up = resample(std::span<const float>(lead), fs_own, fs_max);
     // resample() returns ceil(n · fs_out / fs_in) samples, which equals n_samples up to rounding
     // of the rate ratio: copy what overlaps and hold the last value for a missing tail sample.
     const Eigen::Index n_copy = std::min<Eigen::Index>(up.size(), n_samples);

@@ -395,6 +395,12 @@ Recording parse_wfdb_record(std::string_view header_text,
       n_samples = stored / width;
       if (n_samples == 0) throw Error(rec + ": file '" + name + "' holds no complete frame");
     }
+    // Every format takes at least one byte per sample, so a sample count above the byte count
+    // is a truncated file; checked before n_samples × width can overflow.
+    if (n_samples > available / width + 1)
+      throw Error(rec + ": header says " + std::to_string(n_samples) + " samples × " + std::to_string(width) +
+                  " signals but file '" + name + "' holds only " + std::to_string(available) +
+                  " data bytes (truncated)");
     if (n_samples > io_detail::kMaxTotalSamples / static_cast<std::int64_t>(ns))
       throw Error(rec + ": header says " + std::to_string(n_samples) + " samples per signal, too many to hold");
     const std::int64_t total = n_samples * width;
