@@ -152,7 +152,7 @@ LeadMatrix synthesize_noise(const NoiseBank& bank, int n_leads, std::int64_t n, 
     const double rho = rng.uniform(shared_lo[k], shared_hi[k]);
     const std::vector<float> common = noise_source(bank, static_cast<NoiseKind>(kind), n_work, fs_work, rng);
     for (Eigen::Index j = 0; j < K; ++j) {
-      const double w_shared = gain * rho * (rng.bernoulli(0.5) ? 1.0 : -1.0) * rng.uniform(0.5, 1.5);
+      const double w_shared = gain * rho * signed_uniform(rng, 0.5, 1.5);
       const double w_own = gain * std::sqrt(1.0 - rho * rho) * rng.uniform(0.5, 1.5);
       const std::vector<float> own = noise_source(bank, static_cast<NoiseKind>(kind), n_work, fs_work, rng);
       for (std::int64_t t = 0; t < n_work; ++t)

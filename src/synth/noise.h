@@ -6,6 +6,7 @@
 #include "core/types.h"
 #include "synth/random.h"
 #include "synth/simulator.h"
+#include "synth/vcg.h"
 
 #include <array>
 #include <cstdint>

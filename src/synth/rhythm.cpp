@@ -76,7 +76,7 @@ std::vector<RateEvent> draw_events(double duration_s, Rng& rng) {
       e.delta_bpm = -rng.uniform(15.0, 40.0);
     } else {
       e.kind = RateEvent::kStep;
-      e.delta_bpm = (rng.bernoulli(0.5) ? 1.0 : -1.0) * rng.uniform(5.0, 15.0);
+      e.delta_bpm = signed_uniform(rng, 5.0, 15.0);
     }
     e.ramp_s = e.kind == RateEvent::kStep ? rng.uniform(5.0, 15.0) : 0.3 * length_s;
     e.hold_s = 0.4 * length_s;

@@ -99,12 +99,6 @@ BeatIndices peak_samples(const std::vector<synth::Beat>& beats, double fs_hz, st
   return out;
 }
 
-double signed_uniform(Rng& rng, double lo, double hi) { return (rng.bernoulli(0.5) ? 1.0 : -1.0) * rng.uniform(lo, hi); }
-
-Vec3 signed_uniform3(Rng& rng, double lo, double hi) {
-  return {signed_uniform(rng, lo, hi), signed_uniform(rng, lo, hi), signed_uniform(rng, lo, hi)};
-}
-
 }  // namespace
 
 SynthRecording simulate(const SynthParams& params, const NoiseBank& noise) {
@@ -138,16 +132,14 @@ SynthRecording simulate(const SynthParams& params, const NoiseBank& noise) {
 
   synth::HeartMotion mother;
   // The maternal heart lies above the abdomen, left of the midline, behind the sternum.
-  mother.position_m = Vec3(geometry_rng.uniform(0.02, 0.07), geometry_rng.uniform(-0.03, 0.04),
-                           geometry_rng.uniform(0.18, 0.26));
-  mother.orientation = synth::rotation_xyz(Vec3(geometry_rng.normal(0, 0.15), geometry_rng.normal(0, 0.15),
-                                                geometry_rng.normal(0, 0.15)));
+  mother.position_m = synth::uniform_vec3(geometry_rng, {0.02, -0.03, 0.18}, {0.07, 0.04, 0.26});
+  mother.orientation = synth::rotation_xyz(synth::normal_vec3(geometry_rng, 0.15));
   // Respiration (12-20 breaths/min) tilts the heart by a few degrees and lifts it by about a cm.
   synth::Oscillation breathing;
   breathing.freq_hz = geometry_rng.uniform(0.2, 0.33);
   breathing.phase = geometry_rng.uniform(0.0, 2.0 * std::numbers::pi);
-  breathing.rotation_rad = signed_uniform3(geometry_rng, 0.02, 0.08);
-  breathing.translation_m = Vec3(0.0, geometry_rng.uniform(0.002, 0.008), geometry_rng.uniform(0.005, 0.015));
+  breathing.rotation_rad = synth::signed_uniform_vec3(geometry_rng, 0.02, 0.08);
+  breathing.translation_m = synth::uniform_vec3(geometry_rng, {0.0, 0.002, 0.005}, {0.0, 0.008, 0.015});
   mother.oscillations.push_back(breathing);
 
   synth::HeartMotion fetus;
@@ -160,15 +152,15 @@ SynthRecording simulate(const SynthParams& params, const NoiseBank& noise) {
                           geometry_rng.uniform(-0.12, 0.02));
   fetus.orientation = synth::random_rotation(geometry_rng);
   synth::Oscillation carried = breathing;  // the mother's breathing moves the uterus too, less
-  carried.rotation_rad = signed_uniform3(geometry_rng, 0.005, 0.02);
-  carried.translation_m = Vec3(0.0, geometry_rng.uniform(0.001, 0.004), geometry_rng.uniform(0.002, 0.008));
+  carried.rotation_rad = synth::signed_uniform_vec3(geometry_rng, 0.005, 0.02);
+  carried.translation_m = synth::uniform_vec3(geometry_rng, {0.0, 0.001, 0.002}, {0.0, 0.004, 0.008});
   fetus.oscillations.push_back(carried);
   // Fetal breathing movements (~0.9 Hz in the third trimester): small rotations of the chest.
   synth::Oscillation fetal_breathing;
   fetal_breathing.freq_hz = geometry_rng.uniform(0.7, 1.1);
   fetal_breathing.phase = geometry_rng.uniform(0.0, 2.0 * std::numbers::pi);
-  fetal_breathing.rotation_rad = signed_uniform3(geometry_rng, 0.01, 0.05);
-  fetal_breathing.translation_m = signed_uniform3(geometry_rng, 0.0005, 0.002);
+  fetal_breathing.rotation_rad = synth::signed_uniform_vec3(geometry_rng, 0.01, 0.05);
+  fetal_breathing.translation_m = synth::signed_uniform_vec3(geometry_rng, 0.0005, 0.002);
   fetus.oscillations.push_back(fetal_breathing);
   if (params.fetal_movement) {
     // One or two movements of 3-20 s: the fetus turns by up to ~30° per axis and shifts by ~1.5 cm.
@@ -177,8 +169,8 @@ SynthRecording simulate(const SynthParams& params, const NoiseBank& noise) {
       synth::Drift d;
       d.start_s = geometry_rng.uniform(0.0, duration_s);
       d.end_s = d.start_s + geometry_rng.uniform(3.0, 20.0);
-      d.rotation_rad = Vec3(geometry_rng.normal(0, 0.5), geometry_rng.normal(0, 0.5), geometry_rng.normal(0, 0.5));
-      d.translation_m = Vec3(geometry_rng.normal(0, 0.015), geometry_rng.normal(0, 0.015), geometry_rng.normal(0, 0.015));
+      d.rotation_rad = synth::normal_vec3(geometry_rng, 0.5);
+      d.translation_m = synth::normal_vec3(geometry_rng, 0.015);
       fetus.drifts.push_back(d);
     }
   }

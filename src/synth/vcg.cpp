@@ -10,7 +10,7 @@ namespace {
 // every recording gets its own heart axis within a cone of roughly ±spread rad.
 Vec3 jittered_direction(const Vec3& base, double spread, Rng& rng) {
   Vec3 v = base.normalized();
-  for (int k = 0; k < 3; ++k) v[k] += rng.normal(0.0, spread);
+  v += normal_vec3(rng, spread);
   return v.normalized();
 }
 
@@ -99,10 +99,10 @@ HeartMorphology ectopic_morphology(const HeartMorphology& normal, Rng& rng) {
   e.qrs_duration_s = w;
   // A ventricular focus depolarises the ventricles along an abnormal path: a wide, large QRS in a
   // random direction, then a T wave pointing the other way (secondary repolarisation change).
-  Vec3 main_dir(rng.normal(), rng.normal(), rng.normal());
+  Vec3 main_dir = normal_vec3(rng, 1.0);
   if (main_dir.norm() < 1e-6) main_dir = Vec3(1, 0, 0);
   main_dir.normalize();
-  const Vec3 notch_dir = jittered_direction(main_dir + Vec3(rng.normal(), rng.normal(), rng.normal()), 0.3, rng);
+  const Vec3 notch_dir = jittered_direction(main_dir + normal_vec3(rng, 1.0), 0.3, rng);
   e.waves.push_back(wave(main_dir * rng.uniform(1.2, 1.8), 0.0, 0.17 * w, 0.0, WaveTiming::kFixed, rng));
   e.waves.push_back(wave(notch_dir * rng.uniform(0.2, 0.4), 0.22 * w, 0.12 * w, 0.02 * w, WaveTiming::kFixed, rng));
   // T from the normal beat's last T Gaussian: same timing shifted by the extra QRS width, wider.

@@ -22,6 +22,33 @@ namespace fecg::synth {
 // (out of the abdomen), z towards her head.
 using Vec3 = Eigen::Vector3d;
 
+// Random vectors drawn component by component in x, y, z order. Draws are always sequenced
+// through named locals: the evaluation order of function arguments (and of the operands of *) is
+// unspecified in C++, and GCC and Clang differ, which would change a recording across compilers.
+inline Vec3 normal_vec3(Rng& rng, double sd) {
+  const double x = rng.normal(0.0, sd);
+  const double y = rng.normal(0.0, sd);
+  const double z = rng.normal(0.0, sd);
+  return Vec3(x, y, z);
+}
+inline Vec3 uniform_vec3(Rng& rng, const Vec3& lo, const Vec3& hi) {
+  const double x = rng.uniform(lo.x(), hi.x());
+  const double y = rng.uniform(lo.y(), hi.y());
+  const double z = rng.uniform(lo.z(), hi.z());
+  return Vec3(x, y, z);
+}
+// Magnitude uniform in [lo, hi], sign + or - with equal odds.
+inline double signed_uniform(Rng& rng, double lo, double hi) {
+  const double sign = rng.bernoulli(0.5) ? 1.0 : -1.0;
+  return sign * rng.uniform(lo, hi);
+}
+inline Vec3 signed_uniform_vec3(Rng& rng, double lo, double hi) {
+  const double x = signed_uniform(rng, lo, hi);
+  const double y = signed_uniform(rng, lo, hi);
+  const double z = signed_uniform(rng, lo, hi);
+  return Vec3(x, y, z);
+}
+
 enum class WaveTiming { kFixed, kQt };   // kQt: centre and width scale with √(RR / RR_reference)
 
 struct DipoleWave {
