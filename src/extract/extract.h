@@ -36,8 +36,9 @@ struct FastIcaParams {
   unsigned seed = 1;        // initial unmixing matrix (reproducible)
   // Used by extract_ica / extract_ts_ica only: ICA runs on blocks of this length (seconds) with
   // 50 % overlap, because the mixing changes as the fetus moves (Varanini et al. 2014 use blocks
-  // too); 0 runs one ICA over the whole recording.
-  double block_s = 20.0;
+  // too); 0 runs one ICA over the whole recording. On ADFECGDB and Challenge 2013 one ICA over the
+  // whole recording did as well as 10–40 s blocks after template subtraction (tests/bench/eval_classical).
+  double block_s = 0.0;
 };
 
 struct IcaResult {

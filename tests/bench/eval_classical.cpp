@@ -3,7 +3,7 @@
 // 2013 set A (reference: aNN.fqrs) goes through fecg::run_pipeline with each method, and fetal QRS
 // detection (Se, PPV, F1 at ±50 ms) and FHR MAE (bpm) are printed per record and averaged.
 //
-//   build/dev/eval_classical [data_dir=../shared/data] [methods=ts,ica,ts-ica] [filter: substring of "dataset/record"]
+//   build/dev/eval_classical [data_dir=../shared/data] [methods=ts,ica,ts-ica] [filter: substring of "dataset/record"] [ica block_s]
 //
 // One set of defaults for all records (no per-record tuning). Challenge 2013 set A records a33,
 // a38, a47, a52, a54, a71, a74 have known-bad references; none of them is among a01–a25 here.
@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
   const std::string data_dir = argc > 1 ? argv[1] : "../shared/data";
   const std::vector<std::string> methods = split(argc > 2 ? argv[2] : "ts,ica,ts-ica");
   const std::string filter = argc > 3 ? argv[3] : "";
+  // Development knob: ICA block length in seconds (default: FastIcaParams's).
+  const double block_s = argc > 4 ? std::stod(argv[4]) : fecg::FastIcaParams{}.block_s;
   const std::vector<Case> cases = find_cases(data_dir, filter);
   if (cases.empty()) {
     std::printf("eval_classical: no records with references under %s\n", data_dir.c_str());
@@ -118,6 +120,7 @@ int main(int argc, char** argv) {
       for (const std::string& m : methods) {
         fecg::PipelineParams params;
         params.method = fecg::parse_method(m);
+        params.ica.block_s = block_s;
         const fecg::PipelineResult out = fecg::run_pipeline(rec, roles, params);
         const fecg::BeatScore b = fecg::score_beats(reference, out.fetal_beats, rec.fs_hz);
         const fecg::HeartRateScore h = fecg::score_heart_rate(reference, out.fetal_beats, rec.fs_hz);
