@@ -509,8 +509,22 @@ BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQr
       fused[i] = (1.0f - a) * std::min(fused[i], 1.0f) + a * r_peak_probability[i];
   }
 
-  const std::vector<Peak> peaks = remove_extra_beats(pick(fused, picker, level_window_n));
+  std::vector<Peak> peaks = remove_extra_beats(pick(fused, picker, level_window_n));
   if (best < 0) return indices_of(peaks);  // probability only: nothing to refine on
+  // The fusion is kept unless one channel alone gives a clearly more regular fetal rhythm (the
+  // other channels then add noise or maternal residue rather than fetal beats).
+  const double fused_regularity = rr_regularity(indices_of(peaks), fs_hz, min_rr_s, max_rr_s, 0.2);
+  double best_regularity = fused_regularity;
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    if (channels[c].envelope.empty()) continue;
+    std::vector<Peak> own = remove_extra_beats(channels[c].peaks);
+    const double r = rr_regularity(indices_of(own), fs_hz, min_rr_s, max_rr_s, 0.2);
+    if (r > best_regularity + 0.05) {
+      best_regularity = r;
+      best = static_cast<int>(c);
+      peaks = std::move(own);
+    }
+  }
   const std::vector<float>& band = channels[static_cast<std::size_t>(best)].band;
   // ±30 ms: the energy window (50 ms) is centred on the QRS; the R peak lies within half a QRS of it.
   const std::int64_t radius_n = samples(0.03, fs_hz);

@@ -12,11 +12,11 @@
 #include "detect/qrs.h"
 #include "dsp/filter.h"
 #include "dsp/resample.h"
+#include "eval/metrics.h"
 #include "io/record.h"
 #include "io/wfdb.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -52,21 +52,6 @@ int row_of(const fecg::Recording& r, const std::string& name) {
   return static_cast<int>(it - r.lead_names.begin());
 }
 
-// One-to-one matching within ±50 ms (both lists ascending, at kFs); returns {TP, FP, FN}.
-std::array<int, 3> match(const fecg::BeatIndices& truth, const fecg::BeatIndices& test) {
-  const auto tol = static_cast<std::int64_t>(0.05 * kFs);
-  std::size_t j = 0;
-  int tp = 0;
-  for (const auto t : truth) {
-    while (j < test.size() && test[j] < t - tol) ++j;
-    if (j < test.size() && std::abs(test[j] - t) <= tol) {
-      ++tp;
-      ++j;
-    }
-  }
-  return {tp, static_cast<int>(test.size()) - tp, static_cast<int>(truth.size()) - tp};
-}
-
 // Maternal rhythm check: median rate in [min_bpm, max_bpm] (60-120 bpm unless stated), every
 // smoothed rate in 40-180 bpm, >= 90 % of RR intervals within 20 % of the median RR of their
 // ±5 neighbours (the heart_rate outlier rule: few missed or extra beats), beats up to both ends.
@@ -81,7 +66,7 @@ void check_maternal(const fecg::BeatIndices& beats, double duration_s, const std
   const double median_bpm = sorted[sorted.size() / 2];
   const auto outliers = std::count(hr.is_outlier.begin(), hr.is_outlier.end(), true);
   const double regular = 1.0 - static_cast<double>(outliers) / static_cast<double>(hr.bpm.size());
-  const auto on_fetal = match(fetal, beats)[0];
+  const int on_fetal = fecg::score_beats(fetal, beats, kFs, 0.05).true_positives;
   const double on_fetal_fraction = static_cast<double>(on_fetal) / static_cast<double>(beats.size());
   MESSAGE(what << ": maternal median " << median_bpm << " bpm (" << hr.min_bpm << "-" << hr.max_bpm << " smoothed), "
                << beats.size() << " beats, regular " << regular << ", on fetal beats " << on_fetal_fraction);
@@ -107,9 +92,10 @@ TEST_CASE("detect real data: fetal QRS on the ADFECGDB scalp lead, F1 >= 0.99 on
     const fecg::BeatIndices found = fecg::detect_fetal_qrs(direct, kFs);
     const fecg::BeatIndices truth = fecg::rescale_indices(
         fecg::beat_samples(fecg::read_wfdb_annotations(path + ".qrs").annotations), r.fs_hz, kFs);
-    const auto [tp, fp, fn] = match(truth, found);
+    const fecg::BeatScore score = fecg::score_beats(truth, found, kFs, 0.05);
+    const int tp = score.true_positives, fp = score.false_positives, fn = score.false_negatives;
     tp_all += tp, fp_all += fp, fn_all += fn;
-    const double f1 = 2.0 * tp / (2.0 * tp + fp + fn);
+    const double f1 = score.f1;
     MESSAGE(rec << " Direct_1: " << truth.size() << " reference beats, TP " << tp << " FP " << fp << " FN " << fn
                 << ", F1 " << f1);
     CHECK_MESSAGE(f1 >= 0.99, rec);
