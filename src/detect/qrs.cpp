@@ -285,6 +285,15 @@ void check_band(const char* function, double low_hz, double high_hz) {
 // ---------------------------------------------------------------------------------------------
 // Maternal detector.
 
+// Lead weight of a lead whose own beats are 70 % regular: ((0.7 - 0.4) / 0.6)².
+constexpr float kRegularWeight = 0.25f;
+
+double rr_median_s(const BeatIndices& beats, double fs_hz) {
+  std::vector<float> rr(beats.size() - 1);
+  for (std::size_t i = 0; i + 1 < beats.size(); ++i) rr[i] = static_cast<float>(beats[i + 1] - beats[i]);
+  return quantile_in_place(rr, 0.5) / fs_hz;
+}
+
 // Pan–Tompkins detection function of one band-passed lead: five-point derivative, squaring,
 // moving-window integration (centred, so that its peak lies on the QRS, not integration_s later).
 std::vector<float> pan_tompkins_1985_envelope(const std::vector<float>& band, int integration_n) {
@@ -337,13 +346,25 @@ BeatIndices detect_maternal_qrs(const LeadMatrix& x_uv, double fs_hz, const Mate
 
   // Weight of a lead: regularity of the beats it finds on its own, mapped so that the ~30-40 %
   // regularity that random peaks reach by chance counts for nothing.
+  std::vector<double> median_rr_s(n_leads, 0.0);
   for (Eigen::Index l = 0; l < n_leads; ++l) {
     if (level[l] <= kFlatEnergyRatio * max_level) continue;
     const BeatIndices own = indices_of(pick(envelope[l], picker, level_window_n));
     const double r = rr_regularity(own, fs_hz, min_rr_s, max_rr_s, 0.15);
     const double w = std::clamp((r - 0.4) / 0.6, 0.0, 1.0);
     weight[l] = static_cast<float>(w * w);
+    if (own.size() >= 3) median_rr_s[l] = rr_median_s(own, fs_hz);
   }
+  // Not the fetus: in some leads the fetal QRS can be as large as the maternal one (a fetus close
+  // to the electrode, a maternal QRS axis across the lead), and those leads then show a regular
+  // rhythm of their own. Of two regular rhythms the maternal one is the slower (fetal 110-160 bpm
+  // against maternal 60-100 bpm at term), so leads regular (>= 70 %) at a rate more than 15 %
+  // above that of the slowest regular lead are left out of the fusion.
+  double slowest_rr_s = 0;
+  for (Eigen::Index l = 0; l < n_leads; ++l)
+    if (weight[l] >= kRegularWeight) slowest_rr_s = std::max(slowest_rr_s, median_rr_s[l]);
+  for (Eigen::Index l = 0; l < n_leads; ++l)
+    if (weight[l] > 0 && median_rr_s[l] > 0 && median_rr_s[l] * 1.15 < slowest_rr_s) weight[l] = 0;
   if (std::accumulate(weight.begin(), weight.end(), 0.0f) <= 0) {
     // No lead is regular on its own (very noisy, or arrhythmic): fuse all non-flat leads equally.
     for (Eigen::Index l = 0; l < n_leads; ++l) weight[l] = level[l] > kFlatEnergyRatio * max_level ? 1.0f : 0.0f;
