@@ -77,6 +77,20 @@ float quantile_in_place(std::vector<float>& values, double p) {
   return values[k];
 }
 
+float subsampled_median(const float* x, std::int64_t n) {
+  constexpr std::int64_t kMaxSamples = 16384;
+  if (n <= 0) return 0.0f;
+  const std::int64_t stride = std::max<std::int64_t>(1, (n + kMaxSamples - 1) / kMaxSamples);
+  std::vector<float> sample;
+  sample.reserve(static_cast<std::size_t>(n / stride + 1));
+  for (std::int64_t i = 0; i < n; i += stride) sample.push_back(x[i]);
+  return quantile_in_place(sample, 0.5);
+}
+
+float subsampled_median(const std::vector<float>& x) {
+  return subsampled_median(x.data(), static_cast<std::int64_t>(x.size()));
+}
+
 std::vector<std::int64_t> local_maxima(const std::vector<float>& x) {
   std::vector<std::int64_t> peaks;
   const auto n = static_cast<std::int64_t>(x.size());

@@ -35,6 +35,12 @@ float median_window_max(const std::vector<float>& x, std::int64_t window_n);
 // The p-quantile (0..1, nearest rank) of `values`, which it reorders. 0 for an empty input.
 float quantile_in_place(std::vector<float>& values, double p);
 
+// Median of `x` estimated on at most ~16384 evenly spaced samples: a global level (the floor of a
+// detection function, a lead's spread) needs no more, and a full selection over an hour-long
+// signal would dominate the detectors' run time. 0 for an empty `x`.
+float subsampled_median(const std::vector<float>& x);
+float subsampled_median(const float* x, std::int64_t n);
+
 // Indices i where x[i-1] < x[i] >= x[i+1] (local maxima), ascending.
 std::vector<std::int64_t> local_maxima(const std::vector<float>& x);
 

@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <deque>
 #include <numeric>
 #include <string>
 
@@ -66,23 +65,32 @@ struct Peak {
 
 // Local maxima of `d` that are also the maximum of d over ±half_n: the small ripples of the
 // detection function next to a beat (or noise between beats close to one) are never candidates.
-// Sliding maximum by a monotonic deque (van Herk / Gil-Werman style): O(n).
+// The window maximum is found by the van Herk (1992) / Gil & Werman (1993) algorithm: maxima
+// running forward and backward inside blocks of 2 half_n + 1 samples, so that any full window is
+// covered by the backward maximum at its start and the forward maximum at its end. O(n).
 std::vector<std::int64_t> dominant_maxima(const std::vector<float>& d, std::int64_t half_n) {
   const std::vector<std::int64_t> peaks = local_maxima(d);
-  if (half_n <= 0) return peaks;
   const auto n = static_cast<std::int64_t>(d.size());
+  if (half_n <= 0 || n == 0) return peaks;
+  const std::int64_t w = 2 * half_n + 1;
+  std::vector<float> forward(d.size()), backward(d.size());
+  for (std::int64_t block = 0; block < n; block += w) {
+    const std::int64_t end = std::min(n, block + w);
+    forward[block] = d[block];
+    for (std::int64_t i = block + 1; i < end; ++i) forward[i] = std::max(forward[i - 1], d[i]);
+    backward[end - 1] = d[end - 1];
+    for (std::int64_t i = end - 2; i >= block; --i) backward[i] = std::max(backward[i + 1], d[i]);
+  }
   std::vector<std::int64_t> out;
-  std::deque<std::int64_t> window;  // indices with decreasing values, all within the window
-  std::int64_t next = 0;             // next index to enter the window
   for (const std::int64_t i : peaks) {
-    const std::int64_t hi = std::min(n - 1, i + half_n);
-    for (; next <= hi; ++next) {
-      while (!window.empty() && d[static_cast<std::size_t>(window.back())] <= d[static_cast<std::size_t>(next)])
-        window.pop_back();
-      window.push_back(next);
+    float window_max;
+    if (i - half_n >= 0 && i + half_n < n) {
+      window_max = std::max(backward[i - half_n], forward[i + half_n]);
+    } else {  // a window clipped by an end of the signal: scanned directly (at most 2 half_n peaks)
+      const std::int64_t lo = std::max<std::int64_t>(0, i - half_n), hi = std::min(n - 1, i + half_n);
+      window_max = *std::max_element(d.begin() + lo, d.begin() + hi + 1);
     }
-    while (window.front() < i - half_n) window.pop_front();
-    if (d[static_cast<std::size_t>(window.front())] <= d[static_cast<std::size_t>(i)]) out.push_back(i);
+    if (window_max <= d[i]) out.push_back(i);
   }
   return out;
 }
@@ -201,9 +209,7 @@ class AdaptivePicker {
 std::vector<Peak> pick(const std::vector<float>& d, const PickerSettings& s, std::int64_t level_window_n) {
   if (d.size() < 3) return {};
   const float level = median_window_max(d, level_window_n);
-  std::vector<float> copy = d;
-  const float floor = quantile_in_place(copy, 0.5);
-  return AdaptivePicker(d, s, level, floor).run();
+  return AdaptivePicker(d, s, level, detect_detail::subsampled_median(d)).run();
 }
 
 BeatIndices indices_of(const std::vector<Peak>& peaks) {
@@ -464,8 +470,7 @@ BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQr
     const double regularity = rr_regularity(indices_of(ch.peaks), fs_hz, min_rr_s, max_rr_s, 0.2);
     // SNR: typical beat height (1 after normalisation) over the median of the detection function.
     // A clean fetal ECG reaches a ratio of 100 or more, band-limited noise about 3-5.
-    std::vector<float> copy = ch.envelope;
-    const double floor = std::max(1e-9f, quantile_in_place(copy, 0.5));
+    const double floor = std::max(1e-9f, detect_detail::subsampled_median(ch.envelope));
     const double snr = std::clamp(std::log10(1.0 / floor) / 2.0, 0.0, 1.0);
     ch.score = regularity * snr;
     best_score = std::max(best_score, ch.score);
@@ -504,8 +509,22 @@ BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQr
       fused[i] = (1.0f - a) * std::min(fused[i], 1.0f) + a * r_peak_probability[i];
   }
 
-  const std::vector<Peak> peaks = remove_extra_beats(pick(fused, picker, level_window_n));
+  std::vector<Peak> peaks = remove_extra_beats(pick(fused, picker, level_window_n));
   if (best < 0) return indices_of(peaks);  // probability only: nothing to refine on
+  // The fusion is kept unless one channel alone gives a clearly more regular fetal rhythm (the
+  // other channels then add noise or maternal residue rather than fetal beats).
+  const double fused_regularity = rr_regularity(indices_of(peaks), fs_hz, min_rr_s, max_rr_s, 0.2);
+  double best_regularity = fused_regularity;
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    if (channels[c].envelope.empty()) continue;
+    std::vector<Peak> own = remove_extra_beats(channels[c].peaks);
+    const double r = rr_regularity(indices_of(own), fs_hz, min_rr_s, max_rr_s, 0.2);
+    if (r > best_regularity + 0.05) {
+      best_regularity = r;
+      best = static_cast<int>(c);
+      peaks = std::move(own);
+    }
+  }
   const std::vector<float>& band = channels[static_cast<std::size_t>(best)].band;
   // ±30 ms: the energy window (50 ms) is centred on the QRS; the R peak lies within half a QRS of it.
   const std::int64_t radius_n = samples(0.03, fs_hz);

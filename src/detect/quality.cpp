@@ -6,7 +6,7 @@
 //   max(0, Pearson r) between each beat and the sample-wise median beat of the window;
 // - RR plausibility: the fraction of the window's RR intervals that are fetal (60-240 bpm) and
 //   within 20 % of their local median (rr_regularity);
-// - flat: robust spread below 1e-3 of the largest lead's; saturated: more than 5 % of the samples
+// - flat: robust spread (per window: standard deviation) below 1e-3 of the largest lead's; saturated: more than 5 % of the samples
 //   pinned within 0.5 % of the lead's range at its minimum or maximum.
 // The window's SQI is that of its best lead (the fetal beats are detected on the best channels,
 // so one clean lead is enough to trust them); whole-recording values are duration-weighted means.
@@ -32,12 +32,22 @@ constexpr double kFlatRatio = 1e-3;         // robust spread vs the largest lead
 constexpr double kSaturatedFraction = 0.05;
 constexpr float kLowSqi = 0.5f;
 
+// Robust spread of a whole lead: 1.4826 × MAD (σ for Gaussian noise), on a subsample.
 float robust_spread(const float* x, std::int64_t n) {
   if (n <= 0) return 0.0f;
-  std::vector<float> v(x, x + n);
-  const float median = detect_detail::quantile_in_place(v, 0.5);
-  for (float& e : v) e = std::abs(e - median);
-  return 1.4826f * detect_detail::quantile_in_place(v, 0.5);  // MAD → σ for Gaussian noise
+  const float median = detect_detail::subsampled_median(x, n);
+  std::vector<float> deviation(x, x + n);
+  for (float& e : deviation) e = std::abs(e - median);
+  return 1.4826f * detect_detail::subsampled_median(deviation);
+}
+
+// Standard deviation of a window: the per-window flat test only asks whether anything moves.
+float window_std(const float* x, std::int64_t n) {
+  if (n <= 0) return 0.0f;
+  double sum = 0, sum2 = 0;
+  for (std::int64_t i = 0; i < n; ++i) sum += x[i], sum2 += static_cast<double>(x[i]) * x[i];
+  const double mean = sum / static_cast<double>(n);
+  return static_cast<float>(std::sqrt(std::max(0.0, sum2 / static_cast<double>(n) - mean * mean)));
 }
 
 // Fraction of samples pinned at the lead's extremes (within 0.5 % of its range of min or max).
@@ -167,7 +177,7 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
     const double rr_ok = detect_detail::rr_regularity(local, fs_hz, kMinRr_s, kMaxRr_s, kRrTolerance);
     for (std::size_t l = 0; l < n_leads; ++l) {
       const float* x = fecg.row(static_cast<Eigen::Index>(l)).data();
-      if (flat[l] || !(robust_spread(x + start, end - start) > kFlatRatio * max_spread)) continue;
+      if (flat[l] || !(window_std(x + start, end - start) > kFlatRatio * max_spread)) continue;
       double v = template_sqi(x, inner, first, last, half_n) * rr_ok;
       if (saturated[l]) v *= 0.5;
       w.lead_sqi[l] = static_cast<float>(std::clamp(v, 0.0, 1.0));

@@ -7,6 +7,7 @@
 #include "detect/heart_rate.h"
 #include "detect/qrs.h"
 #include "detect/quality.h"
+#include "eval/metrics.h"
 
 #include <algorithm>
 #include <limits>
@@ -58,20 +59,9 @@ void add_noise(LeadMatrix& x, int lead, double sigma, std::uint64_t seed) {
   for (Eigen::Index i = 0; i < x.cols(); ++i) x(lead, i) += static_cast<float>(g(rng));
 }
 
-// Greedy one-to-one matching within ±tolerance_s; returns F1 (1 when both lists are empty).
-double f1_score(const BeatIndices& truth, const BeatIndices& test, double tolerance_s = 0.05) {
-  const auto tol = static_cast<std::int64_t>(tolerance_s * kFs);
-  std::size_t j = 0;
-  int tp = 0;
-  for (const auto t : truth) {
-    while (j < test.size() && test[j] < t - tol) ++j;
-    if (j < test.size() && std::abs(test[j] - t) <= tol) {
-      ++tp;
-      ++j;
-    }
-  }
-  const double denom = static_cast<double>(truth.size() + test.size());
-  return denom > 0 ? 2.0 * tp / denom : 1.0;
+// F1 of the one-to-one matching within ±50 ms (the field's convention, src/eval/metrics.h).
+double f1_score(const BeatIndices& truth, const BeatIndices& test) {
+  return fecg::score_beats(truth, test, kFs, 0.05).f1;
 }
 
 // Largest |test - nearest truth| in samples, over test beats within ±50 ms of a truth beat.

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -113,4 +114,21 @@ TEST_CASE("io record: read_record dispatches on the extension, then on content")
   std::filesystem::remove(renamed);
   CHECK_THROWS_WITH_AS(fecg::read_file_bytes((dir / "fecg_no_such_file").string()), doctest::Contains("cannot open"),
                        fecg::Error);
+}
+
+TEST_CASE("io record: fill_missing_samples interpolates NaN gaps and holds the edges") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  fecg::Recording r;
+  r.fs_hz = 1.0;
+  r.lead_names = {"a", "b"};
+  r.units = {"uV", "uV"};
+  r.samples_uv.resize(2, 6);
+  r.samples_uv.row(0) << nan, 2.f, nan, nan, 8.f, nan;
+  r.samples_uv.row(1) << 1.f, 2.f, 3.f, 4.f, 5.f, 6.f;
+  CHECK(fecg::fill_missing_samples(r) == 4);
+  const std::vector<float> expected = {2.f, 2.f, 4.f, 6.f, 8.f, 8.f};
+  for (int j = 0; j < 6; ++j) CHECK(r.samples_uv(0, j) == doctest::Approx(expected[static_cast<size_t>(j)]));
+  CHECK(r.samples_uv(1, 5) == 6.f);
+  r.samples_uv.row(1).setConstant(nan);
+  CHECK_THROWS_WITH_AS(fecg::fill_missing_samples(r), doctest::Contains("lead 'b' has no finite sample"), fecg::Error);
 }
