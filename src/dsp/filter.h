@@ -27,7 +27,8 @@ SosCascade butterworth_bandpass(int order, double low_hz, double high_hz, double
 // Second-order IIR notch at `freq_hz` with quality factor `q` (bandwidth = freq_hz / q).
 SosCascade notch(double freq_hz, double q, double fs_hz);
 
-// Causal filtering in place (direct form II transposed, double-precision state).
+// Causal filtering in place (direct form II transposed, double-precision state). Both filters
+// throw fecg::Error on a non-finite sample or a section with a0 != 1; an empty span is a no-op.
 void sosfilt(const SosCascade& sos, std::span<float> x);
 
 // Zero-phase filtering in place: odd (point-symmetric) extension of 3 × (longest transient) at
@@ -41,7 +42,8 @@ std::complex<double> sos_response(const SosCascade& sos, double f_hz, double fs_
 
 // Power-line frequency present in the leads: 50 or 60 (Hz) when a narrow peak at that frequency
 // stands clearly above its neighbourhood in the averaged spectrum, 0 when neither does or when
-// fs_hz is too low to see it.
+// fs_hz is too low to see it. Looks at up to four 4-s segments per lead (a few ms on any length);
+// segments holding non-finite samples (gaps) are ignored.
 double detect_powerline_hz(const LeadMatrix& x, double fs_hz);
 
 }  // namespace fecg
