@@ -22,6 +22,12 @@ struct HeartRateSeries {
   double mean_bpm = 0, min_bpm = 0, max_bpm = 0;  // of bpm_smooth; 0 when fewer than 2 beats
 };
 
+// `beats` need not be sorted: a sorted copy without duplicates is used. Fewer than 2 beats give
+// an empty series. Outliers: rate outside [min_bpm, max_bpm], or RR more than outlier_fraction
+// off the median of the in-range RR among the 11 centred on it. Throws fecg::Error for a negative
+// beat index, fs_hz <= 0 or inconsistent params.
+//
+//   fecg::HeartRateSeries fhr = fecg::heart_rate(fetal_beats, 250.0, {.min_bpm = 90, .max_bpm = 240});
 HeartRateSeries heart_rate(const BeatIndices& beats, double fs_hz, const HeartRateParams& params = {});
 
 }  // namespace fecg

@@ -24,6 +24,11 @@ struct SignalQuality {
 // Quality of extracted fetal signals given the fetal beats found on them: per lead, the
 // correlation of each beat with the lead's average beat (bSQI-style template matching), the
 // fraction of RR intervals that are physiologically plausible, and flat/saturated detection.
+// SQI per lead and window = bSQI × RR plausibility (0 for a flat lead, halved for a saturated
+// one); a window's SQI is its best lead's. `lead_names` may be empty ("lead 1", ...); beats may be
+// unsorted but must lie inside the signal. Throws fecg::Error on non-finite samples.
+// Limitation: beats that are in fact maternal residue also look regular and alike, so a high SQI
+// does not prove that the beats are fetal (compare the fetal and maternal rates).
 SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_beats, double fs_hz,
                              const std::vector<std::string>& lead_names, double window_s = 10.0);
 
