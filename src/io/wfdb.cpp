@@ -1,0 +1,745 @@
+// WFDB records and MIT-format annotations.
+//
+// Sources: the WFDB Programmer's Guide and its man pages header(5), signal(5) and annot(5)
+// (G.B. Moody, PhysioNet, https://physionet.org/physiotools/wag/), and the standard annotation
+// codes of <wfdb/ecgcodes.h>. A record is a text header (record line, one line per signal) and
+// one or more binary signal files; signals that share a file are interleaved frame by frame.
+#include "io/wfdb.h"
+
+#include "core/error.h"
+#include "io/io_detail.h"
+#include "io/record.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace fecg {
+namespace {
+
+using io_detail::format_decimal;
+using io_detail::parse_double;
+using io_detail::parse_int;
+using io_detail::quoted;
+using io_detail::split_blanks;
+using io_detail::trim;
+
+// WFDB defaults (header(5)): a missing or zero gain means 200 adu per physical unit, a missing
+// sampling frequency 250 Hz, missing units "mV".
+constexpr double kDefaultGain = 200.0;
+constexpr double kDefaultFs = 250.0;
+
+// ---------------------------------------------------------------------------------------------
+// Signal formats (signal(5)). Samples are stored in "sample units"; `unit_bytes` bytes hold
+// `unit_samples` samples, so a file of S samples takes ceil(S / unit_samples) units, except that
+// format 212 and 310/311 writers may stop a last, partial unit early (see min_bytes below).
+struct FormatInfo {
+  int format;
+  int unit_samples;
+  int unit_bytes;
+  std::int64_t invalid;  // the value that marks a missing sample (WFDB_INVALID_SAMPLE analogues)
+};
+
+constexpr std::array<FormatInfo, 10> kFormats = {{
+    {8, 1, 1, std::numeric_limits<std::int64_t>::min()},  // first differences: no invalid value
+    {16, 1, 2, -32768},
+    {24, 1, 3, -(std::int64_t{1} << 23)},
+    {32, 1, 4, std::numeric_limits<std::int32_t>::min()},
+    {61, 1, 2, -32768},  // 16-bit big-endian
+    {80, 1, 1, -128},    // 8-bit offset binary
+    {160, 1, 2, -32768}, // 16-bit offset binary
+    {212, 2, 3, -2048},  // two 12-bit samples in 3 bytes
+    {310, 3, 4, -512},   // three 10-bit samples in two 16-bit words
+    {311, 3, 4, -512},   // three 10-bit samples in one 32-bit word
+}};
+
+const FormatInfo* find_format(int format) {
+  for (const auto& f : kFormats)
+    if (f.format == format) return &f;
+  return nullptr;
+}
+
+// Bytes needed for `n` samples: whole units, except that a partial last unit may be written
+// with only the bytes its samples touch (212: 2 bytes for a lone sample; 310/311: 2 bytes per
+// sample).
+std::int64_t min_bytes(const FormatInfo& f, std::int64_t n) {
+  const std::int64_t whole = n / f.unit_samples, rest = n % f.unit_samples;
+  std::int64_t bytes = whole * f.unit_bytes;
+  if (rest > 0) bytes += (f.format == 212) ? 2 : (f.format == 310 || f.format == 311) ? 2 * rest : f.unit_bytes;
+  return bytes;
+}
+std::int64_t max_bytes(const FormatInfo& f, std::int64_t n) {
+  return (n + f.unit_samples - 1) / f.unit_samples * f.unit_bytes;
+}
+
+std::int64_t sign_extend(std::uint32_t value, int bits) {
+  const std::uint32_t sign = 1u << (bits - 1);
+  return static_cast<std::int64_t>(static_cast<std::int32_t>((value ^ sign) - sign));
+}
+
+// Decodes `n` samples (a file's interleaved stream) from `p`, which holds at least min_bytes.
+void decode_samples(const FormatInfo& f, const std::uint8_t* p, std::int64_t available, std::int64_t n,
+                    std::vector<std::int32_t>& out) {
+  out.resize(static_cast<size_t>(n));
+  auto byte = [&](std::int64_t i) -> std::uint32_t { return i < available ? p[i] : 0u; };
+  switch (f.format) {
+    case 8:  // first differences; the running sum starts from each signal's initial value,
+             // which the caller adds (here: the raw signed differences)
+      for (std::int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = static_cast<std::int8_t>(p[i]);
+      break;
+    case 16:
+      for (std::int64_t i = 0; i < n; ++i)
+        out[static_cast<size_t>(i)] = static_cast<std::int16_t>(static_cast<std::uint16_t>(p[2 * i] | (p[2 * i + 1] << 8)));
+      break;
+    case 61:
+      for (std::int64_t i = 0; i < n; ++i)
+        out[static_cast<size_t>(i)] = static_cast<std::int16_t>(static_cast<std::uint16_t>((p[2 * i] << 8) | p[2 * i + 1]));
+      break;
+    case 160:
+      for (std::int64_t i = 0; i < n; ++i)
+        out[static_cast<size_t>(i)] = static_cast<std::int32_t>(p[2 * i] | (p[2 * i + 1] << 8)) - 32768;
+      break;
+    case 80:
+      for (std::int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = static_cast<std::int32_t>(p[i]) - 128;
+      break;
+    case 24:
+      for (std::int64_t i = 0; i < n; ++i)
+        out[static_cast<size_t>(i)] = static_cast<std::int32_t>(
+            sign_extend(p[3 * i] | (p[3 * i + 1] << 8) | (static_cast<std::uint32_t>(p[3 * i + 2]) << 16), 24));
+      break;
+    case 32:
+      for (std::int64_t i = 0; i < n; ++i)
+        out[static_cast<size_t>(i)] = static_cast<std::int32_t>(
+            p[4 * i] | (p[4 * i + 1] << 8) | (p[4 * i + 2] << 16) | (static_cast<std::uint32_t>(p[4 * i + 3]) << 24));
+      break;
+    case 212:
+      // Bytes b0 b1 b2: sample 0 = b0 + (low nibble of b1) << 8, sample 1 = b2 + (high nibble) << 4.
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t b = (i / 2) * 3;
+        const std::uint32_t v = (i % 2 == 0) ? (byte(b) | ((byte(b + 1) & 0x0Fu) << 8))
+                                             : (byte(b + 2) | ((byte(b + 1) & 0xF0u) << 4));
+        out[static_cast<size_t>(i)] = static_cast<std::int32_t>(sign_extend(v, 12));
+      }
+      break;
+    case 310:
+      // Words w0 w1 (LE): sample 0 = bits 1-10 of w0, sample 1 = bits 1-10 of w1, sample 2 =
+      // bits 11-15 of w0 (low 5 bits) and bits 11-15 of w1 (high 5 bits).
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t b = (i / 3) * 4;
+        const std::uint32_t w0 = byte(b) | (byte(b + 1) << 8), w1 = byte(b + 2) | (byte(b + 3) << 8);
+        std::uint32_t v = 0;
+        switch (i % 3) {
+          case 0: v = (w0 >> 1) & 0x3FFu; break;
+          case 1: v = (w1 >> 1) & 0x3FFu; break;
+          default: v = ((w0 >> 11) & 0x1Fu) | (((w1 >> 11) & 0x1Fu) << 5); break;
+        }
+        out[static_cast<size_t>(i)] = static_cast<std::int32_t>(sign_extend(v, 10));
+      }
+      break;
+    case 311:
+      // One 32-bit LE word: samples in bits 0-9, 10-19 and 20-29.
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t b = (i / 3) * 4;
+        const std::uint32_t w = byte(b) | (byte(b + 1) << 8) | (byte(b + 2) << 16) | (byte(b + 3) << 24);
+        out[static_cast<size_t>(i)] = static_cast<std::int32_t>(sign_extend((w >> (10 * (i % 3))) & 0x3FFu, 10));
+      }
+      break;
+    default:
+      throw Error("wfdb: internal: format " + std::to_string(f.format) + " has no decoder");
+  }
+}
+
+std::string signal_label(const WfdbSignalSpec& s, size_t index) {
+  return "signal " + std::to_string(index + 1) + (s.description.empty() ? "" : " '" + s.description + "'");
+}
+
+// Parses "format[xsamp][:skew][+offset]".
+struct FormatField {
+  int format = 0, samples_per_frame = 1, skew = 0;
+  std::int64_t byte_offset = 0;
+};
+FormatField parse_format_field(const std::string& text, size_t signal_index) {
+  FormatField out;
+  size_t i = 0;
+  auto number = [&](const char* what) -> std::int64_t {
+    size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    const auto v = parse_int(std::string_view(text).substr(i, j - i));
+    if (!v || *v > std::numeric_limits<std::int32_t>::max())
+      throw Error("wfdb header: signal " + std::to_string(signal_index + 1) + ": bad " + what + " in format field " +
+                  quoted(text));
+    i = j;
+    return *v;
+  };
+  out.format = static_cast<int>(number("format"));
+  while (i < text.size()) {
+    const char c = text[i++];
+    if (c == 'x') out.samples_per_frame = static_cast<int>(number("samples per frame"));
+    else if (c == ':') out.skew = static_cast<int>(number("skew"));
+    else if (c == '+') out.byte_offset = number("byte offset");
+    else
+      throw Error("wfdb header: signal " + std::to_string(signal_index + 1) + ": unexpected " +
+                  quoted(std::string(1, c)) + " in format field " + quoted(text) +
+                  ", expected format[xsamples][:skew][+offset]");
+  }
+  return out;
+}
+
+int parse_header_int(const std::string& text, const char* what, size_t signal_index) {
+  const auto v = parse_int(text);
+  if (!v || *v < std::numeric_limits<std::int32_t>::min() || *v > std::numeric_limits<std::int32_t>::max())
+    throw Error("wfdb header: signal " + std::to_string(signal_index + 1) + ": " + what + " is " + quoted(text) +
+                ", expected an integer");
+  return static_cast<int>(*v);
+}
+
+}  // namespace
+
+WfdbHeader parse_wfdb_header(std::string_view text) {
+  // Lines, without comments ('#' first) and blank lines.
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string line = trim(text.substr(start, end - start));
+    if (!line.empty() && line[0] != '#') lines.push_back(line);
+    start = end + 1;
+  }
+  if (lines.empty()) throw Error("wfdb header: no record line (empty header)");
+  for (const std::string& line : lines)
+    for (const char c : line)
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
+        throw Error("wfdb header: control byte in line " + quoted(line) + " (not a text header?)");
+
+  WfdbHeader h;
+  const std::vector<std::string> rec = split_blanks(lines[0]);
+  if (rec.size() < 2)
+    throw Error("wfdb header: record line " + quoted(lines[0]) + " needs at least a name and a signal count");
+  h.record_name = rec[0];
+  if (h.record_name.find('/') != std::string::npos)
+    throw Error("wfdb header: record '" + h.record_name +
+                "' is a multi-segment record (name/segments); multi-segment records are not supported");
+  const auto n_signals = parse_int(rec[1]);
+  if (!n_signals || *n_signals < 0)
+    throw Error("wfdb header: number of signals is " + quoted(rec[1]) + ", expected a non-negative integer");
+  if (*n_signals == 0) throw Error("wfdb header: record '" + h.record_name + "' has no signals");
+  // Each signal needs its own header line, so a count beyond the lines present is an error
+  // found below, before anything is sized from it.
+  if (*n_signals > static_cast<std::int64_t>(lines.size()) - 1)
+    throw Error("wfdb header: record line says " + std::to_string(*n_signals) + " signals but the header has " +
+                std::to_string(lines.size() - 1) + " signal lines");
+  h.n_signals = static_cast<int>(*n_signals);
+  h.fs_hz = kDefaultFs;
+  if (rec.size() > 2) {
+    // "fs[/counter_frequency[(base_counter)]]": only fs matters here.
+    const std::string fs_text = rec[2].substr(0, rec[2].find('/'));
+    const auto fs = parse_double(fs_text);
+    if (!fs || *fs <= 0)
+      throw Error("wfdb header: sampling frequency is " + quoted(rec[2]) + ", expected a positive number");
+    h.fs_hz = *fs;
+  }
+  if (rec.size() > 3) {
+    const auto n = parse_int(rec[3]);
+    if (!n || *n < 0)
+      throw Error("wfdb header: number of samples is " + quoted(rec[3]) + ", expected a non-negative integer");
+    h.n_samples = *n;
+  }
+  if (rec.size() > 4) h.base_time = rec[4];
+  if (rec.size() > 5) h.base_date = rec[5];
+
+  for (int i = 0; i < h.n_signals; ++i) {
+    const std::string& line = lines[static_cast<size_t>(i) + 1];
+    const std::vector<std::string> f = split_blanks(line);
+    const auto si = static_cast<size_t>(i);
+    if (f.size() < 2)
+      throw Error("wfdb header: signal line " + quoted(line) + " needs at least a file name and a format");
+    WfdbSignalSpec s;
+    s.file_name = f[0];
+    const FormatField format = parse_format_field(f[1], si);
+    s.format = format.format;
+    if (format.samples_per_frame != 1)
+      throw Error("wfdb header: signal " + std::to_string(i + 1) + " has " + std::to_string(format.samples_per_frame) +
+                  " samples per frame; multi-frequency records are not supported");
+    if (format.skew != 0)
+      throw Error("wfdb header: signal " + std::to_string(i + 1) + " has a skew of " + std::to_string(format.skew) +
+                  " samples; skewed signals are not supported");
+    s.byte_offset = static_cast<int>(format.byte_offset);
+    bool has_baseline = false;
+    if (f.size() > 2) {
+      // "gain[(baseline)][/units]"
+      std::string g = f[2];
+      const size_t slash = g.find('/');
+      if (slash != std::string::npos) {
+        s.units = g.substr(slash + 1);
+        g = g.substr(0, slash);
+      }
+      const size_t paren = g.find('(');
+      if (paren != std::string::npos) {
+        if (g.back() != ')')
+          throw Error("wfdb header: signal " + std::to_string(i + 1) + ": gain field " + quoted(f[2]) +
+                      " has an unclosed baseline '('");
+        s.baseline_adu = parse_header_int(g.substr(paren + 1, g.size() - paren - 2), "baseline", si);
+        has_baseline = true;
+        g = g.substr(0, paren);
+      }
+      const auto gain = parse_double(g);
+      if (!gain || *gain < 0)
+        throw Error("wfdb header: signal " + std::to_string(i + 1) + ": gain is " + quoted(f[2]) +
+                    ", expected a non-negative number (adu per physical unit)");
+      s.gain_adu_per_unit = *gain == 0 ? kDefaultGain : *gain;
+    }
+    if (f.size() > 3) (void)parse_header_int(f[3], "ADC resolution", si);
+    if (f.size() > 4) s.adc_zero = parse_header_int(f[4], "ADC zero", si);
+    // The initial value defaults to the ADC zero (signal(5)); the baseline likewise.
+    s.initial_value = f.size() > 5 ? parse_header_int(f[5], "initial value", si) : s.adc_zero;
+    if (!has_baseline) s.baseline_adu = s.adc_zero;
+    if (f.size() > 6) {
+      s.checksum = parse_header_int(f[6], "checksum", si);
+      s.has_checksum = true;
+    }
+    if (f.size() > 7) s.block_size = parse_header_int(f[7], "block size", si);
+    if (f.size() > 8) {
+      // The description is the rest of the line and may contain blanks: find the 9th field.
+      size_t pos = 0;
+      for (int k = 0; k < 8; ++k) {
+        pos = line.find_first_not_of(" \t", pos);
+        pos = line.find_first_of(" \t", pos);
+      }
+      s.description = trim(std::string_view(line).substr(pos));
+    }
+    h.signals.push_back(std::move(s));
+  }
+  return h;
+}
+
+namespace {
+
+// "hh:mm:ss[.s]" and "dd/mm/yyyy" → ISO 8601; nullopt when either is malformed (the start time
+// is informative only, and WFDB allows partial forms such as "12:30" that we do not expand).
+std::optional<std::string> iso_base_time(const std::string& base_time, const std::string& base_date) {
+  if (base_time.empty()) return std::nullopt;
+  int hh = 0, mm = 0;
+  double ss = 0;
+  char tail = 0;
+  if (std::sscanf(base_time.c_str(), "%d:%d:%lf%c", &hh, &mm, &ss, &tail) != 3 || hh < 0 || hh > 23 || mm < 0 ||
+      mm > 59 || ss < 0 || ss >= 61)
+    return std::nullopt;
+  char time[32];
+  std::snprintf(time, sizeof time, "%02d:%02d:%02d", hh, mm, static_cast<int>(ss));
+  if (base_date.empty()) return std::string(time);
+  int day = 0, month = 0, year = 0;
+  if (std::sscanf(base_date.c_str(), "%d/%d/%d%c", &day, &month, &year, &tail) != 3 || day < 1 || day > 31 ||
+      month < 1 || month > 12 || year < 1 || year > 9999)
+    return std::nullopt;
+  char iso[48];
+  std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%s", year, month, day, time);
+  return std::string(iso);
+}
+
+}  // namespace
+
+Recording parse_wfdb_record(std::string_view header_text,
+                            const std::function<std::vector<std::uint8_t>(const std::string&)>& read_file) {
+  const WfdbHeader h = parse_wfdb_header(header_text);
+  const auto ns = static_cast<size_t>(h.n_signals);
+  const std::string rec = "wfdb record '" + h.record_name + "'";
+
+  // Check every signal's format and unit before reading any file.
+  for (size_t i = 0; i < ns; ++i) {
+    const WfdbSignalSpec& s = h.signals[i];
+    if (!find_format(s.format))
+      throw Error(rec + ": " + signal_label(s, i) + " has format " + std::to_string(s.format) +
+                  "; supported formats are 8, 16, 24, 32, 61, 80, 160, 212, 310, 311");
+    if (!microvolts_per_unit(s.units))
+      throw Error(rec + ": " + signal_label(s, i) + " has unit " + quoted(s.units) +
+                  ", expected a voltage (uV, mV or V)");
+    if (s.file_name == "~")
+      throw Error(rec + ": " + signal_label(s, i) + " has no signal file ('~'); null signals are not supported");
+  }
+
+  // Signals sharing a file, in header order: one frame holds one sample of each.
+  std::vector<std::string> files;
+  std::map<std::string, std::vector<size_t>> members;
+  for (size_t i = 0; i < ns; ++i) {
+    const WfdbSignalSpec& s = h.signals[i];
+    auto& m = members[s.file_name];
+    if (m.empty()) files.push_back(s.file_name);
+    else if (h.signals[m.front()].format != s.format || h.signals[m.front()].byte_offset != s.byte_offset)
+      throw Error(rec + ": signals " + std::to_string(m.front() + 1) + " and " + std::to_string(i + 1) +
+                  " share file '" + s.file_name + "' but differ in format or byte offset");
+    m.push_back(i);
+  }
+
+  std::vector<std::vector<std::int32_t>> adu(ns);
+  std::int64_t n_samples = h.n_samples;
+  for (const std::string& name : files) {
+    const std::vector<size_t>& group = members[name];
+    const WfdbSignalSpec& first = h.signals[group.front()];
+    const FormatInfo& fmt = *find_format(first.format);
+    const std::vector<std::uint8_t> bytes = read_file(name);
+    const auto width = static_cast<std::int64_t>(group.size());
+    if (first.byte_offset < 0 || static_cast<std::int64_t>(bytes.size()) < first.byte_offset)
+      throw Error(rec + ": file '" + name + "' is " + std::to_string(bytes.size()) + " bytes, shorter than its " +
+                  std::to_string(first.byte_offset) + "-byte prolog");
+    const std::int64_t available = static_cast<std::int64_t>(bytes.size()) - first.byte_offset;
+    if (n_samples == 0) {
+      // No length in the header: the file decides (whole frames only).
+      const std::int64_t stored = available / fmt.unit_bytes * fmt.unit_samples;
+      n_samples = stored / width;
+      if (n_samples == 0) throw Error(rec + ": file '" + name + "' holds no complete frame");
+    }
+    if (n_samples > io_detail::kMaxTotalSamples / static_cast<std::int64_t>(ns))
+      throw Error(rec + ": header says " + std::to_string(n_samples) + " samples per signal, too many to hold");
+    const std::int64_t total = n_samples * width;
+    const std::int64_t need_min = min_bytes(fmt, total), need_max = max_bytes(fmt, total);
+    if (available < need_min || available > need_max) {
+      throw Error(rec + ": file '" + name + "' holds " + std::to_string(available) + " data bytes, expected " +
+                  std::to_string(need_min) + " for " + std::to_string(n_samples) + " samples × " +
+                  std::to_string(width) + " signals in format " + std::to_string(fmt.format) +
+                  (available < need_min ? " (truncated)" : " (size mismatch)"));
+    }
+    std::vector<std::int32_t> stream;
+    decode_samples(fmt, bytes.data() + first.byte_offset, available, total, stream);
+    for (size_t k = 0; k < group.size(); ++k) {
+      const size_t si = group[k];
+      auto& out = adu[si];
+      out.resize(static_cast<size_t>(n_samples));
+      for (std::int64_t t = 0; t < n_samples; ++t) out[static_cast<size_t>(t)] = stream[static_cast<size_t>(t * width) + k];
+      if (fmt.format == 8) {  // first differences from the initial value
+        std::int64_t value = h.signals[si].initial_value;
+        for (auto& v : out) {
+          value += v;
+          v = static_cast<std::int32_t>(value);
+        }
+      }
+    }
+  }
+
+  Recording out;
+  out.fs_hz = h.fs_hz;
+  out.start_time = iso_base_time(h.base_time, h.base_date);
+  out.samples_uv.resize(static_cast<Eigen::Index>(ns), n_samples);
+  for (size_t i = 0; i < ns; ++i) {
+    const WfdbSignalSpec& s = h.signals[i];
+    const FormatInfo& fmt = *find_format(s.format);
+    // Checksum: the 16-bit sum of all samples of the signal (header(5)).
+    if (s.has_checksum) {
+      std::uint32_t sum = 0;
+      for (const std::int32_t v : adu[i]) sum += static_cast<std::uint32_t>(v);
+      const auto got = static_cast<std::int16_t>(sum & 0xFFFFu);
+      const auto want = static_cast<std::int16_t>(static_cast<std::uint32_t>(s.checksum) & 0xFFFFu);
+      if (got != want)
+        throw Error(rec + ": " + signal_label(s, i) + " checksum mismatch: header says " + std::to_string(s.checksum) +
+                    ", samples sum to " + std::to_string(got) + " (corrupt or truncated signal file?)");
+    }
+    const double uv_per_adu = *microvolts_per_unit(s.units) / s.gain_adu_per_unit;
+    // Missing samples (the format's invalid value) become NaN: validate_recording reports them.
+    const bool has_invalid = fmt.format != 8;
+    for (std::int64_t t = 0; t < n_samples; ++t) {
+      const std::int32_t v = adu[i][static_cast<size_t>(t)];
+      out.samples_uv(static_cast<Eigen::Index>(i), t) =
+          (has_invalid && v == fmt.invalid) ? std::numeric_limits<float>::quiet_NaN()
+                                            : static_cast<float>((static_cast<double>(v) - s.baseline_adu) * uv_per_adu);
+    }
+    out.lead_names.push_back(s.description.empty() ? "signal_" + std::to_string(i + 1) : s.description);
+    out.units.push_back(s.units);
+  }
+  return out;
+}
+
+Recording read_wfdb_record(const std::string& record_path) {
+  std::string base = record_path;
+  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".hea") == 0) base.resize(base.size() - 4);
+  const size_t slash = base.find_last_of("/\\");
+  const std::string dir = slash == std::string::npos ? "" : base.substr(0, slash + 1);
+  const std::vector<std::uint8_t> header = read_file_bytes(base + ".hea");
+  try {
+    return parse_wfdb_record(std::string_view(reinterpret_cast<const char*>(header.data()), header.size()),
+                             [&](const std::string& name) { return read_file_bytes(dir + name); });
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " [" + base + ".hea]");
+  }
+}
+
+void write_wfdb_record(const std::string& record_path, const Recording& recording) {
+  validate_recording(recording);
+  std::string base = record_path;
+  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".hea") == 0) base.resize(base.size() - 4);
+  const size_t slash = base.find_last_of("/\\");
+  const std::string name = slash == std::string::npos ? base : base.substr(slash + 1);
+  if (name.empty() || name.find_first_of(" \t\n/") != std::string::npos)
+    throw Error("write_wfdb_record: record name " + quoted(name) + " must be non-empty without blanks");
+  const auto ns = static_cast<size_t>(recording.n_leads());
+  const std::int64_t n = recording.n_samples();
+
+  // Gain (adu/µV): the largest 4-significant-digit value that keeps |x| <= 32767 adu (32768 is
+  // the invalid-sample marker), so that the header text holds the exact gain used.
+  std::vector<double> gains(ns);
+  std::vector<std::string> gain_texts(ns);
+  for (size_t i = 0; i < ns; ++i) {
+    const double peak = recording.samples_uv.row(static_cast<Eigen::Index>(i)).cwiseAbs().maxCoeff();
+    double gain = peak > 0 ? 32767.0 / peak : 1.0;
+    const double step = std::pow(10.0, std::floor(std::log10(gain)) - 3);
+    gain = std::max(step, std::floor(gain / step) * step);
+    gain_texts[i] = format_decimal(gain, std::max(0, static_cast<int>(3 - std::floor(std::log10(gain)))));
+    gains[i] = *parse_double(gain_texts[i]);
+  }
+  std::vector<std::uint8_t> dat;
+  dat.reserve(static_cast<size_t>(2 * n) * ns);
+  std::vector<std::uint32_t> sums(ns, 0);
+  std::vector<int> first(ns, 0);
+  for (std::int64_t t = 0; t < n; ++t) {
+    for (size_t i = 0; i < ns; ++i) {
+      const double x = recording.samples_uv(static_cast<Eigen::Index>(i), t) * gains[i];
+      const auto v = static_cast<std::int16_t>(std::clamp(std::round(x), -32767.0, 32767.0));
+      if (t == 0) first[i] = v;
+      sums[i] += static_cast<std::uint32_t>(static_cast<std::int32_t>(v));
+      const auto u = static_cast<std::uint16_t>(v);
+      dat.push_back(static_cast<std::uint8_t>(u & 0xFF));
+      dat.push_back(static_cast<std::uint8_t>(u >> 8));
+    }
+  }
+  std::string hea = name + " " + std::to_string(ns) + " " + format_decimal(recording.fs_hz, 9) + " " + std::to_string(n);
+  if (recording.start_time && recording.start_time->size() >= 19 && (*recording.start_time)[10] == 'T') {
+    const std::string& iso = *recording.start_time;
+    hea += " " + iso.substr(11, 8) + " " + iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4);
+  }
+  hea += "\n";
+  for (size_t i = 0; i < ns; ++i) {
+    std::string description = recording.lead_names[i];
+    for (char& c : description)
+      if (c == '\n' || c == '\r') c = ' ';
+    hea += name + ".dat 16 " + gain_texts[i] + "(0)/uV 16 0 " + std::to_string(first[i]) + " " +
+           std::to_string(static_cast<std::int16_t>(sums[i] & 0xFFFFu)) + " 0 " + description + "\n";
+  }
+  auto write = [](const std::string& path, const char* data, size_t size) {
+    std::ofstream file(path, std::ios::binary);
+    if (!file) throw Error("write_wfdb_record: cannot open '" + path + "' for writing");
+    file.write(data, static_cast<std::streamsize>(size));
+    if (!file) throw Error("write_wfdb_record: writing '" + path + "' failed");
+  };
+  write(base + ".dat", reinterpret_cast<const char*>(dat.data()), dat.size());
+  write(base + ".hea", hea.data(), hea.size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// MIT annotation files (annot(5)). Each annotation is a 16-bit little-endian word: the top 6
+// bits are the code A, the low 10 bits the interval I (samples since the previous annotation).
+namespace {
+
+constexpr int kCodeShift = 10;
+constexpr std::uint32_t kIntervalMask = 0x3FF;
+constexpr int kMaxCode = 49;  // ACMAX: codes 1..49 are annotation types
+constexpr int kSkip = 59, kNum = 60, kSub = 61, kChn = 62, kAux = 63;
+constexpr int kNote = 22;
+
+// Mnemonics of the standard codes (<wfdb/ecgcodes.h>, annot.c); "" where the code is unused.
+constexpr std::array<const char*, kMaxCode + 1> kMnemonics = {{
+    "",  "N", "L", "R", "a", "V", "F", "J", "A", "S",   // 0-9
+    "E", "j", "/", "Q", "~", "",  "|", "",  "s", "T",   // 10-19
+    "*", "D", "\"", "=", "p", "B", "^", "t", "+", "u",  // 20-29
+    "?", "!", "[", "]", "e", "n", "@", "x", "f", "(",   // 30-39
+    ")", "r", "",  "",  "",  "",  "",  "",  "",  "",    // 40-49
+}};
+
+// QRS (beat) codes: NORMAL..UNKNOWN (1-13), BBB 25, LEARN 30, AESC 34, SVESC 35, PFUS 38,
+// RONT 41 — the isqrs() table of the WFDB library.
+constexpr bool is_beat_code(int code) {
+  return (code >= 1 && code <= 13) || code == 25 || code == 30 || code == 34 || code == 35 || code == 38 ||
+         code == 41;
+}
+
+int code_of(const std::string& label) {
+  for (int c = 1; c <= kMaxCode; ++c)
+    if (*kMnemonics[static_cast<size_t>(c)] && label == kMnemonics[static_cast<size_t>(c)]) return c;
+  return -1;
+}
+
+}  // namespace
+
+WfdbAnnotations parse_wfdb_annotations(std::span<const std::uint8_t> bytes) {
+  WfdbAnnotations out;
+  if (bytes.size() % 2 != 0)
+    throw Error("wfdb annotations: file has an odd number of bytes (" + std::to_string(bytes.size()) +
+                "), expected 16-bit words (truncated?)");
+  std::int64_t time = 0;
+  size_t pos = 0;
+  bool ended = false;
+  bool last_is_note = false;  // the previous real annotation was a NOTE (its AUX may be a comment)
+  // Index of the last annotation kept in `out`, -1 if the last real one was skipped.
+  std::ptrdiff_t last_kept = -1;
+  auto word_at = [&](size_t p) { return static_cast<std::uint32_t>(bytes[p] | (bytes[p + 1] << 8)); };
+  while (pos + 2 <= bytes.size()) {
+    const std::uint32_t word = word_at(pos);
+    const size_t at = pos;
+    pos += 2;
+    const int code = static_cast<int>(word >> kCodeShift);
+    const std::uint32_t interval = word & kIntervalMask;
+    if (word == 0) {
+      ended = true;
+      break;
+    }
+    switch (code) {
+      case kSkip: {
+        // A 32-bit interval follows in PDP-11 order: high 16-bit word first, each little-endian.
+        if (pos + 4 > bytes.size())
+          throw Error("wfdb annotations: SKIP at byte " + std::to_string(at) + " is cut off (truncated file)");
+        const std::uint32_t value = (word_at(pos) << 16) | word_at(pos + 2);
+        pos += 4;
+        time += static_cast<std::int32_t>(value);
+        continue;
+      }
+      case kNum:
+      case kSub:
+      case kChn:
+        // Annotation number, subtype and channel of the annotations that follow: not kept in
+        // fecg::Annotation, but consumed so that they are not read as annotations.
+        continue;
+      case kAux: {
+        const size_t length = interval;
+        const size_t padded = length + (length % 2);
+        if (pos + padded > bytes.size())
+          throw Error("wfdb annotations: AUX at byte " + std::to_string(at) + " says " + std::to_string(length) +
+                      " bytes but only " + std::to_string(bytes.size() - pos) + " remain (truncated file)");
+        std::string aux(reinterpret_cast<const char*>(bytes.data()) + pos, length);
+        pos += padded;
+        // Strings may be stored with a terminating 0.
+        if (const size_t z = aux.find('\0'); z != std::string::npos) aux.resize(z);
+        if (last_is_note && aux.rfind("##", 0) == 0) {
+          // A comment note, e.g. "## time resolution: 1000" written by WFDB for annotation
+          // files whose tick rate differs from the record's nominal one.
+          const size_t key = aux.find("time resolution");
+          if (key != std::string::npos) {
+            std::string value = aux.substr(key + 15);
+            const size_t digit = value.find_first_of("0123456789.");
+            if (digit != std::string::npos) {
+              value = value.substr(digit);
+              const size_t stop = value.find_first_not_of("0123456789.eE+-");
+              if (const auto r = parse_double(value.substr(0, stop)); r && *r > 0) out.time_resolution_hz = *r;
+            }
+          }
+          if (last_kept >= 0 && static_cast<size_t>(last_kept) + 1 == out.annotations.size()) {
+            out.annotations.pop_back();
+            last_kept = -1;
+          }
+        } else if (last_is_note && last_kept >= 0 && !aux.empty()) {
+          // A free-text note: its text is a more useful label than the NOTE mnemonic '"'.
+          out.annotations[static_cast<size_t>(last_kept)].label = aux;
+        }
+        continue;
+      }
+      default:
+        break;
+    }
+    if (code > kMaxCode)
+      throw Error("wfdb annotations: code " + std::to_string(code) + " at byte " + std::to_string(at) +
+                  " is neither an annotation type (1-49) nor a pseudo-code (59-63); not an annotation file?");
+    time += interval;
+    last_is_note = code == kNote;
+    // Code 0 (NOTQRS) entries are placeholders, e.g. the dummy at sample 0 in ADFECGDB's .qrs files.
+    if (code == 0 || !*kMnemonics[static_cast<size_t>(code)]) {
+      last_kept = -1;
+      continue;
+    }
+    if (time < 0)
+      throw Error("wfdb annotations: annotation '" + std::string(kMnemonics[static_cast<size_t>(code)]) +
+                  "' at byte " + std::to_string(at) + " has negative time " + std::to_string(time));
+    out.annotations.push_back({time, kMnemonics[static_cast<size_t>(code)]});
+    last_kept = static_cast<std::ptrdiff_t>(out.annotations.size()) - 1;
+  }
+  if (!ended)
+    throw Error("wfdb annotations: no end-of-file word (0x0000) after " + std::to_string(bytes.size()) +
+                " bytes (truncated file?)");
+  return out;
+}
+
+WfdbAnnotations read_wfdb_annotations(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+  try {
+    return parse_wfdb_annotations(bytes);
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " [" + path + "]");
+  }
+}
+
+std::vector<std::uint8_t> encode_wfdb_annotations(const std::vector<Annotation>& annotations) {
+  std::vector<Annotation> sorted = annotations;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Annotation& a, const Annotation& b) { return a.sample < b.sample; });
+  std::vector<std::uint8_t> out;
+  auto put = [&](std::uint32_t word) {
+    out.push_back(static_cast<std::uint8_t>(word & 0xFF));
+    out.push_back(static_cast<std::uint8_t>((word >> 8) & 0xFF));
+  };
+  std::int64_t time = 0;
+  for (const Annotation& a : sorted) {
+    if (a.sample < 0)
+      throw Error("encode_wfdb_annotations: annotation '" + a.label + "' at negative sample " + std::to_string(a.sample));
+    int code = code_of(a.label);
+    // A label without a standard code is written as a NOTE carrying the text in AUX.
+    const bool as_note = code < 0;
+    if (as_note) {
+      code = kNote;
+      if (a.label.empty() || a.label.size() > 255)
+        throw Error("encode_wfdb_annotations: label of " + std::to_string(a.label.size()) +
+                    " characters at sample " + std::to_string(a.sample) + " cannot be stored (1-255 allowed)");
+      if (a.label.rfind("##", 0) == 0)
+        throw Error("encode_wfdb_annotations: label " + quoted(a.label) + " would be read back as a comment");
+    }
+    const std::int64_t delta = a.sample - time;
+    if (delta > static_cast<std::int64_t>(kIntervalMask)) {
+      if (delta > std::numeric_limits<std::int32_t>::max())
+        throw Error("encode_wfdb_annotations: gap of " + std::to_string(delta) + " samples before sample " +
+                    std::to_string(a.sample) + " exceeds the 32-bit SKIP interval");
+      const auto d = static_cast<std::uint32_t>(delta);
+      put(static_cast<std::uint32_t>(kSkip) << kCodeShift);
+      put(d >> 16);
+      put(d & 0xFFFF);
+      put(static_cast<std::uint32_t>(code) << kCodeShift);
+    } else {
+      put((static_cast<std::uint32_t>(code) << kCodeShift) | static_cast<std::uint32_t>(delta));
+    }
+    time = a.sample;
+    if (as_note) {
+      put((static_cast<std::uint32_t>(kAux) << kCodeShift) | static_cast<std::uint32_t>(a.label.size()));
+      out.insert(out.end(), a.label.begin(), a.label.end());
+      if (a.label.size() % 2) out.push_back(0);
+    }
+  }
+  put(0);  // end of file
+  return out;
+}
+
+void write_wfdb_annotations(const std::string& path, const std::vector<Annotation>& annotations) {
+  const std::vector<std::uint8_t> bytes = encode_wfdb_annotations(annotations);
+  std::ofstream file(path, std::ios::binary);
+  if (!file) throw Error("write_wfdb_annotations: cannot open '" + path + "' for writing");
+  file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!file) throw Error("write_wfdb_annotations: writing '" + path + "' failed");
+}
+
+BeatIndices beat_samples(const std::vector<Annotation>& annotations) {
+  BeatIndices beats;
+  for (const Annotation& a : annotations) {
+    const int code = code_of(a.label);
+    // "QRS" is the beat label of ADFECGDB's EDF+ annotations (not an MIT mnemonic).
+    if ((code >= 0 && is_beat_code(code)) || a.label == "QRS") beats.push_back(a.sample);
+  }
+  std::sort(beats.begin(), beats.end());
+  return beats;
+}
+
+std::vector<Annotation> beat_annotations(const BeatIndices& beats, const std::string& label) {
+  std::vector<Annotation> out;
+  out.reserve(beats.size());
+  for (const std::int64_t b : beats) out.push_back({b, label});
+  return out;
+}
+
+}  // namespace fecg
