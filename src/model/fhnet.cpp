@@ -50,11 +50,21 @@ struct Buffer {
 // ---- Element-wise ops, written as torch computes them -------------------------------------
 
 // GELU, tanh form (Hendrycks & Gimpel 2016): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-void gelu_inplace(MatRef m) {
+// Applied to a whole contiguous buffer at once, so that Eigen vectorises it as one flat array.
+void gelu_inplace(Eigen::Map<Mat> m) {
   constexpr float kBeta = 0.7978845608028654f;  // sqrt(2 / pi)
   constexpr float kKappa = 0.044715f;
-  auto a = m.array();
+  Eigen::Map<Eigen::ArrayXf> a(m.data(), m.size());
   a = 0.5f * a * (1.0f + (kBeta * (a + kKappa * a.cube())).tanh());
+}
+
+// Softmax down every column of a small-row matrix (gate: one column per token): the max
+// subtraction per column, then one flat vectorised exp, then the normalisation.
+void softmax_columns(Eigen::Map<Mat> m) {
+  for (Eigen::Index c = 0; c < m.cols(); ++c) m.col(c).array() -= m.col(c).maxCoeff();
+  Eigen::Map<Eigen::ArrayXf> flat(m.data(), m.size());
+  flat = flat.exp();
+  for (Eigen::Index c = 0; c < m.cols(); ++c) m.col(c) /= m.col(c).sum();
 }
 
 // LayerNorm over the features of every column (biased variance, as torch).
@@ -68,23 +78,16 @@ void layer_norm(const ConstMatRef& in, const Vec& gamma, const Vec& beta, float 
   }
 }
 
-// Softmax down one column of `m` in place (max subtracted for range).
-template <typename Column>
-void softmax_column(Column&& col) {
-  const float mx = col.maxCoeff();
-  col = (col.array() - mx).exp().matrix();
-  col /= col.sum();
-}
-
 // ---- Layers ---------------------------------------------------------------------------------
 
 struct Linear {
   Mat w;  // out × in
   Vec b;
-  // out = W in + b over all columns.
+  // out = W in + b over all columns. The bias is written first and the product accumulated
+  // onto it: Eigen's "dst = A * B" would zero dst first and need a second pass for the bias.
   void apply(const ConstMatRef& in, MatRef out) const {
-    out.noalias() = w * in;
-    out.colwise() += b;
+    out.colwise() = b;
+    out.noalias() += w * in;
   }
   // acc += W in + b (residual connections).
   void accumulate(const ConstMatRef& in, MatRef acc) const {
@@ -131,8 +134,8 @@ struct Conv {
     const int l_out = out_length(l_in);
     auto cols = cols_buf.view(static_cast<Eigen::Index>(kernel) * c_in, static_cast<Eigen::Index>(n_seq) * l_out);
     im2col(in, n_seq, l_in, l_out, stride, offsets, cols);
-    out.noalias() = w * cols;
-    out.colwise() += b;
+    out.colwise() = b;
+    out.noalias() += w * cols;
   }
 };
 
@@ -147,14 +150,14 @@ struct UpConv {
 
   void apply(const ConstMatRef& in, int n_seq, int l_in, Buffer& cols_buf, MatRef out) const {
     const Eigen::Index cols_n = static_cast<Eigen::Index>(n_seq) * l_in;
+    out.colwise() = b;
     for (int r = 0; r < 2; ++r) {
       auto cols = cols_buf.view(static_cast<Eigen::Index>(offsets[r].size()) * c_in, cols_n);
       im2col(in, n_seq, l_in, l_in, 1, offsets[r], cols);
       // Output column n·2L + 2u + r = 2(n·L + u) + r: one stride-2 view covers every sequence.
       StridedMap phase(out.data() + static_cast<Eigen::Index>(r) * c_out, c_out, cols_n, Eigen::OuterStride<>(2 * c_out));
-      phase.noalias() = w[r] * cols;
+      phase.noalias() += w[r] * cols;
     }
-    out.colwise() += b;
   }
 };
 
@@ -164,17 +167,30 @@ struct DepthwiseConv {
   Mat w;  // channels × kernel
   Vec b;
 
+  // Channels go in blocks of 16 (four SSE/WASM-SIMD packets) held in registers while all taps
+  // of one output column accumulate: one store per output instead of one per tap.
   void apply(const ConstMatRef& in, int n_seq, int len, MatRef out) const {
+    using Block16 = Eigen::Array<float, 16, 1>;
     const int pad = kernel / 2;
-    out.colwise() = b;
+    const Eigen::Index channels = in.rows();
+    const Eigen::Index full = channels - channels % 16;
     for (int n = 0; n < n_seq; ++n) {
       const Eigen::Index base = static_cast<Eigen::Index>(n) * len;
-      for (int j = 0; j < kernel; ++j) {
-        const int shift = j - pad;
-        const int t0 = std::max(0, -shift), t1 = std::min(len, len - shift);
-        if (t1 <= t0) continue;
-        out.middleCols(base + t0, t1 - t0).array() +=
-            in.middleCols(base + t0 + shift, t1 - t0).array().colwise() * w.col(j).array();
+      for (int t = 0; t < len; ++t) {
+        const int j0 = std::max(0, pad - t), j1 = std::min(kernel, len + pad - t);  // taps inside the sequence
+        for (Eigen::Index c = 0; c < full; c += 16) {
+          Block16 acc = Eigen::Map<const Block16>(b.data() + c);
+          for (int j = j0; j < j1; ++j) {
+            acc += Eigen::Map<const Block16>(w.col(j).data() + c) *
+                   Eigen::Map<const Block16>(in.col(base + t + j - pad).data() + c);
+          }
+          Eigen::Map<Block16>(out.col(base + t).data() + c) = acc;
+        }
+        for (Eigen::Index c = full; c < channels; ++c) {
+          float acc = b[c];
+          for (int j = j0; j < j1; ++j) acc += w(c, j) * in(c, base + t + j - pad);
+          out(c, base + t) = acc;
+        }
       }
     }
   }
@@ -422,25 +438,38 @@ void FhnetModel::Impl::graph_attention(const GraphLayer& g, int batch, int leads
   layer_norm(hm, g.norm.gamma, g.norm.beta, arch.layer_norm_eps, um);
   g.qkv.apply(um, qkvm);
 
+  // Scores for every (window, token, head, query lead) as a column of K key scores, so that the
+  // softmax exp runs once over the whole buffer instead of on K-long pieces.
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  auto s = scores.view(leads, leads);  // s(j, i): key j for query i, softmax down each column
+  auto s = scores.view(leads, static_cast<Eigen::Index>(batch) * t_len * heads * leads);
+  auto column_of = [&](int b, int k, int t) { return (static_cast<Eigen::Index>(b) * leads + k) * t_len + t; };
+  Eigen::Index sc = 0;
+  for (int b = 0; b < batch; ++b) {
+    for (int t = 0; t < t_len; ++t) {
+      for (int hd = 0; hd < heads; ++hd) {
+        for (int i = 0; i < leads; ++i, ++sc) {
+          const auto q = qkvm.col(column_of(b, i, t)).segment(hd * dh, dh);
+          for (int j = 0; j < leads; ++j) s(j, sc) = scale * q.dot(qkvm.col(column_of(b, j, t)).segment(d + hd * dh, dh));
+        }
+      }
+    }
+  }
+  softmax_columns(s);
+
   float* att = out.lead_attention.data();
+  const float inv_heads = 1.0f / static_cast<float>(heads);
+  sc = 0;
   for (int b = 0; b < batch; ++b) {
     for (int t = 0; t < t_len; ++t) {
       float* a_bt = att + ((static_cast<std::size_t>(b) * out.layers + layer) * t_len + t) * leads * leads;
       std::fill(a_bt, a_bt + leads * leads, 0.0f);
       for (int hd = 0; hd < heads; ++hd) {
-        for (int i = 0; i < leads; ++i) {
-          const auto q = qkvm.col((static_cast<Eigen::Index>(b) * leads + i) * t_len + t).segment(hd * dh, dh);
-          for (int j = 0; j < leads; ++j) {
-            s(j, i) = scale * q.dot(qkvm.col((static_cast<Eigen::Index>(b) * leads + j) * t_len + t).segment(d + hd * dh, dh));
-          }
-          softmax_column(s.col(i));
-          auto oi = om.col((static_cast<Eigen::Index>(b) * leads + i) * t_len + t).segment(hd * dh, dh);
+        for (int i = 0; i < leads; ++i, ++sc) {
+          auto oi = om.col(column_of(b, i, t)).segment(hd * dh, dh);
           oi.setZero();
           for (int j = 0; j < leads; ++j) {
-            oi += s(j, i) * qkvm.col((static_cast<Eigen::Index>(b) * leads + j) * t_len + t).segment(2 * d + hd * dh, dh);
-            a_bt[i * leads + j] += s(j, i) / static_cast<float>(heads);
+            oi += s(j, sc) * qkvm.col(column_of(b, j, t)).segment(2 * d + hd * dh, dh);
+            a_bt[i * leads + j] += s(j, sc) * inv_heads;
           }
         }
       }
@@ -473,7 +502,7 @@ void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
       const auto v = cq.block(2 * d + hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc);
       s.noalias() = k.transpose() * q;
       s *= scale;
-      for (int c = 0; c < tc; ++c) softmax_column(s.col(c));
+      softmax_columns(s);
       com.block(hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc).noalias() = v * s;
     }
   }
@@ -483,7 +512,7 @@ void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
   // Gate: softmax over the branches, per token.
   auto gm = gate.view(n_branch, n_cols);
   blk.gate.apply(um, gm);
-  for (Eigen::Index c = 0; c < n_cols; ++c) softmax_column(gm.col(c));
+  softmax_columns(gm);
 
   // Fuse: mix = sum_b gate_b ⊙ branch_b, the coarse branch upsampled (nearest ×P) on the fly.
   auto mm = mix.view(d, n_cols);
@@ -491,7 +520,7 @@ void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
   auto bm = branch.view(d, n_cols);
   for (int br = 0; br < n_branch - 1; ++br) {
     blk.dw[br].apply(um, n_seq, t_len, bm);
-    for (Eigen::Index c = 0; c < n_cols; ++c) mm.col(c) += gm(br, c) * bm.col(c);
+    mm.array() += bm.array().rowwise() * gm.row(br).array();
   }
   blk.mix_out.accumulate(mm, hm);
 
