@@ -33,6 +33,9 @@ constexpr double kStopFraction = 0.50;
 constexpr double kAttenuationDb = 65.0;
 constexpr long kMaxDenominator = 1000;
 constexpr long kMaxNumerator = 1000;
+// Accumulators of the inner product: two 4-float SIMD registers (SSE2 / SIMD128); measured no
+// faster with four.
+constexpr int kLanes = 8;
 
 void check_rate(const char* name, double fs_hz) {
   if (!std::isfinite(fs_hz) || fs_hz <= 0) {
@@ -116,7 +119,10 @@ Polyphase design(Ratio ratio) {
   Polyphase poly;
   poly.ratio = ratio;
   poly.centre = centre;
-  poly.n_taps = (length + ratio.p - 1) / ratio.p;
+  // Branch length rounded up to a multiple of kLanes; the extra taps are zeros (inputs older than
+  // the filter reaches), so the inner product needs no remainder loop.
+  const long branch_length = (length + ratio.p - 1) / ratio.p;
+  poly.n_taps = (branch_length + kLanes - 1) / kLanes * kLanes;
   poly.taps.assign(static_cast<std::size_t>(ratio.p * poly.n_taps), 0.0f);
   for (long phase = 0; phase < ratio.p; ++phase) {
     std::vector<double> branch(static_cast<std::size_t>(poly.n_taps), 0.0);
@@ -167,17 +173,15 @@ void apply(const Polyphase& poly, std::span<const float> x, float* out) {
     const std::int64_t i_max = t / p, phase = t % p;
     const float* h = poly.taps.data() + phase * k_taps;
     const float* s = ext.data() + (pad + i_max - k_taps + 1);
-    // Four independent accumulators let the compiler pipeline (and vectorise) the dot product.
-    float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    std::int64_t m = 0;
-    for (; m + 4 <= k_taps; m += 4) {
-      a0 += h[m] * s[m];
-      a1 += h[m + 1] * s[m + 1];
-      a2 += h[m + 2] * s[m + 2];
-      a3 += h[m + 3] * s[m + 3];
+    // kLanes independent accumulators: the compiler maps them onto SIMD registers (SSE here,
+    // SIMD128 under Emscripten) without needing to reassociate a single sum (-ffast-math).
+    float acc[kLanes] = {};
+    for (std::int64_t m = 0; m < k_taps; m += kLanes) {
+      for (int j = 0; j < kLanes; ++j) acc[j] += h[m + j] * s[m + j];
     }
-    for (; m < k_taps; ++m) a0 += h[m] * s[m];
-    out[k] = (a0 + a1) + (a2 + a3);
+    float sum = 0;
+    for (int j = 0; j < kLanes; ++j) sum += acc[j];
+    out[k] = sum;
   }
 }
 

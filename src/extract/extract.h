@@ -7,6 +7,8 @@
 
 #include "core/types.h"
 
+#include <vector>
+
 namespace fecg {
 
 struct ExtractionResult {
@@ -32,6 +34,10 @@ struct FastIcaParams {
   int max_iterations = 200;
   double tolerance = 1e-5;
   unsigned seed = 1;        // initial unmixing matrix (reproducible)
+  // Used by extract_ica / extract_ts_ica only: ICA runs on blocks of this length (seconds) with
+  // 50 % overlap, because the mixing changes as the fetus moves (Varanini et al. 2014 use blocks
+  // too); 0 runs one ICA over the whole recording.
+  double block_s = 20.0;
 };
 
 struct IcaResult {
@@ -41,6 +47,24 @@ struct IcaResult {
 
 // Symmetric FastICA with the log-cosh contrast (Hyvärinen 1999) after PCA whitening.
 IcaResult fastica_1999(const LeadMatrix& x, const FastIcaParams& params = {});
+
+// How fetal-like one source is (see fetal_component_scores).
+struct ComponentScore {
+  double score = 0;           // 0..1: regularity × maternal-coincidence and prominence factors
+  double regularity = 0;      // fraction of the signal covered by plausible, regular fetal RR intervals
+  double maternal_coincidence = 0;  // fraction of the source's peaks within ±50 ms of a maternal beat
+  double prominence = 0;      // median envelope at the peaks / median envelope (noise: ~3–4)
+  double median_rr_s = 0;     // median RR of the peaks found, seconds (0 if fewer than 2 peaks)
+  int sign = 1;               // +1 or -1: multiply the source by it to make its R peaks positive
+};
+
+// Scores each row of `sources` (components × n, any scale) as a fetal ECG candidate: peaks of its
+// QRS-band energy picked with a 250 ms refractory period (240 bpm), then the fraction of the
+// signal covered by RR intervals in 0.25–0.667 s (240–90 bpm) within 15 % of their local median,
+// penalised when the peaks coincide with the maternal beats (a maternal or mixed source) and when
+// they barely stand out of the background (noise).
+std::vector<ComponentScore> fetal_component_scores(const LeadMatrix& sources, double fs_hz,
+                                                   const BeatIndices& maternal_beats);
 
 // ICA on the raw leads; fetal components chosen automatically (periodicity in the fetal range and
 // low correlation with the maternal beats), back-projected onto the leads.

@@ -19,7 +19,7 @@ namespace {
 
 using io_detail::format_decimal;
 using io_detail::parse_double;
-using io_detail::quoted;
+using io_detail::show_field;
 using io_detail::trim;
 
 constexpr std::array<const char*, 5> kTimeColumnNames = {"time", "t", "time_s", "seconds", "sec"};
@@ -86,7 +86,7 @@ std::optional<double> parse_cell(std::string cell, bool decimal_comma) {
 Recording parse_csv(std::string_view text, const CsvOptions& options) {
   const auto unit_uv = microvolts_per_unit(options.units);
   if (!unit_uv)
-    throw Error("csv: unit " + quoted(options.units) + " is not a voltage (expected uV, mV or V)");
+    throw Error("csv: unit " + show_field(options.units) + " is not a voltage (expected uV, mV or V)");
   if (options.fs_hz && (!std::isfinite(*options.fs_hz) || *options.fs_hz <= 0))
     throw Error("csv: sampling rate " + format_decimal(*options.fs_hz, 6) + " Hz must be a positive number");
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
@@ -149,7 +149,7 @@ Recording parse_csv(std::string_view text, const CsvOptions& options) {
       const auto value = parse_cell(cells[c], decimal_comma);
       if (!value)
         throw Error("csv: line " + std::to_string(line_number) + ", column " + std::to_string(c + 1) + " ('" +
-                    names[c] + "'): " + (trim(cells[c]).empty() ? "empty cell" : quoted(cells[c]) + " is not a number"));
+                    names[c] + "'): " + (trim(cells[c]).empty() ? "empty cell" : show_field(cells[c]) + " is not a number"));
       if (static_cast<int>(c) == time_column) {
         times.push_back(*value);
       } else {

@@ -30,7 +30,7 @@ namespace {
 using io_detail::format_decimal;
 using io_detail::parse_double;
 using io_detail::parse_int;
-using io_detail::quoted;
+using io_detail::show_field;
 using io_detail::trim;
 
 constexpr size_t kFixedHeaderBytes = 256;
@@ -131,20 +131,20 @@ std::vector<Tal> parse_tals(std::string_view bytes, std::int64_t record, const s
     const size_t first_sep = tal.find(kTalText);
     if (first_sep == std::string_view::npos)
       throw Error("edf: " + where + ", data record " + std::to_string(record + 1) + ": annotation " +
-                  quoted(tal) + " has no onset separator (0x14)");
+                  show_field(tal) + " has no onset separator (0x14)");
     std::string_view timing = tal.substr(0, first_sep);
     const size_t dur_sep = timing.find(kTalDuration);
     const std::string_view onset_text = timing.substr(0, dur_sep);
     if (onset_text.empty() || (onset_text[0] != '+' && onset_text[0] != '-'))
       throw Error("edf: " + where + ", data record " + std::to_string(record + 1) + ": annotation onset " +
-                  quoted(onset_text) + " must start with '+' or '-'");
+                  show_field(onset_text) + " must start with '+' or '-'");
     const auto onset = parse_double(onset_text);
     if (!onset)
       throw Error("edf: " + where + ", data record " + std::to_string(record + 1) +
-                  ": annotation onset " + quoted(onset_text) + " is not a number");
+                  ": annotation onset " + show_field(onset_text) + " is not a number");
     if (dur_sep != std::string_view::npos && !parse_double(timing.substr(dur_sep + 1)))
       throw Error("edf: " + where + ", data record " + std::to_string(record + 1) +
-                  ": annotation duration " + quoted(timing.substr(dur_sep + 1)) + " is not a number");
+                  ": annotation duration " + show_field(timing.substr(dur_sep + 1)) + " is not a number");
     Tal out;
     out.onset_s = *onset;
     std::string_view rest = tal.substr(first_sep + 1);
@@ -169,13 +169,6 @@ double snap_rate(double fs_hz) {
   return std::abs(fs_hz - r) < 1e-6 * std::max(1.0, r) ? r : fs_hz;
 }
 
-// Brings a slower signal to the recording rate (fecg::resample, dsp/resample.h).
-Signal resample_lead(const std::vector<float>& lead, double fs_in_hz, double fs_out_hz) {
-  (void)lead;
-  throw Error("edf: signals at different rates (" + format_decimal(fs_in_hz, 6) + " and " +
-              format_decimal(fs_out_hz, 6) + " Hz) need resampling, which is not available yet");
-}
-
 }  // namespace
 
 Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& options) {
@@ -187,7 +180,7 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
   FieldReader fixed(bytes, 0);
   const std::string version = trim(fixed.next(8));
   if (version != "0")
-    throw Error("edf: version field is " + quoted(version) + ", expected '0' (not an EDF file?)");
+    throw Error("edf: version field is " + show_field(version) + ", expected '0' (not an EDF file?)");
   const std::string patient = trim(fixed.next(80));
   const std::string recording_id = trim(fixed.next(80));
   const std::string_view start_date = fixed.next(8);
@@ -201,7 +194,7 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
 
   const auto n_signals = parse_int(n_signals_text);
   if (!n_signals || *n_signals < 1)
-    throw Error("edf: number of signals is " + quoted(n_signals_text) + ", expected a positive integer");
+    throw Error("edf: number of signals is " + show_field(n_signals_text) + ", expected a positive integer");
   // The signal headers must fit in the file before anything is allocated from n_signals.
   const std::int64_t expected_header = static_cast<std::int64_t>(kFixedHeaderBytes) +
                                        *n_signals * static_cast<std::int64_t>(kSignalHeaderBytes);
@@ -211,17 +204,17 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
                 std::to_string(bytes.size()) + " bytes (truncated?)");
   const auto header_bytes = parse_int(header_bytes_text);
   if (!header_bytes || *header_bytes != expected_header)
-    throw Error("edf: header size field is " + quoted(header_bytes_text) + ", expected " +
+    throw Error("edf: header size field is " + show_field(header_bytes_text) + ", expected " +
                 std::to_string(expected_header) + " for " + std::to_string(*n_signals) + " signals");
   const bool edf_plus = reserved.rfind("EDF+", 0) == 0;
   const bool discontinuous = reserved.rfind("EDF+D", 0) == 0;
   const auto record_duration = parse_double(record_duration_text);
   if (!record_duration || *record_duration <= 0)
-    throw Error("edf: data record duration is " + quoted(record_duration_text) +
+    throw Error("edf: data record duration is " + show_field(record_duration_text) +
                 ", expected a positive number of seconds");
   const auto n_records_field = parse_int(n_records_text);
   if (!n_records_field || *n_records_field < -1)
-    throw Error("edf: number of data records is " + quoted(n_records_text) +
+    throw Error("edf: number of data records is " + show_field(n_records_text) +
                 ", expected a non-negative integer (or -1 while recording)");
 
   // Per-signal fields are stored column-wise: all labels, then all transducer types, ...
@@ -247,7 +240,7 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
     const auto n = parse_int(spr[i]);
     // 99999999 is the largest value the 8-character field can hold.
     if (!n || *n < 1 || *n > 99999999)
-      throw Error("edf: " + signal_name(s, i) + ": samples per data record is " + quoted(spr[i]) +
+      throw Error("edf: " + signal_name(s, i) + ": samples per data record is " + show_field(spr[i]) +
                   ", expected a positive integer");
     s.samples_per_record = *n;
     s.offset_in_record = static_cast<size_t>(record_bytes);
@@ -256,11 +249,11 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
     const auto p0 = parse_double(pmin[i]), p1 = parse_double(pmax[i]);
     const auto d0 = parse_int(dmin[i]), d1 = parse_int(dmax[i]);
     if (!p0 || !p1 || *p0 == *p1)
-      throw Error("edf: " + signal_name(s, i) + ": physical range " + quoted(pmin[i]) + " to " +
-                  quoted(pmax[i]) + " is not two different numbers");
+      throw Error("edf: " + signal_name(s, i) + ": physical range " + show_field(pmin[i]) + " to " +
+                  show_field(pmax[i]) + " is not two different numbers");
     if (!d0 || !d1 || *d0 >= *d1 || *d0 < kDigitalMin || *d1 > kDigitalMax)
-      throw Error("edf: " + signal_name(s, i) + ": digital range " + quoted(dmin[i]) + " to " +
-                  quoted(dmax[i]) + " must be increasing integers within [-32768, 32767]");
+      throw Error("edf: " + signal_name(s, i) + ": digital range " + show_field(dmin[i]) + " to " +
+                  show_field(dmax[i]) + " must be increasing integers within [-32768, 32767]");
     s.physical_min = *p0;
     s.physical_max = *p1;
     s.digital_min = *d0;
@@ -291,7 +284,7 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
   for (size_t i = 0; i < ns; ++i) {
     if (signals[i].is_annotation) continue;
     if (!microvolts_per_unit(signals[i].unit))
-      throw Error("edf: " + signal_name(signals[i], i) + " has unit " + quoted(signals[i].unit) +
+      throw Error("edf: " + signal_name(signals[i], i) + " has unit " + show_field(signals[i].unit) +
                   ", expected a voltage (uV, mV or V)");
     lead_signals.push_back(i);
     fs_max = std::max(fs_max, static_cast<double>(signals[i].samples_per_record) / *record_duration);
@@ -341,7 +334,7 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
       throw Error("edf: " + signal_name(s, lead_signals[k]) + " is sampled at " + format_decimal(fs_own, 6) +
                   " Hz but the fastest signal at " + format_decimal(fs_max, 6) +
                   " Hz, and resampling of mixed rates is turned off");
-    const Signal up = resample_lead(lead, fs_own, fs_max);
+    const Signal up = resample(std::span<const float>(lead), fs_own, fs_max);
     // resample() returns ceil(n · fs_out / fs_in) samples, which equals n_samples up to rounding
     // of the rate ratio: copy what overlaps and hold the last value for a missing tail sample.
     const Eigen::Index n_copy = std::min<Eigen::Index>(up.size(), n_samples);
@@ -402,7 +395,7 @@ namespace {
 // that does not fit (a truncated number would silently change the data's scaling).
 void put_field(std::string& header, std::string_view text, size_t width, const char* what) {
   if (text.size() > width)
-    throw Error("encode_edf: " + std::string(what) + " " + quoted(text) + " does not fit in " +
+    throw Error("encode_edf: " + std::string(what) + " " + show_field(text) + " does not fit in " +
                 std::to_string(width) + " characters");
   std::string field(text);
   for (char& c : field)
@@ -484,7 +477,7 @@ std::vector<std::uint8_t> encode_edf(const Recording& recording) {
       throw Error("encode_edf: annotation '" + a.label + "' at sample " + std::to_string(a.sample) +
                   " is outside the recording [0, " + std::to_string(n_samples) + ")");
     if (a.label.find_first_of(std::string("\x14\x15\0", 3)) != std::string::npos)
-      throw Error("encode_edf: annotation text " + quoted(a.label) + " contains a TAL separator byte");
+      throw Error("encode_edf: annotation text " + show_field(a.label) + " contains a TAL separator byte");
     // 9 decimals: the reader's round(onset · fs) recovers the sample for any fs below 1 GHz.
     tal_bytes[static_cast<size_t>(a.sample / spr)] +=
         "+" + format_decimal(static_cast<double>(a.sample) / recording.fs_hz, 9) + "\x14" + a.label + "\x14" +

@@ -58,7 +58,7 @@ inline std::optional<std::int64_t> parse_int(std::string_view field) {
 }
 
 // Quotes a field for an error message, showing control bytes as \xNN.
-inline std::string quoted(std::string_view s, size_t max_chars = 40) {
+inline std::string show_field(std::string_view s, size_t max_chars = 40) {
   std::string out = "'";
   for (size_t i = 0; i < s.size() && i < max_chars; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);

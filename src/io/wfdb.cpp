@@ -26,7 +26,7 @@ namespace {
 using io_detail::format_decimal;
 using io_detail::parse_double;
 using io_detail::parse_int;
-using io_detail::quoted;
+using io_detail::show_field;
 using io_detail::split_blanks;
 using io_detail::trim;
 
@@ -173,7 +173,7 @@ FormatField parse_format_field(const std::string& text, size_t signal_index) {
     const auto v = parse_int(std::string_view(text).substr(i, j - i));
     if (!v || *v > std::numeric_limits<std::int32_t>::max())
       throw Error("wfdb header: signal " + std::to_string(signal_index + 1) + ": bad " + what + " in format field " +
-                  quoted(text));
+                  show_field(text));
     i = j;
     return *v;
   };
@@ -185,7 +185,7 @@ FormatField parse_format_field(const std::string& text, size_t signal_index) {
     else if (c == '+') out.byte_offset = number("byte offset");
     else
       throw Error("wfdb header: signal " + std::to_string(signal_index + 1) + ": unexpected " +
-                  quoted(std::string(1, c)) + " in format field " + quoted(text) +
+                  show_field(std::string(1, c)) + " in format field " + show_field(text) +
                   ", expected format[xsamples][:skew][+offset]");
   }
   return out;
@@ -194,7 +194,7 @@ FormatField parse_format_field(const std::string& text, size_t signal_index) {
 int parse_header_int(const std::string& text, const char* what, size_t signal_index) {
   const auto v = parse_int(text);
   if (!v || *v < std::numeric_limits<std::int32_t>::min() || *v > std::numeric_limits<std::int32_t>::max())
-    throw Error("wfdb header: signal " + std::to_string(signal_index + 1) + ": " + what + " is " + quoted(text) +
+    throw Error("wfdb header: signal " + std::to_string(signal_index + 1) + ": " + what + " is " + show_field(text) +
                 ", expected an integer");
   return static_cast<int>(*v);
 }
@@ -216,19 +216,19 @@ WfdbHeader parse_wfdb_header(std::string_view text) {
   for (const std::string& line : lines)
     for (const char c : line)
       if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
-        throw Error("wfdb header: control byte in line " + quoted(line) + " (not a text header?)");
+        throw Error("wfdb header: control byte in line " + show_field(line) + " (not a text header?)");
 
   WfdbHeader h;
   const std::vector<std::string> rec = split_blanks(lines[0]);
   if (rec.size() < 2)
-    throw Error("wfdb header: record line " + quoted(lines[0]) + " needs at least a name and a signal count");
+    throw Error("wfdb header: record line " + show_field(lines[0]) + " needs at least a name and a signal count");
   h.record_name = rec[0];
   if (h.record_name.find('/') != std::string::npos)
     throw Error("wfdb header: record '" + h.record_name +
                 "' is a multi-segment record (name/segments); multi-segment records are not supported");
   const auto n_signals = parse_int(rec[1]);
   if (!n_signals || *n_signals < 0)
-    throw Error("wfdb header: number of signals is " + quoted(rec[1]) + ", expected a non-negative integer");
+    throw Error("wfdb header: number of signals is " + show_field(rec[1]) + ", expected a non-negative integer");
   if (*n_signals == 0) throw Error("wfdb header: record '" + h.record_name + "' has no signals");
   // Each signal needs its own header line, so a count beyond the lines present is an error
   // found below, before anything is sized from it.
@@ -242,13 +242,13 @@ WfdbHeader parse_wfdb_header(std::string_view text) {
     const std::string fs_text = rec[2].substr(0, rec[2].find('/'));
     const auto fs = parse_double(fs_text);
     if (!fs || *fs <= 0)
-      throw Error("wfdb header: sampling frequency is " + quoted(rec[2]) + ", expected a positive number");
+      throw Error("wfdb header: sampling frequency is " + show_field(rec[2]) + ", expected a positive number");
     h.fs_hz = *fs;
   }
   if (rec.size() > 3) {
     const auto n = parse_int(rec[3]);
     if (!n || *n < 0)
-      throw Error("wfdb header: number of samples is " + quoted(rec[3]) + ", expected a non-negative integer");
+      throw Error("wfdb header: number of samples is " + show_field(rec[3]) + ", expected a non-negative integer");
     h.n_samples = *n;
   }
   if (rec.size() > 4) h.base_time = rec[4];
@@ -259,7 +259,7 @@ WfdbHeader parse_wfdb_header(std::string_view text) {
     const std::vector<std::string> f = split_blanks(line);
     const auto si = static_cast<size_t>(i);
     if (f.size() < 2)
-      throw Error("wfdb header: signal line " + quoted(line) + " needs at least a file name and a format");
+      throw Error("wfdb header: signal line " + show_field(line) + " needs at least a file name and a format");
     WfdbSignalSpec s;
     s.file_name = f[0];
     const FormatField format = parse_format_field(f[1], si);
@@ -283,7 +283,7 @@ WfdbHeader parse_wfdb_header(std::string_view text) {
       const size_t paren = g.find('(');
       if (paren != std::string::npos) {
         if (g.back() != ')')
-          throw Error("wfdb header: signal " + std::to_string(i + 1) + ": gain field " + quoted(f[2]) +
+          throw Error("wfdb header: signal " + std::to_string(i + 1) + ": gain field " + show_field(f[2]) +
                       " has an unclosed baseline '('");
         s.baseline_adu = parse_header_int(g.substr(paren + 1, g.size() - paren - 2), "baseline", si);
         has_baseline = true;
@@ -291,7 +291,7 @@ WfdbHeader parse_wfdb_header(std::string_view text) {
       }
       const auto gain = parse_double(g);
       if (!gain || *gain < 0)
-        throw Error("wfdb header: signal " + std::to_string(i + 1) + ": gain is " + quoted(f[2]) +
+        throw Error("wfdb header: signal " + std::to_string(i + 1) + ": gain is " + show_field(f[2]) +
                     ", expected a non-negative number (adu per physical unit)");
       s.gain_adu_per_unit = *gain == 0 ? kDefaultGain : *gain;
     }
@@ -358,7 +358,7 @@ Recording parse_wfdb_record(std::string_view header_text,
       throw Error(rec + ": " + signal_label(s, i) + " has format " + std::to_string(s.format) +
                   "; supported formats are 8, 16, 24, 32, 61, 80, 160, 212, 310, 311");
     if (!microvolts_per_unit(s.units))
-      throw Error(rec + ": " + signal_label(s, i) + " has unit " + quoted(s.units) +
+      throw Error(rec + ": " + signal_label(s, i) + " has unit " + show_field(s.units) +
                   ", expected a voltage (uV, mV or V)");
     if (s.file_name == "~")
       throw Error(rec + ": " + signal_label(s, i) + " has no signal file ('~'); null signals are not supported");
@@ -395,6 +395,12 @@ Recording parse_wfdb_record(std::string_view header_text,
       n_samples = stored / width;
       if (n_samples == 0) throw Error(rec + ": file '" + name + "' holds no complete frame");
     }
+    // Every format takes at least one byte per sample, so a sample count above the byte count
+    // is a truncated file; checked before n_samples × width can overflow.
+    if (n_samples > available / width + 1)
+      throw Error(rec + ": header says " + std::to_string(n_samples) + " samples × " + std::to_string(width) +
+                  " signals but file '" + name + "' holds only " + std::to_string(available) +
+                  " data bytes (truncated)");
     if (n_samples > io_detail::kMaxTotalSamples / static_cast<std::int64_t>(ns))
       throw Error(rec + ": header says " + std::to_string(n_samples) + " samples per signal, too many to hold");
     const std::int64_t total = n_samples * width;
@@ -475,7 +481,7 @@ void write_wfdb_record(const std::string& record_path, const Recording& recordin
   const size_t slash = base.find_last_of("/\\");
   const std::string name = slash == std::string::npos ? base : base.substr(slash + 1);
   if (name.empty() || name.find_first_of(" \t\n/") != std::string::npos)
-    throw Error("write_wfdb_record: record name " + quoted(name) + " must be non-empty without blanks");
+    throw Error("write_wfdb_record: record name " + show_field(name) + " must be non-empty without blanks");
   const auto ns = static_cast<size_t>(recording.n_leads());
   const std::int64_t n = recording.n_samples();
 
@@ -690,7 +696,7 @@ std::vector<std::uint8_t> encode_wfdb_annotations(const std::vector<Annotation>&
         throw Error("encode_wfdb_annotations: label of " + std::to_string(a.label.size()) +
                     " characters at sample " + std::to_string(a.sample) + " cannot be stored (1-255 allowed)");
       if (a.label.rfind("##", 0) == 0)
-        throw Error("encode_wfdb_annotations: label " + quoted(a.label) + " would be read back as a comment");
+        throw Error("encode_wfdb_annotations: label " + show_field(a.label) + " would be read back as a comment");
     }
     const std::int64_t delta = a.sample - time;
     if (delta > static_cast<std::int64_t>(kIntervalMask)) {

@@ -25,9 +25,13 @@ struct NoiseBank {
 };
 
 // Loads bw, em and ma from a directory holding the NSTDB records (WFDB). Throws fecg::Error if a
-// record is missing or unreadable.
+// record is missing or unreadable. Both channels of each record are kept, at the records' own rate
+// (360 Hz); simulate() cuts random segments and resamples them to its fs_hz.
 NoiseBank load_nstdb(const std::string& directory);
 
+// Valid ranges (simulate() throws fecg::Error outside them): duration_s >= 1, fs_hz in
+// [100, 10000], n_leads × duration_s × fs_hz <= 1e8, SNRs finite within ±60 dB, maternal_bpm in
+// [40, 140], fetal_bpm in [80, 220], ectopic_probability in [0, 0.5], maternal_peak_uv in (0, 1e5].
 struct SynthParams {
   double duration_s = 60.0;
   double fs_hz = 1000.0;
@@ -55,7 +59,12 @@ struct SynthRecording {
   double fetal_bpm = 0, maternal_bpm = 0; // mean rates
 };
 
-// Deterministic for a given (params, noise bank): same seed, same recording on every platform.
+// Deterministic for a given (params, noise bank): same seed, same recording on every platform
+// (bit-identical between g++/glibc and em++/WASM as checked; only libm rounding could differ).
+// R peaks are the samples nearest to each R-wave centre; fetal_bpm / maternal_bpm are
+// 60 (N - 1) / (t_N - t_1) over the beats inside the recording. Parts live in src/synth:
+// random.h (portable draws), rhythm.h (RR series), vcg.h (dipole waves), conductor.h (geometry
+// and lead field), noise.h (NSTDB / AR noise, power line).
 SynthRecording simulate(const SynthParams& params, const NoiseBank& noise = {});
 
 }  // namespace fecg

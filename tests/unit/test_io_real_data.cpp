@@ -138,6 +138,9 @@ TEST_CASE("io real data: Challenge 2013 missing samples (-32768 adu) read as NaN
   CHECK(n_nan == 18);
   CHECK(first == 1858);
   CHECK_THROWS_WITH_AS(fecg::validate_recording(r), doctest::Contains("18 non-finite samples"), fecg::Error);
+  fecg::Recording filled = r;
+  CHECK(fecg::fill_missing_samples(filled) == 18);
+  CHECK_NOTHROW(fecg::validate_recording(filled));
 }
 
 TEST_CASE("io real data: NSTDB noise records bw, em, ma") {

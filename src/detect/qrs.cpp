@@ -1,0 +1,535 @@
+// Maternal and fetal QRS detection.
+//
+// Both detectors share one shape (Pan & Tompkins, IEEE TBME 32(3):230-236, 1985):
+//   band-pass → a positive detection function per lead (energy of the QRS band) → leads fused,
+//   each normalised to its typical beat height and weighted by how regular its own beats are →
+//   adaptive thresholds (signal / noise peak levels) with a refractory period and search-back →
+//   R peak refined to the extremum of the band-passed signal of the best lead.
+// The maternal detector uses the derivative–square–integrate detection function of the paper;
+// the fetal one uses the squared band-passed signal over a fetal-QRS-wide window, scores channels
+// by periodicity in the fetal range and SNR, can fuse an R-peak probability, and removes extra
+// beats that split a normal RR interval.
+#include "detect/qrs.h"
+
+#include "core/error.h"
+#include "detect/detect_common.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+namespace fecg {
+namespace {
+
+using detect_detail::bandpass_lead;
+using detect_detail::local_maxima;
+using detect_detail::median_window_max;
+using detect_detail::moving_average;
+using detect_detail::quantile_in_place;
+using detect_detail::rr_regularity;
+
+// Normalised detection functions are clipped at this multiple of their typical beat height, so
+// that an artefact or a saturated stretch in one lead cannot dominate the fusion or drag the
+// adaptive signal level far above the beats.
+constexpr float kDetectionCap = 4.0f;
+
+// A lead whose typical beat height is below this fraction of the largest lead's is treated as
+// flat (disconnected electrode): 1e-6 in energy is 1e-3 (-60 dB) in amplitude.
+constexpr float kFlatEnergyRatio = 1e-6f;
+
+// ---------------------------------------------------------------------------------------------
+// Adaptive-threshold peak picking (Pan & Tompkins 1985, section "Adjusting the thresholds"):
+// SPK/NPK are running estimates of signal- and noise-peak heights updated with weight 1/8,
+// THRESHOLD1 = NPK + f (SPK - NPK), THRESHOLD2 = THRESHOLD1 / 2 for search-back. A search-back
+// is run when no beat has been found for `searchback_factor` × the running RR (the paper uses
+// 1.66 × the mean of the last 8 RR; we use their median, which one missed beat does not drag).
+
+struct PickerSettings {
+  std::int64_t refractory_n = 0;    // no two beats closer than this
+  std::int64_t merge_n = 0;         // peaks this close to a beat belong to its complex
+  std::int64_t dominance_n = 0;     // candidates are maxima of ±dominance_n samples
+  std::int64_t t_wave_n = 0;        // 0: no T-wave test; else window after a beat for the test
+  double t_wave_ratio = 0.25;       // peak below ratio × previous beat's peak there: a T wave
+  double searchback_factor = 1.66;
+  double threshold_fraction = 0.25;
+  std::int64_t min_rr_n = 0;        // RR outside [min, max] is not used for the running RR
+  std::int64_t max_rr_n = 0;
+};
+
+struct Peak {
+  std::int64_t index = 0;
+  float value = 0.0f;
+};
+
+// Local maxima of `d` that are also the maximum of d over ±half_n: the small ripples of the
+// detection function next to a beat (or noise between beats close to one) are never candidates.
+// The window maximum is found by the van Herk (1992) / Gil & Werman (1993) algorithm: maxima
+// running forward and backward inside blocks of 2 half_n + 1 samples, so that any full window is
+// covered by the backward maximum at its start and the forward maximum at its end. O(n).
+std::vector<std::int64_t> dominant_maxima(const std::vector<float>& d, std::int64_t half_n) {
+  const std::vector<std::int64_t> peaks = local_maxima(d);
+  const auto n = static_cast<std::int64_t>(d.size());
+  if (half_n <= 0 || n == 0) return peaks;
+  const std::int64_t w = 2 * half_n + 1;
+  std::vector<float> forward(d.size()), backward(d.size());
+  for (std::int64_t block = 0; block < n; block += w) {
+    const std::int64_t end = std::min(n, block + w);
+    forward[block] = d[block];
+    for (std::int64_t i = block + 1; i < end; ++i) forward[i] = std::max(forward[i - 1], d[i]);
+    backward[end - 1] = d[end - 1];
+    for (std::int64_t i = end - 2; i >= block; --i) backward[i] = std::max(backward[i + 1], d[i]);
+  }
+  std::vector<std::int64_t> out;
+  for (const std::int64_t i : peaks) {
+    float window_max;
+    if (i - half_n >= 0 && i + half_n < n) {
+      window_max = std::max(backward[i - half_n], forward[i + half_n]);
+    } else {  // a window clipped by an end of the signal: scanned directly (at most 2 half_n peaks)
+      const std::int64_t lo = std::max<std::int64_t>(0, i - half_n), hi = std::min(n - 1, i + half_n);
+      window_max = *std::max_element(d.begin() + lo, d.begin() + hi + 1);
+    }
+    if (window_max <= d[i]) out.push_back(i);
+  }
+  return out;
+}
+
+class AdaptivePicker {
+ public:
+  AdaptivePicker(const std::vector<float>& d, const PickerSettings& s, double initial_signal,
+                 double initial_noise)
+      : d_(d), s_(s), spk_(initial_signal), npk_(initial_noise), spk_floor_(0.05 * initial_signal) {}
+
+  std::vector<Peak> run() {
+    for (const std::int64_t i : dominant_maxima(d_, s_.dominance_n)) {
+      const Peak c{i, d_[static_cast<std::size_t>(i)]};
+      search_back(i, /*at_end=*/false);
+      if (!beats_.empty() && i - beats_.back().index < s_.refractory_n) {
+        // Inside the refractory period. A higher peak within one QRS width means the previous
+        // one was a shoulder of this complex, so the beat moves here (once per complex: never
+        // further than merge_n from where the beat was first found, so it cannot walk on to the
+        // next beat); anything else is ignored.
+        if (c.value > beats_.back().value && i - first_found_ <= s_.merge_n) beats_.back() = c;
+        continue;
+      }
+      if (c.value > threshold1()) {
+        const bool t_wave = s_.t_wave_n > 0 && !beats_.empty() &&
+                            i - beats_.back().index < s_.t_wave_n &&
+                            c.value < s_.t_wave_ratio * beats_.back().value;
+        if (!t_wave) {
+          accept(c, 0.125);
+          continue;
+        }
+      }
+      npk_ = 0.125 * c.value + 0.875 * npk_;
+      noise_.push_back(c);
+    }
+    search_back(static_cast<std::int64_t>(d_.size()), /*at_end=*/true);
+    return beats_;
+  }
+
+ private:
+  double threshold1() const { return npk_ + s_.threshold_fraction * (spk_ - npk_); }
+
+  double rr_median() const {
+    const std::size_t k = std::min<std::size_t>(rr_count_, rr_.size());
+    if (k == 0) return 0.0;
+    std::array<double, 8> sorted = rr_;
+    for (std::size_t i = 1; i < k; ++i)  // insertion sort of at most 8 values
+      for (std::size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; --j) std::swap(sorted[j - 1], sorted[j]);
+    return k % 2 ? sorted[k / 2] : 0.5 * (sorted[k / 2 - 1] + sorted[k / 2]);
+  }
+
+  void accept(const Peak& p, double weight) {
+    if (!beats_.empty()) {
+      const std::int64_t rr = p.index - beats_.back().index;
+      if (rr >= s_.min_rr_n && rr <= s_.max_rr_n) rr_[rr_count_++ % rr_.size()] = static_cast<double>(rr);
+    }
+    spk_ = weight * p.value + (1.0 - weight) * spk_;
+    beats_.push_back(p);
+    first_found_ = p.index;
+    // Noise peaks before the new beat can no longer be searched back for.
+    noise_.erase(noise_.begin(),
+                 std::find_if(noise_.begin(), noise_.end(), [&](const Peak& q) { return q.index > p.index; }));
+    search_from_ = p.index;
+  }
+
+  // Looks, between the last beat and `limit`, for the highest noise peak above THRESHOLD2 once
+  // the gap exceeds searchback_factor × RR. Each noise peak is examined by at most one failed
+  // search (the list is cleared after one), which keeps the whole picker linear in time.
+  void search_back(std::int64_t limit, bool at_end) {
+    bool retried = false;
+    for (;;) {
+      const double rr = rr_median();
+      if (beats_.empty() || rr <= 0 ||
+          static_cast<double>(limit - search_from_) <= s_.searchback_factor * rr)
+        return;
+      const double threshold2 = 0.5 * threshold1();
+      const std::int64_t last = beats_.back().index;
+      auto best = noise_.end();
+      double highest = 0;  // highest eligible noise peak, whatever the threshold
+      for (auto it = noise_.begin(); it != noise_.end(); ++it) {
+        if (it->index - last < s_.refractory_n) continue;
+        if (!at_end && limit - it->index < s_.refractory_n) continue;
+        highest = std::max<double>(highest, it->value);
+        if (it->value > threshold2 && (best == noise_.end() || it->value > best->value)) best = it;
+      }
+      if (best == noise_.end()) {
+        // Nothing there: the signal level is too high for what the lead now shows (electrode
+        // contact lost part of the amplitude). Lower it to at most 4 × the highest peak of the
+        // stretch, so that THRESHOLD2 (~SPK/8) falls below that peak and the next search finds
+        // beats of that height, but at least halve it; search the stretch again, then go on from here.
+        spk_ = std::max(spk_floor_, std::min(0.5 * spk_, 4.0 * highest));
+        if (!retried) {  // the same stretch once more with the lowered thresholds
+          retried = true;
+          continue;
+        }
+        noise_.clear();
+        search_from_ = limit;
+        return;
+      }
+      accept(*best, 0.25);  // the paper's weight for beats found by search-back
+    }
+  }
+
+  const std::vector<float>& d_;
+  PickerSettings s_;
+  double spk_, npk_, spk_floor_;
+  std::vector<Peak> beats_;
+  std::vector<Peak> noise_;  // rejected peaks since the last beat
+  std::array<double, 8> rr_{};
+  std::size_t rr_count_ = 0;
+  std::int64_t search_from_ = 0;
+  std::int64_t first_found_ = 0;  // where the last beat was first found (before shoulder moves)
+};
+
+// Runs the picker on a detection function normalised to a typical beat height of ~1: the signal
+// level starts at that height, the noise level at the median of the function (its floor).
+std::vector<Peak> pick(const std::vector<float>& d, const PickerSettings& s, std::int64_t level_window_n) {
+  if (d.size() < 3) return {};
+  const float level = median_window_max(d, level_window_n);
+  return AdaptivePicker(d, s, level, detect_detail::subsampled_median(d)).run();
+}
+
+BeatIndices indices_of(const std::vector<Peak>& peaks) {
+  BeatIndices out;
+  out.reserve(peaks.size());
+  for (const Peak& p : peaks) out.push_back(p.index);
+  return out;
+}
+
+// Divides `e` by its typical beat height and clips it at kDetectionCap. Returns the height.
+float normalise_detection(std::vector<float>& e, std::int64_t level_window_n) {
+  const float level = median_window_max(e, level_window_n);
+  if (level > 0) {
+    for (float& v : e) v = std::min(v / level, kDetectionCap);
+  }
+  return level;
+}
+
+// Moves each beat to the extremum of `sign` × `band` within ±radius_n and restores the
+// refractory period (of two beats now too close, the one with the larger detection value stays).
+BeatIndices refine_to_extremum(const std::vector<Peak>& peaks, const std::vector<float>& band, float sign,
+                               std::int64_t radius_n, std::int64_t refractory_n) {
+  const auto n = static_cast<std::int64_t>(band.size());
+  std::vector<Peak> refined;
+  refined.reserve(peaks.size());
+  for (const Peak& p : peaks) {
+    const std::int64_t lo = std::max<std::int64_t>(0, p.index - radius_n);
+    const std::int64_t hi = std::min<std::int64_t>(n - 1, p.index + radius_n);
+    std::int64_t best = p.index;
+    for (std::int64_t i = lo; i <= hi; ++i)
+      if (sign * band[static_cast<std::size_t>(i)] > sign * band[static_cast<std::size_t>(best)]) best = i;
+    if (!refined.empty() && best - refined.back().index < refractory_n) {
+      if (p.value > refined.back().value) refined.back() = {best, p.value};
+      continue;
+    }
+    refined.push_back({best, p.value});
+  }
+  return indices_of(refined);
+}
+
+// Polarity of a lead at the beats: the sign of the median of its largest-magnitude deflection
+// near each beat, so that every beat is refined to the same wave (R, or S of an inverted lead).
+float beat_polarity(const std::vector<Peak>& peaks, const std::vector<float>& band, std::int64_t radius_n) {
+  if (peaks.empty()) return 1.0f;
+  const auto n = static_cast<std::int64_t>(band.size());
+  std::vector<float> extrema;
+  extrema.reserve(peaks.size());
+  for (const Peak& p : peaks) {
+    const std::int64_t lo = std::max<std::int64_t>(0, p.index - radius_n);
+    const std::int64_t hi = std::min<std::int64_t>(n - 1, p.index + radius_n);
+    float e = 0.0f;
+    for (std::int64_t i = lo; i <= hi; ++i)
+      if (std::abs(band[static_cast<std::size_t>(i)]) > std::abs(e)) e = band[static_cast<std::size_t>(i)];
+    extrema.push_back(e);
+  }
+  return quantile_in_place(extrema, 0.5) < 0 ? -1.0f : 1.0f;
+}
+
+std::int64_t samples(double seconds, double fs_hz) {
+  return std::max<std::int64_t>(1, std::llround(seconds * fs_hz));
+}
+
+int odd_width(double seconds, double fs_hz) {
+  return static_cast<int>(samples(seconds, fs_hz)) | 1;
+}
+
+void check_band(const char* function, double low_hz, double high_hz) {
+  if (!(low_hz > 0) || !(high_hz > low_hz) || !std::isfinite(high_hz))
+    throw Error(std::string(function) + ": band must satisfy 0 < low < high, got " + std::to_string(low_hz) +
+                "-" + std::to_string(high_hz) + " Hz");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Maternal detector.
+
+// Pan–Tompkins detection function of one band-passed lead: five-point derivative, squaring,
+// moving-window integration (centred, so that its peak lies on the QRS, not integration_s later).
+std::vector<float> pan_tompkins_1985_envelope(const std::vector<float>& band, int integration_n) {
+  const auto n = static_cast<std::int64_t>(band.size());
+  std::vector<float> sq(band.size(), 0.0f);
+  for (std::int64_t i = 2; i + 2 < n; ++i) {
+    // y(nT) = (1/8T) [-x(nT-2T) - 2x(nT-T) + 2x(nT+T) + x(nT+2T)], centred (no delay).
+    const float d = (-band[i - 2] - 2.0f * band[i - 1] + 2.0f * band[i + 1] + band[i + 2]) * 0.125f;
+    sq[static_cast<std::size_t>(i)] = d * d;
+  }
+  return moving_average(sq, integration_n);
+}
+
+}  // namespace
+
+BeatIndices detect_maternal_qrs(const LeadMatrix& x_uv, double fs_hz, const MaternalQrsParams& params) {
+  constexpr const char* kFn = "detect_maternal_qrs";
+  detect_detail::check_leads(kFn, x_uv, fs_hz);
+  check_band(kFn, params.band_low_hz, params.band_high_hz);
+  if (!(params.refractory_s > 0) || !(params.integration_s > 0))
+    throw Error("detect_maternal_qrs: refractory_s and integration_s must be positive");
+  if (x_uv.rows() == 0) throw Error("detect_maternal_qrs: expected at least one lead, got 0");
+  const auto n = static_cast<std::int64_t>(x_uv.cols());
+  if (n < samples(params.refractory_s, fs_hz)) return {};  // not even one RR fits
+
+  // Maternal rate 40–180 bpm (RR 0.33–1.5 s). Windows of 2 s hold at least one beat even at
+  // 40 bpm, so their median maximum is the typical beat height.
+  const std::int64_t level_window_n = samples(2.0, fs_hz);
+  const double min_rr_s = 60.0 / 180.0, max_rr_s = 60.0 / 40.0;
+  PickerSettings picker;
+  picker.refractory_n = samples(params.refractory_s, fs_hz);
+  picker.merge_n = samples(params.integration_s, fs_hz);
+  picker.dominance_n = picker.refractory_n / 2;
+  picker.t_wave_n = samples(0.36, fs_hz);  // Pan & Tompkins: T-wave test within 360 ms of a QRS
+  picker.t_wave_ratio = 0.25;              // half the slope = a quarter of the squared slope
+  picker.searchback_factor = 1.66;
+  picker.min_rr_n = samples(min_rr_s, fs_hz);
+  picker.max_rr_n = samples(max_rr_s, fs_hz);
+
+  const auto n_leads = x_uv.rows();
+  std::vector<std::vector<float>> band(n_leads), envelope(n_leads);
+  std::vector<float> level(n_leads, 0.0f), weight(n_leads, 0.0f);
+  for (Eigen::Index l = 0; l < n_leads; ++l) {
+    band[l] = bandpass_lead(kFn, x_uv, l, params.band_low_hz, params.band_high_hz, fs_hz);
+    envelope[l] = pan_tompkins_1985_envelope(band[l], odd_width(params.integration_s, fs_hz));
+    level[l] = normalise_detection(envelope[l], level_window_n);
+  }
+  const float max_level = *std::max_element(level.begin(), level.end());
+  if (!(max_level > 0)) return {};  // every lead flat
+
+  // Weight of a lead: regularity of the beats it finds on its own, mapped so that the ~30-40 %
+  // regularity that random peaks reach by chance counts for nothing.
+  for (Eigen::Index l = 0; l < n_leads; ++l) {
+    if (level[l] <= kFlatEnergyRatio * max_level) continue;
+    const BeatIndices own = indices_of(pick(envelope[l], picker, level_window_n));
+    const double r = rr_regularity(own, fs_hz, min_rr_s, max_rr_s, 0.15);
+    const double w = std::clamp((r - 0.4) / 0.6, 0.0, 1.0);
+    weight[l] = static_cast<float>(w * w);
+  }
+  if (std::accumulate(weight.begin(), weight.end(), 0.0f) <= 0) {
+    // No lead is regular on its own (very noisy, or arrhythmic): fuse all non-flat leads equally.
+    for (Eigen::Index l = 0; l < n_leads; ++l) weight[l] = level[l] > kFlatEnergyRatio * max_level ? 1.0f : 0.0f;
+  }
+
+  std::vector<float> fused(static_cast<std::size_t>(n), 0.0f);
+  const float total = std::accumulate(weight.begin(), weight.end(), 0.0f);
+  for (Eigen::Index l = 0; l < n_leads; ++l) {
+    if (weight[l] <= 0) continue;
+    const float w = weight[l] / total;
+    for (std::int64_t i = 0; i < n; ++i) fused[i] += w * envelope[l][i];
+  }
+  normalise_detection(fused, level_window_n);
+  const std::vector<Peak> peaks = pick(fused, picker, level_window_n);
+
+  // R peaks on the band-passed lead of largest amplitude among the well-weighted ones.
+  Eigen::Index ref = 0;
+  const float max_weight = *std::max_element(weight.begin(), weight.end());
+  for (Eigen::Index l = 0; l < n_leads; ++l)
+    if (weight[l] >= 0.5f * max_weight && (weight[ref] < 0.5f * max_weight || level[l] > level[ref])) ref = l;
+  // ±integration_s/2 + 25 ms: the integrated envelope peaks near the QRS centre; the R peak lies
+  // within half a QRS width of it.
+  const std::int64_t radius_n = samples(0.5 * params.integration_s + 0.025, fs_hz);
+  const float sign = beat_polarity(peaks, band[ref], radius_n);
+  return refine_to_extremum(peaks, band[ref], sign, radius_n, picker.refractory_n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fetal detector.
+
+namespace {
+
+struct FetalChannel {
+  std::vector<float> band;      // band-passed signal
+  std::vector<float> envelope;  // detection function, normalised to a beat height of ~1
+  std::vector<Peak> peaks;      // beats picked on this channel alone
+  double score = 0;             // periodicity × SNR, 0..1
+};
+
+// Removes beats that split one normal RR interval in two (a maternal residue or noise peak between
+// two fetal beats): both intervals around the beat are short (< 0.7 × the local median RR) while
+// their sum is within 25 % of it, and the beat is weaker than both neighbours.
+std::vector<Peak> remove_extra_beats(const std::vector<Peak>& peaks) {
+  if (peaks.size() < 5) return peaks;
+  std::vector<double> rr(peaks.size() - 1);
+  for (std::size_t i = 0; i + 1 < peaks.size(); ++i) rr[i] = static_cast<double>(peaks[i + 1].index - peaks[i].index);
+  std::vector<Peak> kept;
+  kept.reserve(peaks.size());
+  kept.push_back(peaks.front());
+  std::vector<double> local;
+  const auto m = static_cast<std::ptrdiff_t>(rr.size());
+  for (std::size_t k = 1; k + 1 < peaks.size(); ++k) {
+    const auto i = static_cast<std::ptrdiff_t>(k);
+    local.assign(rr.begin() + std::max<std::ptrdiff_t>(0, i - 8), rr.begin() + std::min(m, i + 8));
+    std::nth_element(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(local.size() / 2), local.end());
+    const double median = local[local.size() / 2];
+    const double before = static_cast<double>(peaks[k].index - kept.back().index);
+    const double after = rr[k];
+    const bool splits = before < 0.7 * median && after < 0.7 * median &&
+                        std::abs(before + after - median) <= 0.25 * median;
+    const bool weaker = peaks[k].value < std::min(kept.back().value, peaks[k + 1].value);
+    if (splits && weaker) continue;
+    kept.push_back(peaks[k]);
+  }
+  kept.push_back(peaks.back());
+  return kept;
+}
+
+}  // namespace
+
+BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQrsParams& params,
+                             const Signal& r_peak_probability) {
+  constexpr const char* kFn = "detect_fetal_qrs";
+  detect_detail::check_leads(kFn, fecg, fs_hz);
+  check_band(kFn, params.band_low_hz, params.band_high_hz);
+  if (!(params.min_bpm > 0) || !(params.max_bpm > params.min_bpm) || !std::isfinite(params.max_bpm))
+    throw Error("detect_fetal_qrs: expected 0 < min_bpm < max_bpm, got " + std::to_string(params.min_bpm) +
+                " and " + std::to_string(params.max_bpm));
+  const bool has_probability = r_peak_probability.size() > 0;
+  if (fecg.rows() == 0 && !has_probability)
+    throw Error("detect_fetal_qrs: expected at least one channel or an R-peak probability, got neither");
+  const auto n = static_cast<std::int64_t>(fecg.rows() > 0 ? fecg.cols() : r_peak_probability.size());
+  if (has_probability) {
+    if (r_peak_probability.size() != n)
+      throw Error("detect_fetal_qrs: r_peak_probability has " + std::to_string(r_peak_probability.size()) +
+                  " samples, expected " + std::to_string(n) + " (one per signal sample)");
+    for (Eigen::Index i = 0; i < r_peak_probability.size(); ++i) {
+      const float p = r_peak_probability[i];
+      if (!(p >= 0.0f && p <= 1.0f))
+        throw Error("detect_fetal_qrs: r_peak_probability[" + std::to_string(i) + "] = " + std::to_string(p) +
+                    ", expected a value in 0..1");
+    }
+  }
+  const double min_rr_s = 60.0 / params.max_bpm, max_rr_s = 60.0 / params.min_bpm;
+  if (n < samples(min_rr_s, fs_hz)) return {};
+
+  // Windows of the longest fetal RR (0.67 s at 90 bpm) always hold a beat.
+  const std::int64_t level_window_n = samples(max_rr_s, fs_hz);
+  PickerSettings picker;
+  // 60 / max_bpm, less 12 ms (3 samples at 250 Hz) for the jitter of the detection-function peak
+  // about the R peak, so that beats at max_bpm are not merged.
+  picker.refractory_n = samples(std::max(0.5 * min_rr_s, min_rr_s - 0.012), fs_hz);
+  // Candidates dominate half a refractory period either side; of two within a refractory period
+  // the higher one is kept (a noise peak accepted just before a beat gives way to it).
+  picker.dominance_n = picker.refractory_n / 2;
+  picker.merge_n = picker.refractory_n;
+  picker.searchback_factor = 1.5;
+  picker.threshold_fraction = 0.3;
+  picker.min_rr_n = samples(min_rr_s, fs_hz);
+  picker.max_rr_n = samples(max_rr_s, fs_hz);
+  // 50 ms: about one fetal QRS width (40-60 ms at term), the integration window of the energy.
+  const int integration_n = odd_width(0.05, fs_hz);
+
+  std::vector<FetalChannel> channels(static_cast<std::size_t>(fecg.rows()));
+  double best_score = 0;
+  for (Eigen::Index c = 0; c < fecg.rows(); ++c) {
+    FetalChannel& ch = channels[static_cast<std::size_t>(c)];
+    ch.band = bandpass_lead(kFn, fecg, c, params.band_low_hz, params.band_high_hz, fs_hz);
+    std::vector<float> sq(ch.band.size());
+    for (std::size_t i = 0; i < sq.size(); ++i) sq[i] = ch.band[i] * ch.band[i];
+    ch.envelope = moving_average(sq, integration_n);
+    if (!(normalise_detection(ch.envelope, level_window_n) > 0)) continue;  // flat channel
+    ch.peaks = pick(ch.envelope, picker, level_window_n);
+    const double regularity = rr_regularity(indices_of(ch.peaks), fs_hz, min_rr_s, max_rr_s, 0.2);
+    // SNR: typical beat height (1 after normalisation) over the median of the detection function.
+    // A clean fetal ECG reaches a ratio of 100 or more, band-limited noise about 3-5.
+    const double floor = std::max(1e-9f, detect_detail::subsampled_median(ch.envelope));
+    const double snr = std::clamp(std::log10(1.0 / floor) / 2.0, 0.0, 1.0);
+    ch.score = regularity * snr;
+    best_score = std::max(best_score, ch.score);
+  }
+
+  // Fusion: channels within 70 % of the best score, weighted by their score.
+  std::vector<float> fused(static_cast<std::size_t>(n), 0.0f);
+  double total = 0;
+  int best = -1;
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    const FetalChannel& ch = channels[c];
+    if (ch.envelope.empty() || best_score <= 0 || ch.score < 0.7 * best_score) continue;
+    if (best < 0 || ch.score > channels[static_cast<std::size_t>(best)].score) best = static_cast<int>(c);
+    total += ch.score;
+  }
+  if (best < 0) {
+    // No channel is periodic in the fetal range: fall back to the equal sum of non-flat channels.
+    for (std::size_t c = 0; c < channels.size(); ++c) {
+      if (channels[c].envelope.empty()) continue;
+      channels[c].score = 1.0;
+      total += 1.0;
+      if (best < 0) best = static_cast<int>(c);
+    }
+  }
+  for (const FetalChannel& ch : channels) {
+    if (ch.envelope.empty() || total <= 0 || (best_score > 0 && ch.score < 0.7 * best_score)) continue;
+    const auto w = static_cast<float>(ch.score / total);
+    for (std::int64_t i = 0; i < n; ++i) fused[i] += w * ch.envelope[i];
+  }
+  if (best >= 0) normalise_detection(fused, level_window_n);
+  if (has_probability) {
+    // The probability is already on a 0..1 beat scale; averaged with the normalised detection
+    // function, a beat both agree on stands at ~1 and one only one of them sees at ~0.5.
+    const float a = best >= 0 ? 0.5f : 1.0f;
+    for (std::int64_t i = 0; i < n; ++i)
+      fused[i] = (1.0f - a) * std::min(fused[i], 1.0f) + a * r_peak_probability[i];
+  }
+
+  std::vector<Peak> peaks = remove_extra_beats(pick(fused, picker, level_window_n));
+  if (best < 0) return indices_of(peaks);  // probability only: nothing to refine on
+  // The fusion is kept unless one channel alone gives a clearly more regular fetal rhythm (the
+  // other channels then add noise or maternal residue rather than fetal beats).
+  const double fused_regularity = rr_regularity(indices_of(peaks), fs_hz, min_rr_s, max_rr_s, 0.2);
+  double best_regularity = fused_regularity;
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    if (channels[c].envelope.empty()) continue;
+    std::vector<Peak> own = remove_extra_beats(channels[c].peaks);
+    const double r = rr_regularity(indices_of(own), fs_hz, min_rr_s, max_rr_s, 0.2);
+    if (r > best_regularity + 0.05) {
+      best_regularity = r;
+      best = static_cast<int>(c);
+      peaks = std::move(own);
+    }
+  }
+  const std::vector<float>& band = channels[static_cast<std::size_t>(best)].band;
+  // ±30 ms: the energy window (50 ms) is centred on the QRS; the R peak lies within half a QRS of it.
+  const std::int64_t radius_n = samples(0.03, fs_hz);
+  const float sign = beat_polarity(peaks, band, radius_n);
+  return refine_to_extremum(peaks, band, sign, radius_n, picker.refractory_n);
+}
+
+}  // namespace fecg
