@@ -1,0 +1,135 @@
+"""CI smoke test of the FHNet scripts (< 60 s on 2 cores):
+
+    /usr/bin/python3 scripts/fhnet/test_smoke.py
+
+Every model builds, runs K = 1..8 with the shared output contract, is equivariant to the lead
+order, masks padded leads, takes two optimiser steps that lower nothing to NaN; the budget holds;
+the export writes files whose card matches them (sha256, tensors) and whose test vectors
+reproduce. Exits non-zero on any failure.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import export as E  # noqa: E402
+import flops as F  # noqa: E402
+import model as M  # noqa: E402
+
+torch.set_num_threads(2)  # the machine is shared
+
+
+def _random_batch(gen: torch.Generator, b: int, k: int, t: int = M.WINDOW):
+    x = torch.randn(b, k, t, generator=gen)
+    y = 0.2 * torch.randn(b, k, t, generator=gen)
+    r = (torch.rand(b, t, generator=gen) < 0.01).float()
+    return x, y, r
+
+
+class SmokeTest(unittest.TestCase):
+    def test_contract_all_models_all_lead_counts(self):
+        gen = torch.Generator().manual_seed(0)
+        for name in M.MODELS:
+            torch.manual_seed(0)
+            net = M.build_model(name).eval()
+            # Every lead count for FHNet; the extremes for the others (time: CI is 2 cores).
+            for k in (range(1, M.MAX_LEADS + 1) if name == "fhnet" else (1, M.MAX_LEADS)):
+                x = torch.randn(1, k, M.WINDOW, generator=gen)
+                with torch.no_grad():
+                    fecg, r_logits, att = net(x)
+                self.assertEqual(tuple(fecg.shape), (1, k, M.WINDOW), name)
+                self.assertEqual(tuple(r_logits.shape), (1, M.WINDOW), name)
+                self.assertEqual(tuple(att.shape[:1] + att.shape[2:]), (1, M.WINDOW // 8, k, k), name)
+                self.assertTrue(torch.isfinite(fecg).all() and torch.isfinite(r_logits).all(), name)
+            with self.assertRaises(ValueError):
+                net(torch.zeros(1, 9, M.WINDOW))
+            with self.assertRaises(ValueError):
+                net(torch.zeros(1, 2, 1000))
+
+    def test_lead_permutation_equivariance(self):
+        gen = torch.Generator().manual_seed(1)
+        perm = torch.tensor([4, 2, 0, 5, 1, 3])
+        for name in M.MODELS:
+            torch.manual_seed(1)
+            net = M.build_model(name).eval()
+            x = torch.randn(1, 6, M.WINDOW, generator=gen)
+            with torch.no_grad():
+                f1, r1, a1 = net(x)
+                f2, r2, a2 = net(x[:, perm])
+            self.assertLess(float((f2 - f1[:, perm]).abs().max()), 1e-5, name)
+            self.assertLess(float((r2 - r1).abs().max()), 1e-4, name)
+            if a1.shape[1]:
+                self.assertLess(float((a2 - a1[:, :, :, perm][:, :, :, :, perm]).abs().max()), 1e-5, name)
+
+    def test_lead_mask_equals_dropping_the_padded_leads(self):
+        torch.manual_seed(2)
+        net = M.FHNet().eval()
+        x = torch.randn(1, 5, M.WINDOW)
+        mask = torch.tensor([[True, True, True, False, False]])
+        padded = x.clone()
+        padded[:, 3:] = 7.0  # garbage in the padded leads must not leak into the real ones
+        with torch.no_grad():
+            f_pad, r_pad, _ = net(padded, mask)
+            f_ref, r_ref, _ = net(x[:, :3])
+        self.assertLess(float((f_pad[:, :3] - f_ref).abs().max()), 1e-5)
+        self.assertLess(float((r_pad - r_ref).abs().max()), 1e-5)
+
+    def test_budget(self):
+        net = M.FHNet()
+        f = F.count_flops(net, 4)
+        self.assertLessEqual(M.parameter_count(net), 500_000)
+        self.assertLessEqual(f["flops"], 100e6)
+
+    def test_two_training_steps(self):
+        gen = torch.Generator().manual_seed(3)
+        for name in M.MODELS:
+            torch.manual_seed(3)
+            net = M.build_model(name).train()
+            opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+            x, y, r = _random_batch(gen, 2, 4)
+            mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+            losses = []
+            for _ in range(2):
+                loss, parts = M.fhnet_loss(net(x, mask), y, r, mask)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(float(loss))
+                self.assertTrue(np.isfinite(parts["mse"]) and np.isfinite(parts["bce"]), name)
+            self.assertTrue(all(np.isfinite(losses)), name)
+            grads = [p.grad for p in net.parameters() if p.requires_grad]
+            self.assertTrue(all(g is not None and torch.isfinite(g).all() for g in grads), name)
+
+    def test_export_files_match_their_card(self):
+        torch.manual_seed(4)
+        net = M.FHNet().eval()
+        with tempfile.TemporaryDirectory() as out:
+            card = E.export_all(net, out, seed=4, training={"recipe": "smoke"}, metrics={}, quiet=True)
+            with open(os.path.join(out, "fhnet.json")) as f:
+                self.assertEqual(json.load(f)["files"], card["files"])
+            for entry in card["files"].values():
+                with open(os.path.join(out, entry["path"]), "rb") as f:
+                    self.assertEqual(hashlib.sha256(f.read()).hexdigest(), entry["sha256"])
+            weights, meta = E.read_safetensors(os.path.join(out, "fhnet.safetensors"))
+            self.assertEqual(meta["model"], "fhnet")
+            self.assertEqual({k: list(v.shape) for k, v in weights.items()}, card["tensors"])
+            for k, v in net.state_dict().items():
+                self.assertTrue(np.array_equal(weights[k], v.numpy()), k)
+            vectors, _ = E.read_safetensors(os.path.join(out, "fhnet_testvectors.safetensors"))
+            with torch.no_grad():
+                fecg, prob, att = M.ExportWrapper(net)(torch.from_numpy(vectors["k3.x"].copy()))
+            self.assertLess(float(np.abs(fecg.numpy() - vectors["k3.fecg"]).max()), 1e-6)
+            self.assertLess(float(np.abs(prob.numpy() - vectors["k3.rpeak_prob"]).max()), 1e-6)
+            self.assertTrue(os.path.getsize(os.path.join(out, "fhnet.onnx")) < 4 << 20)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

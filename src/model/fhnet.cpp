@@ -1,0 +1,746 @@
+// FHNet inference on Eigen. Mirrors scripts/fhnet/model.py op for op; see that file for the
+// design. Layout: every activation is a column-major matrix features × (sequence · time), one
+// column per time step of one lead, leads of a batch side by side (column (b·K + k)·L + t), so
+// that a conv or linear layer over all leads of all windows is one GEMM.
+//
+// Optimisations (exact up to float rounding):
+//   - weights pre-packed at load for im2col GEMMs: W(o, tap·C_in + c);
+//   - nearest ×2 upsampling followed by a conv is computed polyphase: the two output phases
+//     are convs of the un-upsampled input with summed taps (k = 3: two taps per phase instead of
+//     three, and no upsampled copy), written straight into the interleaved output columns;
+//   - scratch buffers only grow, so after the first call with a given batch and lead count no
+//     allocation of ours is made.
+#include "model/fhnet.h"
+
+#include "core/error.h"
+#include "core/json_parse.h"
+#include "model/safetensors.h"
+#include "model/sha256.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <utility>
+
+namespace fecg {
+namespace {
+
+using Mat = Eigen::MatrixXf;
+using Vec = Eigen::VectorXf;
+using MatRef = Eigen::Ref<Mat>;
+using ConstMatRef = Eigen::Ref<const Mat>;
+using StridedMap = Eigen::Map<Mat, 0, Eigen::OuterStride<>>;
+
+constexpr int kCardFormatVersion = 1;
+constexpr double kSamplingRateHz = 250.0;
+constexpr int kDownsampling = 8;  // three stride-2 convs
+
+// A growable scratch area viewed as a matrix; it never shrinks, so steady-state calls reuse it.
+struct Buffer {
+  std::vector<float> data;
+  Eigen::Map<Mat> view(Eigen::Index rows, Eigen::Index cols) {
+    const auto n = static_cast<std::size_t>(rows * cols);
+    if (data.size() < n) data.resize(n);
+    return Eigen::Map<Mat>(data.data(), rows, cols);
+  }
+};
+
+// ---- Element-wise ops, written as torch computes them -------------------------------------
+
+// GELU, tanh form (Hendrycks & Gimpel 2016): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+// Applied to a whole contiguous buffer at once, so that Eigen vectorises it as one flat array.
+void gelu_inplace(Eigen::Map<Mat> m) {
+  constexpr float kBeta = 0.7978845608028654f;  // sqrt(2 / pi)
+  constexpr float kKappa = 0.044715f;
+  Eigen::Map<Eigen::ArrayXf> a(m.data(), m.size());
+  a = 0.5f * a * (1.0f + (kBeta * (a + kKappa * a.cube())).tanh());
+}
+
+// Softmax down every column of a small-row matrix (gate: one column per token): the max
+// subtraction per column, then one flat vectorised exp, then the normalisation.
+void softmax_columns(Eigen::Map<Mat> m) {
+  for (Eigen::Index c = 0; c < m.cols(); ++c) m.col(c).array() -= m.col(c).maxCoeff();
+  Eigen::Map<Eigen::ArrayXf> flat(m.data(), m.size());
+  flat = flat.exp();
+  for (Eigen::Index c = 0; c < m.cols(); ++c) m.col(c) /= m.col(c).sum();
+}
+
+// LayerNorm over the features of every column (biased variance, as torch).
+void layer_norm(const ConstMatRef& in, const Vec& gamma, const Vec& beta, float eps, MatRef out) {
+  const auto d = static_cast<float>(in.rows());
+  for (Eigen::Index c = 0; c < in.cols(); ++c) {
+    const float mean = in.col(c).sum() / d;
+    const float var = (in.col(c).array() - mean).square().sum() / d;
+    const float inv = 1.0f / std::sqrt(var + eps);
+    out.col(c) = (((in.col(c).array() - mean) * inv) * gamma.array() + beta.array()).matrix();
+  }
+}
+
+// ---- Layers ---------------------------------------------------------------------------------
+
+struct Linear {
+  Mat w;  // out × in
+  Vec b;
+  // out = W in + b over all columns. The bias is written first and the product accumulated
+  // onto it: Eigen's "dst = A * B" would zero dst first and need a second pass for the bias.
+  void apply(const ConstMatRef& in, MatRef out) const {
+    out.colwise() = b;
+    out.noalias() += w * in;
+  }
+  // acc += W in + b (residual connections).
+  void accumulate(const ConstMatRef& in, MatRef acc) const {
+    acc.noalias() += w * in;
+    acc.colwise() += b;
+  }
+};
+
+struct Norm {
+  Vec gamma, beta;
+};
+
+// im2col for a conv of any stride and tap offsets: column (n, t) of `cols` stacks, for every
+// tap, the input column n·l_in + t·stride + offset[tap] (zeros outside 0..l_in-1).
+void im2col(const ConstMatRef& in, int n_seq, int l_in, int l_out, int stride, const std::vector<int>& offsets,
+            MatRef cols) {
+  const Eigen::Index c_in = in.rows();
+  for (int n = 0; n < n_seq; ++n) {
+    for (int t = 0; t < l_out; ++t) {
+      float* dst = cols.col(static_cast<Eigen::Index>(n) * l_out + t).data();
+      for (std::size_t tap = 0; tap < offsets.size(); ++tap, dst += c_in) {
+        const int s = t * stride + offsets[tap];
+        if (s >= 0 && s < l_in) {
+          const float* src = in.col(static_cast<Eigen::Index>(n) * l_in + s).data();
+          std::copy(src, src + c_in, dst);
+        } else {
+          std::fill(dst, dst + c_in, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+// Conv1d (torch semantics: cross-correlation, zero padding), packed for im2col.
+struct Conv {
+  int c_in = 0, c_out = 0, kernel = 0, stride = 1, pad = 0;
+  std::vector<int> offsets;  // tap j reads input t·stride + j - pad
+  Mat w;                     // c_out × (kernel·c_in), column j·c_in + c
+  Vec b;
+
+  int out_length(int l_in) const { return (l_in + 2 * pad - kernel) / stride + 1; }
+
+  void apply(const ConstMatRef& in, int n_seq, int l_in, Buffer& cols_buf, MatRef out) const {
+    const int l_out = out_length(l_in);
+    auto cols = cols_buf.view(static_cast<Eigen::Index>(kernel) * c_in, static_cast<Eigen::Index>(n_seq) * l_out);
+    im2col(in, n_seq, l_in, l_out, stride, offsets, cols);
+    out.colwise() = b;
+    out.noalias() += w * cols;
+  }
+};
+
+// Nearest ×2 upsampling then a stride-1 conv (kernel k odd, padding k/2), polyphase: output
+// sample 2u + r reads upsampled samples 2u + r + j - p = input floor((r + j - p) / 2) + u, so
+// phase r is a conv of the input with the taps that land on the same input sample summed.
+struct UpConv {
+  int c_in = 0, c_out = 0;
+  std::vector<int> offsets[2];
+  Mat w[2];
+  Vec b;
+
+  void apply(const ConstMatRef& in, int n_seq, int l_in, Buffer& cols_buf, MatRef out) const {
+    const Eigen::Index cols_n = static_cast<Eigen::Index>(n_seq) * l_in;
+    out.colwise() = b;
+    for (int r = 0; r < 2; ++r) {
+      auto cols = cols_buf.view(static_cast<Eigen::Index>(offsets[r].size()) * c_in, cols_n);
+      im2col(in, n_seq, l_in, l_in, 1, offsets[r], cols);
+      // Output column n·2L + 2u + r = 2(n·L + u) + r: one stride-2 view covers every sequence.
+      StridedMap phase(out.data() + static_cast<Eigen::Index>(r) * c_out, c_out, cols_n, Eigen::OuterStride<>(2 * c_out));
+      phase.noalias() += w[r] * cols;
+    }
+  }
+};
+
+// Depthwise conv over time (groups = channels, stride 1, padding k/2).
+struct DepthwiseConv {
+  int kernel = 0;
+  Mat w;  // channels × kernel
+  Vec b;
+
+  // Channels go in blocks of 16 (four SSE/WASM-SIMD packets) held in registers while all taps
+  // of one output column accumulate: one store per output instead of one per tap.
+  void apply(const ConstMatRef& in, int n_seq, int len, MatRef out) const {
+    using Block16 = Eigen::Array<float, 16, 1>;
+    const int pad = kernel / 2;
+    const Eigen::Index channels = in.rows();
+    const Eigen::Index full = channels - channels % 16;
+    for (int n = 0; n < n_seq; ++n) {
+      const Eigen::Index base = static_cast<Eigen::Index>(n) * len;
+      for (int t = 0; t < len; ++t) {
+        const int j0 = std::max(0, pad - t), j1 = std::min(kernel, len + pad - t);  // taps inside the sequence
+        for (Eigen::Index c = 0; c < full; c += 16) {
+          Block16 acc = Eigen::Map<const Block16>(b.data() + c);
+          for (int j = j0; j < j1; ++j) {
+            acc += Eigen::Map<const Block16>(w.col(j).data() + c) *
+                   Eigen::Map<const Block16>(in.col(base + t + j - pad).data() + c);
+          }
+          Eigen::Map<Block16>(out.col(base + t).data() + c) = acc;
+        }
+        for (Eigen::Index c = full; c < channels; ++c) {
+          float acc = b[c];
+          for (int j = j0; j < j1; ++j) acc += w(c, j) * in(c, base + t + j - pad);
+          out(c, base + t) = acc;
+        }
+      }
+    }
+  }
+};
+
+struct GraphLayer {
+  Norm norm;
+  Linear qkv, out;
+};
+
+struct TemporalBlock {
+  Norm norm1, norm2;
+  std::vector<DepthwiseConv> dw;
+  Linear coarse_qkv, coarse_out, gate, mix_out;
+  Linear fc1, fc2;
+};
+
+// ---- Card and weights ------------------------------------------------------------------------
+
+[[noreturn]] void refuse(const std::string& what) { throw Error("fhnet: " + what); }
+
+std::string shape_str(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Reads the card's architecture and checks that the engine implements it.
+FhnetArchitecture read_architecture(const JsonValue& a) {
+  if (a.at("model").as_string() != "fhnet") refuse(a.path() + ".model: expected \"fhnet\", found \"" + a.at("model").as_string() + "\"");
+  if (a.at("gelu").as_string() != "tanh") refuse(a.path() + ".gelu: this engine implements the tanh form only");
+  if (a.at("upsample").as_string() != "nearest") refuse(a.path() + ".upsample: this engine implements nearest only");
+  if (!a.at("use_graph").as_bool() || !a.at("multi_scale").as_bool()) {
+    refuse(a.path() + ": this engine implements the full FHNet (use_graph and multi_scale true); "
+           "evaluate the ablations in Python");
+  }
+  FhnetArchitecture arch;
+  // Bounds keep a hostile card from asking for absurd allocations.
+  arch.window = static_cast<int>(a.at("window").as_int(32, 1 << 16));
+  arch.d_model = static_cast<int>(a.at("d_model").as_int(1, 1024));
+  const auto& enc = a.at("enc_channels").as_array();
+  if (enc.size() != 3) refuse(a.path() + ".enc_channels: expected 3 values, found " + std::to_string(enc.size()));
+  for (int i = 0; i < 3; ++i) arch.enc_channels[i] = static_cast<int>(enc[i].as_int(1, 1024));
+  arch.stem_kernel = static_cast<int>(a.at("stem_kernel").as_int(1, 255));
+  arch.down_kernel = static_cast<int>(a.at("down_kernel").as_int(2, 255));
+  arch.dec_kernel = static_cast<int>(a.at("dec_kernel").as_int(1, 255));
+  arch.n_blocks = static_cast<int>(a.at("n_blocks").as_int(1, 64));
+  arch.graph_heads = static_cast<int>(a.at("graph_heads").as_int(1, 64));
+  arch.attn_heads = static_cast<int>(a.at("attn_heads").as_int(1, 64));
+  arch.dw_kernels.clear();
+  for (const auto& k : a.at("dw_kernels").as_array()) arch.dw_kernels.push_back(static_cast<int>(k.as_int(1, 255)));
+  arch.coarse_pool = static_cast<int>(a.at("coarse_pool").as_int(1, 64));
+  arch.ffn_mult = static_cast<int>(a.at("ffn_mult").as_int(1, 16));
+  arch.head_kernel = static_cast<int>(a.at("head_kernel").as_int(1, 255));
+  arch.layer_norm_eps = static_cast<float>(a.at("layer_norm_eps").as_number());
+  if (a.at("tokens").as_int() != arch.tokens()) refuse(a.path() + ".tokens: expected window / 8 = " + std::to_string(arch.tokens()));
+
+  if (arch.window % (kDownsampling * arch.coarse_pool) != 0) {
+    refuse(a.path() + ": window " + std::to_string(arch.window) + " is not a multiple of 8 x coarse_pool = " +
+           std::to_string(kDownsampling * arch.coarse_pool));
+  }
+  if (arch.d_model % arch.graph_heads || arch.d_model % arch.attn_heads) {
+    refuse(a.path() + ": d_model " + std::to_string(arch.d_model) + " is not divisible by the head counts");
+  }
+  if (arch.dw_kernels.empty()) refuse(a.path() + ".dw_kernels: expected at least one kernel");
+  for (int k : arch.dw_kernels) {
+    if (k % 2 == 0) refuse(a.path() + ".dw_kernels: kernel " + std::to_string(k) + " is even, expected odd ('same' padding)");
+  }
+  for (int k : {arch.stem_kernel, arch.dec_kernel, arch.head_kernel}) {
+    if (k % 2 == 0) refuse(a.path() + ": kernel " + std::to_string(k) + " is even, expected odd ('same' padding)");
+  }
+  if (!(arch.layer_norm_eps > 0.0f && arch.layer_norm_eps < 1.0f)) refuse(a.path() + ".layer_norm_eps: expected 0 < eps < 1");
+  return arch;
+}
+
+// Every tensor the architecture implies, with its shape (the names of torch's state_dict).
+std::map<std::string, std::vector<std::int64_t>> expected_tensors(const FhnetArchitecture& a) {
+  std::map<std::string, std::vector<std::int64_t>> t;
+  const std::int64_t d = a.d_model, c0 = a.enc_channels[0], c1 = a.enc_channels[1], c2 = a.enc_channels[2];
+  auto conv = [&](const std::string& name, std::int64_t out, std::int64_t in, std::int64_t k) {
+    t[name + ".weight"] = {out, in, k};
+    t[name + ".bias"] = {out};
+  };
+  auto linear = [&](const std::string& name, std::int64_t out, std::int64_t in) {
+    t[name + ".weight"] = {out, in};
+    t[name + ".bias"] = {out};
+  };
+  auto norm = [&](const std::string& name) {
+    t[name + ".weight"] = {d};
+    t[name + ".bias"] = {d};
+  };
+  conv("encoder.stem", c0, 1, a.stem_kernel);
+  conv("encoder.down1", c1, c0, a.down_kernel);
+  conv("encoder.down2", c2, c1, a.down_kernel);
+  conv("encoder.down3", d, c2, a.down_kernel);
+  for (int i = 0; i < a.n_blocks; ++i) {
+    const std::string g = "graphs." + std::to_string(i), b = "blocks." + std::to_string(i);
+    norm(g + ".norm");
+    linear(g + ".qkv", 3 * d, d);
+    linear(g + ".out", d, d);
+    norm(b + ".norm1");
+    for (std::size_t j = 0; j < a.dw_kernels.size(); ++j) conv(b + ".mixer.dw." + std::to_string(j), d, 1, a.dw_kernels[j]);
+    linear(b + ".mixer.coarse.qkv", 3 * d, d);
+    linear(b + ".mixer.coarse.out", d, d);
+    linear(b + ".mixer.gate", static_cast<std::int64_t>(a.dw_kernels.size()) + 1, d);
+    linear(b + ".mixer.out", d, d);
+    norm(b + ".norm2");
+    linear(b + ".ffn.fc1", a.ffn_mult * d, d);
+    linear(b + ".ffn.fc2", d, a.ffn_mult * d);
+  }
+  norm("norm");
+  conv("decoder.up3", c2, d, a.dec_kernel);
+  conv("decoder.up2", c1, c2, a.dec_kernel);
+  conv("decoder.up1", c0, c1, a.dec_kernel);
+  conv("decoder.fecg", 1, c0, 1);
+  conv("rpeak.conv", c0, c0, a.head_kernel);
+  conv("rpeak.logit", 1, c0, 1);
+  return t;
+}
+
+void check_name_and_shape(const JsonValue& spec, const std::string& name, const std::vector<std::string>& dims) {
+  if (spec.at("name").as_string() != name) {
+    refuse(spec.path() + ".name: expected \"" + name + "\", found \"" + spec.at("name").as_string() + "\"");
+  }
+  const auto& shape = spec.at("shape").as_array();
+  std::string want = "[", found = "[";
+  bool same = shape.size() == dims.size();
+  for (std::size_t i = 0; i < dims.size(); ++i) want += (i ? ", " : "") + dims[i];
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const std::string s = shape[i].is_string() ? shape[i].as_string() : std::to_string(shape[i].as_int());
+    found += (i ? ", " : "") + s;
+    if (i < dims.size() && s != dims[i]) same = false;
+  }
+  if (!same) refuse(spec.path() + ".shape: expected " + want + "], found " + found + "]");
+}
+
+Mat linear_weight(const Tensor& t) {
+  // torch [out, in] row-major -> column-major out × in.
+  return Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      t.data.data(), t.shape[0], t.shape[1]);
+}
+
+Vec vector_of(const Tensor& t) { return Eigen::Map<const Vec>(t.data.data(), static_cast<Eigen::Index>(t.data.size())); }
+
+Conv make_conv(const Safetensors& st, const std::string& name, int stride, int pad) {
+  const Tensor& w = st.get(name + ".weight");
+  Conv c;
+  c.c_out = static_cast<int>(w.shape[0]);
+  c.c_in = static_cast<int>(w.shape[1]);
+  c.kernel = static_cast<int>(w.shape[2]);
+  c.stride = stride;
+  c.pad = pad;
+  c.w.resize(c.c_out, static_cast<Eigen::Index>(c.kernel) * c.c_in);
+  for (int o = 0; o < c.c_out; ++o) {
+    for (int i = 0; i < c.c_in; ++i) {
+      for (int j = 0; j < c.kernel; ++j) c.w(o, j * c.c_in + i) = w.data[(static_cast<std::size_t>(o) * c.c_in + i) * c.kernel + j];
+    }
+  }
+  for (int j = 0; j < c.kernel; ++j) c.offsets.push_back(j - pad);
+  c.b = vector_of(st.get(name + ".bias"));
+  return c;
+}
+
+int floor_div2(int v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
+
+UpConv make_upconv(const Safetensors& st, const std::string& name) {
+  const Tensor& w = st.get(name + ".weight");
+  UpConv u;
+  u.c_out = static_cast<int>(w.shape[0]);
+  u.c_in = static_cast<int>(w.shape[1]);
+  const int k = static_cast<int>(w.shape[2]), pad = k / 2;
+  for (int r = 0; r < 2; ++r) {
+    for (int j = 0; j < k; ++j) {
+      const int d = floor_div2(r + j - pad);
+      if (std::find(u.offsets[r].begin(), u.offsets[r].end(), d) == u.offsets[r].end()) u.offsets[r].push_back(d);
+    }
+    std::sort(u.offsets[r].begin(), u.offsets[r].end());
+    u.w[r] = Mat::Zero(u.c_out, static_cast<Eigen::Index>(u.offsets[r].size()) * u.c_in);
+    for (int j = 0; j < k; ++j) {
+      const int d = floor_div2(r + j - pad);
+      const auto slot = std::find(u.offsets[r].begin(), u.offsets[r].end(), d) - u.offsets[r].begin();
+      for (int o = 0; o < u.c_out; ++o) {
+        for (int i = 0; i < u.c_in; ++i) {
+          u.w[r](o, slot * u.c_in + i) += w.data[(static_cast<std::size_t>(o) * u.c_in + i) * k + j];
+        }
+      }
+    }
+  }
+  u.b = vector_of(st.get(name + ".bias"));
+  return u;
+}
+
+Linear make_linear(const Safetensors& st, const std::string& name) {
+  return Linear{linear_weight(st.get(name + ".weight")), vector_of(st.get(name + ".bias"))};
+}
+
+Norm make_norm(const Safetensors& st, const std::string& name) {
+  return Norm{vector_of(st.get(name + ".weight")), vector_of(st.get(name + ".bias"))};
+}
+
+DepthwiseConv make_depthwise(const Safetensors& st, const std::string& name) {
+  const Tensor& w = st.get(name + ".weight");
+  DepthwiseConv c;
+  c.kernel = static_cast<int>(w.shape[2]);
+  c.w = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(w.data.data(), w.shape[0], c.kernel);
+  c.b = vector_of(st.get(name + ".bias"));
+  return c;
+}
+
+}  // namespace
+
+// ---- The engine ---------------------------------------------------------------------------------
+
+struct FhnetModel::Impl {
+  FhnetArchitecture arch;
+  std::string sha256;
+  std::int64_t parameters = 0;
+
+  Conv stem, down1, down2, down3;
+  std::vector<GraphLayer> graphs;
+  std::vector<TemporalBlock> blocks;
+  Norm final_norm;
+  UpConv up3, up2, up1;
+  Mat fecg_w;  // 1 × c0
+  float fecg_b = 0.0f;
+  Conv head_conv;
+  Mat logit_w;  // 1 × c0
+  float logit_b = 0.0f;
+
+  // Scratch (grows only).
+  Buffer cols, e0, e1, e2, h, u, qkv, o, branch, mix, pooled, cqkv, co, coarse, gate, ffn, d2, d1, d0, head_in, head_out, scores;
+
+  void graph_attention(const GraphLayer& g, int batch, int leads, int layer, FhnetOutput& out);
+  void temporal_block(const TemporalBlock& blk, int n_seq);
+  void forward(const float* x, int batch, int leads, FhnetOutput& out);
+};
+
+void FhnetModel::Impl::graph_attention(const GraphLayer& g, int batch, int leads, int layer, FhnetOutput& out) {
+  const int d = arch.d_model, t_len = arch.tokens(), heads = arch.graph_heads, dh = d / heads;
+  const Eigen::Index n_cols = static_cast<Eigen::Index>(batch) * leads * t_len;
+  auto hm = h.view(d, n_cols);
+  auto um = u.view(d, n_cols);
+  auto qkvm = qkv.view(3 * d, n_cols);
+  auto om = o.view(d, n_cols);
+  layer_norm(hm, g.norm.gamma, g.norm.beta, arch.layer_norm_eps, um);
+  g.qkv.apply(um, qkvm);
+
+  // Scores for every (window, token, head, query lead) as a column of K key scores, so that the
+  // softmax exp runs once over the whole buffer instead of on K-long pieces.
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  auto s = scores.view(leads, static_cast<Eigen::Index>(batch) * t_len * heads * leads);
+  auto column_of = [&](int b, int k, int t) { return (static_cast<Eigen::Index>(b) * leads + k) * t_len + t; };
+  Eigen::Index sc = 0;
+  for (int b = 0; b < batch; ++b) {
+    for (int t = 0; t < t_len; ++t) {
+      for (int hd = 0; hd < heads; ++hd) {
+        for (int i = 0; i < leads; ++i, ++sc) {
+          const auto q = qkvm.col(column_of(b, i, t)).segment(hd * dh, dh);
+          for (int j = 0; j < leads; ++j) s(j, sc) = scale * q.dot(qkvm.col(column_of(b, j, t)).segment(d + hd * dh, dh));
+        }
+      }
+    }
+  }
+  softmax_columns(s);
+
+  float* att = out.lead_attention.data();
+  const float inv_heads = 1.0f / static_cast<float>(heads);
+  sc = 0;
+  for (int b = 0; b < batch; ++b) {
+    for (int t = 0; t < t_len; ++t) {
+      float* a_bt = att + ((static_cast<std::size_t>(b) * out.layers + layer) * t_len + t) * leads * leads;
+      std::fill(a_bt, a_bt + leads * leads, 0.0f);
+      for (int hd = 0; hd < heads; ++hd) {
+        for (int i = 0; i < leads; ++i, ++sc) {
+          auto oi = om.col(column_of(b, i, t)).segment(hd * dh, dh);
+          oi.setZero();
+          for (int j = 0; j < leads; ++j) {
+            oi += s(j, sc) * qkvm.col(column_of(b, j, t)).segment(2 * d + hd * dh, dh);
+            a_bt[i * leads + j] += s(j, sc) * inv_heads;
+          }
+        }
+      }
+    }
+  }
+  g.out.accumulate(om, hm);
+}
+
+void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
+  const int d = arch.d_model, t_len = arch.tokens(), pool = arch.coarse_pool, tc = t_len / pool;
+  const int heads = arch.attn_heads, dh = d / heads;
+  const int n_branch = static_cast<int>(blk.dw.size()) + 1;
+  const Eigen::Index n_cols = static_cast<Eigen::Index>(n_seq) * t_len, c_cols = static_cast<Eigen::Index>(n_seq) * tc;
+  auto hm = h.view(d, n_cols);
+  auto um = u.view(d, n_cols);
+  layer_norm(hm, blk.norm1.gamma, blk.norm1.beta, arch.layer_norm_eps, um);
+
+  // Coarse branch: average pool ×P, multi-head self-attention over the pooled tokens.
+  auto pm = pooled.view(d, c_cols);
+  for (Eigen::Index c = 0; c < c_cols; ++c) pm.col(c) = um.middleCols(c * pool, pool).rowwise().sum() / static_cast<float>(pool);
+  auto cq = cqkv.view(3 * d, c_cols);
+  auto com = co.view(d, c_cols);
+  blk.coarse_qkv.apply(pm, cq);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  auto s = scores.view(tc, tc);  // s(key, query)
+  for (int n = 0; n < n_seq; ++n) {
+    for (int hd = 0; hd < heads; ++hd) {
+      const auto q = cq.block(hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc);
+      const auto k = cq.block(d + hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc);
+      const auto v = cq.block(2 * d + hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc);
+      s.noalias() = k.transpose() * q;
+      s *= scale;
+      softmax_columns(s);
+      com.block(hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc).noalias() = v * s;
+    }
+  }
+  auto cm = coarse.view(d, c_cols);
+  blk.coarse_out.apply(com, cm);
+
+  // Gate: softmax over the branches, per token.
+  auto gm = gate.view(n_branch, n_cols);
+  blk.gate.apply(um, gm);
+  softmax_columns(gm);
+
+  // Fuse: mix = sum_b gate_b ⊙ branch_b, the coarse branch upsampled (nearest ×P) on the fly.
+  auto mm = mix.view(d, n_cols);
+  for (Eigen::Index c = 0; c < n_cols; ++c) mm.col(c) = gm(n_branch - 1, c) * cm.col(c / pool);
+  auto bm = branch.view(d, n_cols);
+  for (int br = 0; br < n_branch - 1; ++br) {
+    blk.dw[br].apply(um, n_seq, t_len, bm);
+    mm.array() += bm.array().rowwise() * gm.row(br).array();
+  }
+  blk.mix_out.accumulate(mm, hm);
+
+  // Feed-forward.
+  layer_norm(hm, blk.norm2.gamma, blk.norm2.beta, arch.layer_norm_eps, um);
+  auto fm = ffn.view(arch.ffn_mult * d, n_cols);
+  blk.fc1.apply(um, fm);
+  gelu_inplace(fm);
+  blk.fc2.accumulate(fm, hm);
+}
+
+void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput& out) {
+  const int w = arch.window, d = arch.d_model, t_len = arch.tokens();
+  const int c0 = arch.enc_channels[0], c1 = arch.enc_channels[1], c2 = arch.enc_channels[2];
+  const int n_seq = batch * leads;
+  const Eigen::Index n = n_seq;
+
+  out.batch = batch;
+  out.leads = leads;
+  out.layers = arch.n_blocks;
+  out.tokens = t_len;
+  out.fecg.resize(n, w);
+  out.rpeak_prob.resize(batch, w);
+  out.lead_attention.resize(static_cast<std::size_t>(batch) * arch.n_blocks * t_len * leads * leads);
+
+  // Encoder: the input is 1 × (N·W), already in column order n·W + t.
+  const Eigen::Map<const Mat> xm(x, 1, n * w);
+  auto e0m = e0.view(c0, n * w);
+  stem.apply(xm, n_seq, w, cols, e0m);
+  gelu_inplace(e0m);
+  auto e1m = e1.view(c1, n * w / 2);
+  down1.apply(e0m, n_seq, w, cols, e1m);
+  gelu_inplace(e1m);
+  auto e2m = e2.view(c2, n * w / 4);
+  down2.apply(e1m, n_seq, w / 2, cols, e2m);
+  gelu_inplace(e2m);
+  auto hm = h.view(d, n * t_len);
+  down3.apply(e2m, n_seq, w / 4, cols, hm);
+  gelu_inplace(hm);
+
+  // Core: per block, graph attention across leads, then the multi-scale temporal block.
+  for (int i = 0; i < arch.n_blocks; ++i) {
+    graph_attention(graphs[i], batch, leads, i, out);
+    temporal_block(blocks[i], n_seq);
+  }
+  auto um = u.view(d, n * t_len);
+  layer_norm(hm, final_norm.gamma, final_norm.beta, arch.layer_norm_eps, um);
+
+  // Decoder with the encoder skips.
+  auto d2m = d2.view(c2, n * w / 4);
+  up3.apply(um, n_seq, t_len, cols, d2m);
+  gelu_inplace(d2m);
+  d2m += e2m;
+  auto d1m = d1.view(c1, n * w / 2);
+  up2.apply(d2m, n_seq, w / 4, cols, d1m);
+  gelu_inplace(d1m);
+  d1m += e1m;
+  auto d0m = d0.view(c0, n * w);
+  up1.apply(d1m, n_seq, w / 2, cols, d0m);
+  gelu_inplace(d0m);
+  d0m += e0m;
+
+  // fECG per lead: a 1×1 conv; row n of out.fecg is columns n·W .. n·W + W - 1.
+  Eigen::Map<Eigen::RowVectorXf> fecg_flat(out.fecg.data(), n * w);
+  fecg_flat.noalias() = fecg_w * d0m;
+  fecg_flat.array() += fecg_b;
+
+  // R-peak head on the mean over the leads of each window.
+  auto pm = head_in.view(c0, static_cast<Eigen::Index>(batch) * w);
+  const float inv_leads = 1.0f / static_cast<float>(leads);
+  for (int b = 0; b < batch; ++b) {
+    auto dst = pm.middleCols(static_cast<Eigen::Index>(b) * w, w);
+    dst = d0m.middleCols(static_cast<Eigen::Index>(b) * leads * w, w);
+    for (int k = 1; k < leads; ++k) dst += d0m.middleCols((static_cast<Eigen::Index>(b) * leads + k) * w, w);
+    dst *= inv_leads;
+  }
+  auto rm = head_out.view(c0, static_cast<Eigen::Index>(batch) * w);
+  head_conv.apply(pm, batch, w, cols, rm);
+  gelu_inplace(rm);
+  Eigen::Map<Eigen::RowVectorXf> prob(out.rpeak_prob.data(), static_cast<Eigen::Index>(batch) * w);
+  prob.noalias() = logit_w * rm;
+  prob = (1.0f / (1.0f + (-(prob.array() + logit_b)).exp())).matrix();
+}
+
+FhnetModel::FhnetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FhnetModel::FhnetModel(FhnetModel&&) noexcept = default;
+FhnetModel& FhnetModel::operator=(FhnetModel&&) noexcept = default;
+FhnetModel::~FhnetModel() = default;
+
+const FhnetArchitecture& FhnetModel::architecture() const { return impl_->arch; }
+std::int64_t FhnetModel::parameter_count() const { return impl_->parameters; }
+const std::string& FhnetModel::weights_sha256() const { return impl_->sha256; }
+
+FhnetModel FhnetModel::load(std::string_view card_json, const std::uint8_t* weights, std::size_t weights_size) {
+  const JsonValue card = parse_json(card_json, "fhnet card");
+  if (card.at("format_version").as_int() != kCardFormatVersion) {
+    refuse("card format_version " + std::to_string(card.at("format_version").as_int()) + ", this engine reads version " +
+           std::to_string(kCardFormatVersion));
+  }
+  if (card.at("name").as_string() != "fhnet") refuse("card name is \"" + card.at("name").as_string() + "\", expected \"fhnet\"");
+
+  // The weights must be the very file the card describes.
+  const JsonValue& wfile = card.at("files").at("weights");
+  const std::string& want_sha = wfile.at("sha256").as_string();
+  if (weights == nullptr || weights_size == 0) refuse("no weights given (empty buffer)");
+  const std::string sha = sha256_hex(weights, weights_size);
+  if (sha != want_sha) {
+    refuse("weights file " + wfile.at("path").as_string() + " has sha256 " + sha + " but the card says " + want_sha +
+           ": the card and the weights do not belong together");
+  }
+  if (wfile.at("bytes").as_int(0, INT64_MAX) != static_cast<std::int64_t>(weights_size)) {
+    refuse("weights file has " + std::to_string(weights_size) + " bytes, the card says " + std::to_string(wfile.at("bytes").as_int(0, INT64_MAX)));
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->sha256 = sha;
+  FhnetArchitecture& a = impl->arch;
+  a = read_architecture(card.at("architecture"));
+  if (card.at("sampling_rate_hz").as_number() != kSamplingRateHz) {
+    refuse("card sampling_rate_hz " + std::to_string(card.at("sampling_rate_hz").as_number()) + ", the engine expects 250");
+  }
+  if (card.at("window_samples").as_int() != a.window) refuse("card window_samples differs from architecture.window");
+
+  // Inputs and outputs as the ONNX model and the engine both name and shape them.
+  const std::string win = std::to_string(a.window);
+  const auto& inputs = card.at("inputs").as_array();
+  const auto& outputs = card.at("outputs").as_array();
+  if (inputs.size() != 1) refuse("card inputs: expected 1, found " + std::to_string(inputs.size()));
+  if (outputs.size() != 3) refuse("card outputs: expected 3, found " + std::to_string(outputs.size()));
+  check_name_and_shape(inputs[0], "x", {"batch", "leads", win});
+  check_name_and_shape(outputs[0], "fecg", {"batch", "leads", win});
+  check_name_and_shape(outputs[1], "rpeak_prob", {"batch", win});
+  check_name_and_shape(outputs[2], "lead_attention",
+                       {"batch", std::to_string(a.n_blocks), std::to_string(a.tokens()), "leads", "leads"});
+
+  // Tensors: the architecture, the card and the file must agree name for name, shape for shape.
+  const auto expected = expected_tensors(a);
+  const JsonValue& card_tensors = card.at("tensors");
+  const Safetensors st = parse_safetensors(weights, weights_size, wfile.at("path").as_string());
+  for (const auto& [name, shape] : expected) {
+    const JsonValue* c = card_tensors.find(name);
+    if (c == nullptr) refuse("card tensors: missing '" + name + "' (expected shape " + shape_str(shape) + ")");
+    std::vector<std::int64_t> card_shape;
+    for (const auto& v : c->as_array()) card_shape.push_back(v.as_int(0, INT32_MAX));
+    if (card_shape != shape) refuse("card tensor '" + name + "' has shape " + shape_str(card_shape) + ", expected " + shape_str(shape));
+    auto it = st.tensors.find(name);
+    if (it == st.tensors.end()) refuse("weights file " + st.source + " has no tensor '" + name + "' (expected " + shape_str(shape) + ")");
+    if (it->second.shape != shape) {
+      refuse("weights file tensor '" + name + "' has shape " + shape_str(it->second.shape) + ", expected " + shape_str(shape));
+    }
+    impl->parameters += it->second.numel();
+  }
+  for (const auto& name : card_tensors.keys()) {
+    if (!expected.count(name)) refuse("card lists tensor '" + name + "' that this architecture does not have");
+  }
+  for (const auto& [name, t] : st.tensors) {
+    if (!expected.count(name)) refuse("weights file has unexpected tensor '" + name + "' " + t.shape_str());
+  }
+  if (const JsonValue* p = card.find("parameters"); p && p->as_int(0, INT64_MAX) != impl->parameters) {
+    refuse("card says " + std::to_string(p->as_int(0, INT64_MAX)) + " parameters, the weights hold " + std::to_string(impl->parameters));
+  }
+
+  // Pack.
+  Impl& m = *impl;
+  const int pd = (a.down_kernel - 1) / 2;  // stride-2 convs halve the length exactly
+  m.stem = make_conv(st, "encoder.stem", 1, a.stem_kernel / 2);
+  m.down1 = make_conv(st, "encoder.down1", 2, pd);
+  m.down2 = make_conv(st, "encoder.down2", 2, pd);
+  m.down3 = make_conv(st, "encoder.down3", 2, pd);
+  if (m.down1.out_length(a.window) != a.window / 2) refuse("down_kernel " + std::to_string(a.down_kernel) + " does not halve the length");
+  for (int i = 0; i < a.n_blocks; ++i) {
+    const std::string g = "graphs." + std::to_string(i), b = "blocks." + std::to_string(i);
+    m.graphs.push_back(GraphLayer{make_norm(st, g + ".norm"), make_linear(st, g + ".qkv"), make_linear(st, g + ".out")});
+    TemporalBlock blk;
+    blk.norm1 = make_norm(st, b + ".norm1");
+    blk.norm2 = make_norm(st, b + ".norm2");
+    for (std::size_t j = 0; j < a.dw_kernels.size(); ++j) blk.dw.push_back(make_depthwise(st, b + ".mixer.dw." + std::to_string(j)));
+    blk.coarse_qkv = make_linear(st, b + ".mixer.coarse.qkv");
+    blk.coarse_out = make_linear(st, b + ".mixer.coarse.out");
+    blk.gate = make_linear(st, b + ".mixer.gate");
+    blk.mix_out = make_linear(st, b + ".mixer.out");
+    blk.fc1 = make_linear(st, b + ".ffn.fc1");
+    blk.fc2 = make_linear(st, b + ".ffn.fc2");
+    m.blocks.push_back(std::move(blk));
+  }
+  m.final_norm = make_norm(st, "norm");
+  m.up3 = make_upconv(st, "decoder.up3");
+  m.up2 = make_upconv(st, "decoder.up2");
+  m.up1 = make_upconv(st, "decoder.up1");
+  m.fecg_w = vector_of(st.get("decoder.fecg.weight")).transpose();
+  m.fecg_b = st.get("decoder.fecg.bias").data[0];
+  m.head_conv = make_conv(st, "rpeak.conv", 1, a.head_kernel / 2);
+  m.logit_w = vector_of(st.get("rpeak.logit.weight")).transpose();
+  m.logit_b = st.get("rpeak.logit.bias").data[0];
+  return FhnetModel(std::move(impl));
+}
+
+void FhnetModel::run(const LeadMatrix& x, FhnetOutput& out) {
+  if (x.cols() != impl_->arch.window) {
+    throw Error("fhnet: run: expected leads x " + std::to_string(impl_->arch.window) + " samples, got " +
+                std::to_string(x.rows()) + " x " + std::to_string(x.cols()));
+  }
+  run_batch(x.data(), 1, static_cast<int>(x.rows()), out);  // row-major: already B × K × W
+}
+
+void FhnetModel::run_batch(const float* x, int batch, int leads, FhnetOutput& out) {
+  if (leads < 1 || leads > kMaxLeads) {
+    throw Error("fhnet: run_batch: " + std::to_string(leads) + " leads, expected 1.." + std::to_string(kMaxLeads));
+  }
+  if (x == nullptr) throw Error("fhnet: run_batch: null input");
+  if (batch < 1 || batch > (1 << 16)) throw Error("fhnet: run_batch: batch " + std::to_string(batch) + ", expected 1..65536");
+  const int w = impl_->arch.window;
+  const std::size_t total = static_cast<std::size_t>(batch) * leads * w;
+  for (std::size_t i = 0; i < total; ++i) {
+    if (!std::isfinite(x[i])) {
+      throw Error("fhnet: run_batch: non-finite input at window " + std::to_string(i / (static_cast<std::size_t>(leads) * w)) +
+                  ", lead " + std::to_string(i / w % leads) + ", sample " + std::to_string(i % w));
+    }
+  }
+  impl_->forward(x, batch, leads, out);
+}
+
+}  // namespace fecg
