@@ -1,1 +1,556 @@
-int main(){return 0;}
+// fecg: the command-line shell around the core (read → pipeline → write). Every command has
+// --help; errors print one line "fecg: <what went wrong>" to stderr and exit non-zero.
+#include "core/error.h"
+#include "core/json.h"
+#include "eval/metrics.h"
+#include "io/csv.h"
+#include "io/edf.h"
+#include "io/record.h"
+#include "io/wfdb.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/report.h"
+#include "synth/simulator.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+constexpr const char* kUsage = R"(fecg — fetal ECG from abdominal recordings
+
+usage: fecg <command> [options]
+
+commands:
+  info <record>      leads, rate, duration, units and annotations of a recording
+  extract <record>   fetal ECG, fetal and maternal beats, heart rates and quality
+  synth              simulate an abdominal recording with known truth
+  eval               score fetal beats against reference beats
+
+<record> is a .edf, .hea or .csv file, or a WFDB record path without extension.
+Run `fecg <command> --help` for the options of a command.
+)";
+
+constexpr const char* kInfoUsage = R"(usage: fecg info <record> [options]
+
+Prints leads (name, unit, amplitude range), sampling rate, duration, start time, the guessed
+roles of the leads (abdominal input, fetal reference) and the annotations found in the file.
+
+options:
+  --fs HZ        sampling rate of a CSV file without a time column
+  --units UNIT   units of a CSV file's values: uV (default), mV or V
+  --json         print one JSON object instead of text
+)";
+
+constexpr const char* kExtractUsage = R"(usage: fecg extract <record> [options]
+
+Extracts the fetal ECG and writes into DIR:
+  <name>.fqrs, <name>.mqrs   fetal / maternal beats (WFDB annotations at the input rate)
+  <name>_fecg.csv            extracted fetal ECG per abdominal lead (µV, input rate)
+  <name>_fhr.csv             fetal heart rate (time s, bpm beat-to-beat and smoothed)
+  <name>.json                summary: FHR and MHR (mean/min/max), quality, method, timings
+
+options:
+  --method M       ts | ica | ts-ica (default ts-ica)
+  --out DIR        output directory (default: current directory; created if missing)
+  --leads LIST     abdominal leads: names or 1-based indices, comma-separated
+                   (default: every lead not named like a fetal reference, e.g. Direct_1)
+  --reference L    the fetal reference lead (name or index), or "none"
+  --powerline HZ   notch at 50 or 60 Hz, 0 for none, or auto (default: detected)
+  --ref FILE       reference fetal beats (WFDB annotations) to score against; the scores go in
+                   the JSON summary
+  --fs HZ          sampling rate of a CSV file without a time column
+  --units UNIT     units of a CSV file's values: uV (default), mV or V
+  --progress       always show the progress bar (default: only when stderr is a terminal)
+  --quiet          print nothing but errors
+)";
+
+constexpr const char* kSynthUsage = R"(usage: fecg synth --out PATH [options]
+
+Simulates an abdominal recording (maternal and fetal rotating cardiac dipoles in a volume
+conductor, heart-rate variability, respiration, noise) and writes:
+  PATH.hea/.dat          the mixture, WFDB format 16 (or PATH.edf / PATH.csv with --format)
+  PATH.fqrs, PATH.mqrs   true fetal and maternal R peaks (WFDB annotations)
+  PATH_fecg.hea/.dat     the true fetal component per lead (WFDB format 16)
+
+options:
+  --seconds S      duration (default 60)
+  --seed N         random seed (default 1); the same seed gives the same recording
+  --leads K        abdominal leads, 1..32 (default 4)
+  --rate HZ        sampling rate (default 1000)
+  --snr-fm DB      fetal-to-maternal power ratio (default drawn around -9 dB, sd 2)
+  --snr-mn DB      maternal-to-noise power ratio (default drawn from 0..12 dB)
+  --ectopic P      probability of an ectopic beat per beat (default 0)
+  --fetal-movement add slow fetal movement
+  --nstdb DIR      real noise from MIT-BIH NSTDB records bw, em, ma in DIR, or "none" for the
+                   statistical noise model (default: ../shared/data/nstdb when present)
+  --format F       wfdb (default), edf or csv for the mixture
+)";
+
+constexpr const char* kEvalUsage = R"(usage: fecg eval --ref A.fqrs --test B.fqrs [--rate HZ]
+
+Scores test beats against reference beats: sensitivity, PPV and F1 with one-to-one matching
+within ±50 ms, and the fetal heart rate MAE (bpm) and MSE (bpm²). Prints one line of JSON.
+
+options:
+  --ref FILE         reference beats (WFDB annotation file)
+  --test FILE        beats to score (WFDB annotation file)
+  --rate HZ          sampling rate of the annotations (default: from a "## time resolution" note,
+                     or from the WFDB header beside either file)
+  --tolerance-ms MS  acceptance window (default 50)
+)";
+
+// Parsed command line of one command: positionals and --options (flags have no value).
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+  std::set<std::string> flags;
+
+  bool has(const std::string& name) const { return options.count(name) || flags.count(name); }
+  std::optional<std::string> get(const std::string& name) const {
+    auto it = options.find(name);
+    if (it == options.end()) return std::nullopt;
+    return it->second;
+  }
+  double number(const std::string& name, double fallback) const {
+    auto text = get(name);
+    return text ? parse_number(name, *text) : fallback;
+  }
+  std::optional<double> optional_number(const std::string& name) const {
+    auto text = get(name);
+    if (!text) return std::nullopt;
+    return parse_number(name, *text);
+  }
+  static double parse_number(const std::string& name, const std::string& text) {
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
+      throw fecg::Error("--" + name + ": expected a number, got '" + text + "'");
+    return value;
+  }
+};
+
+Args parse_args(int argc, char** argv, int first, const std::set<std::string>& valued,
+                const std::set<std::string>& flags, const std::string& command) {
+  Args args;
+  for (int i = first; i < argc; ++i) {
+    std::string token = argv[i];
+    if (token.rfind("--", 0) == 0 && token.size() > 2) {
+      std::string name = token.substr(2), value;
+      const auto eq = name.find('=');
+      const bool inline_value = eq != std::string::npos;
+      if (inline_value) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+      if (flags.count(name) && !inline_value) {
+        args.flags.insert(name);
+      } else if (valued.count(name)) {
+        if (!inline_value) {
+          if (i + 1 >= argc) throw fecg::Error(command + ": option --" + name + " needs a value");
+          value = argv[++i];
+        }
+        args.options[name] = value;
+      } else {
+        throw fecg::Error(command + ": unknown option --" + name + " (see fecg " + command + " --help)");
+      }
+    } else {
+      args.positional.push_back(token);
+    }
+  }
+  return args;
+}
+
+bool wants_help(int argc, char** argv, int first) {
+  for (int i = first; i < argc; ++i) {
+    const std::string token = argv[i];
+    if (token == "--help" || token == "-h") return true;
+  }
+  return false;
+}
+
+// "data/r01.edf" → "r01"; "data/a01" → "a01"; "x.hea" → "x".
+std::string record_name(const std::string& path) {
+  fs::path p(path);
+  const std::string ext = p.extension().string();
+  if (ext == ".edf" || ext == ".EDF" || ext == ".hea" || ext == ".csv" || ext == ".dat" || ext == ".CSV")
+    return p.stem().string();
+  return p.filename().string();
+}
+
+fecg::ReadOptions read_options(const Args& args) {
+  fecg::ReadOptions options;
+  options.csv.fs_hz = args.optional_number("fs");
+  if (auto units = args.get("units")) {
+    if (!fecg::microvolts_per_unit(*units))
+      throw fecg::Error("--units: expected uV, mV or V, got '" + *units + "'");
+    options.csv.units = *units;
+  }
+  return options;
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw fecg::Error("cannot write " + path.string());
+}
+
+// ---------------------------------------------------------------------------------------- info
+
+int cmd_info(int argc, char** argv) {
+  if (wants_help(argc, argv, 2)) {
+    std::fputs(kInfoUsage, stdout);
+    return 0;
+  }
+  const Args args = parse_args(argc, argv, 2, {"fs", "units"}, {"json"}, "info");
+  if (args.positional.size() != 1) throw fecg::Error("info: expected one record (see fecg info --help)");
+  const std::string path = args.positional[0];
+  const fecg::Recording rec = fecg::read_record(path, read_options(args));
+  fecg::LeadRoles roles;
+  std::string roles_error;
+  try {
+    roles = fecg::guess_lead_roles(rec);
+  } catch (const fecg::Error& e) {
+    roles_error = e.what();
+  }
+
+  if (args.has("json")) {
+    fecg::JsonWriter json;
+    json.begin_object().key("record").value(record_name(path)).key("fs_hz").value(rec.fs_hz)
+        .key("n_samples").value(static_cast<std::int64_t>(rec.n_samples()))
+        .key("duration_s").value(rec.duration_s());
+    if (rec.start_time) json.key("start_time").value(*rec.start_time);
+    else json.key("start_time").null();
+    json.key("leads").begin_array();
+    for (int i = 0; i < rec.n_leads(); ++i) {
+      const auto row = rec.samples_uv.row(i);
+      json.begin_object().key("name").value(rec.lead_names[static_cast<size_t>(i)])
+          .key("unit").value(rec.units[static_cast<size_t>(i)])
+          .key("min_uv").value(static_cast<double>(row.minCoeff()))
+          .key("max_uv").value(static_cast<double>(row.maxCoeff()))
+          .key("role").value(i == roles.reference ? "reference"
+                             : std::count(roles.abdominal.begin(), roles.abdominal.end(), i) ? "abdominal" : "unused")
+          .end_object();
+    }
+    json.end_array().key("n_annotations").value(static_cast<std::int64_t>(rec.annotations.size())).end_object();
+    std::printf("%s\n", json.str().c_str());
+    return 0;
+  }
+
+  std::printf("record      %s (%s)\n", record_name(path).c_str(), path.c_str());
+  std::printf("rate        %g Hz\n", rec.fs_hz);
+  std::printf("duration    %.3f s (%lld samples)\n", rec.duration_s(), static_cast<long long>(rec.n_samples()));
+  std::printf("start       %s\n", rec.start_time ? rec.start_time->c_str() : "unknown");
+  std::printf("leads       %d\n", rec.n_leads());
+  for (int i = 0; i < rec.n_leads(); ++i) {
+    const auto row = rec.samples_uv.row(i);
+    const double mean = row.mean();
+    const double rms = std::sqrt((row.array() - static_cast<float>(mean)).square().mean());
+    const char* role = i == roles.reference ? "fetal reference"
+                       : std::count(roles.abdominal.begin(), roles.abdominal.end(), i) ? "abdominal" : "unused";
+    std::printf("  %2d  %-16s unit %-4s  range %10.1f .. %10.1f uV  rms %8.1f uV  %s\n", i + 1,
+                rec.lead_names[static_cast<size_t>(i)].c_str(), rec.units[static_cast<size_t>(i)].c_str(),
+                static_cast<double>(row.minCoeff()), static_cast<double>(row.maxCoeff()), rms, role);
+  }
+  if (!roles_error.empty()) std::printf("roles       %s\n", roles_error.c_str());
+  std::printf("annotations %zu\n", rec.annotations.size());
+  std::map<std::string, int> counts;
+  for (const auto& a : rec.annotations) ++counts[a.label.size() > 24 ? a.label.substr(0, 24) + "…" : a.label];
+  int shown = 0;
+  for (const auto& [label, count] : counts) {
+    if (++shown > 10) {
+      std::printf("  … %zu more labels\n", counts.size() - 10);
+      break;
+    }
+    std::printf("  %6d × \"%s\"\n", count, label.c_str());
+  }
+  return 0;
+}
+
+// ------------------------------------------------------------------------------------- extract
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  ~ProgressBar() { finish(); }
+  bool update(double fraction, const std::string& stage) {
+    if (!enabled_) return true;
+    const int width = 30;
+    const int filled = static_cast<int>(std::lround(std::clamp(fraction, 0.0, 1.0) * width));
+    std::fprintf(stderr, "\r[%s%s] %3d%% %-48.48s", std::string(static_cast<size_t>(filled), '#').c_str(),
+                 std::string(static_cast<size_t>(width - filled), ' ').c_str(),
+                 static_cast<int>(std::lround(fraction * 100)), stage.c_str());
+    std::fflush(stderr);
+    drawn_ = true;
+    return true;
+  }
+  void finish() {
+    if (drawn_) std::fputc('\n', stderr);
+    drawn_ = false;
+  }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+};
+
+int cmd_extract(int argc, char** argv) {
+  if (wants_help(argc, argv, 2)) {
+    std::fputs(kExtractUsage, stdout);
+    return 0;
+  }
+  const Args args = parse_args(argc, argv, 2,
+                               {"method", "out", "leads", "reference", "powerline", "ref", "fs", "units"},
+                               {"progress", "quiet"}, "extract");
+  if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
+  const std::string path = args.positional[0];
+
+  fecg::PipelineParams params;
+  params.method = fecg::parse_method(args.get("method").value_or("ts-ica"));
+  if (auto pl = args.get("powerline"); pl && *pl != "auto") {
+    params.powerline_hz = Args::parse_number("powerline", *pl);
+    if (params.powerline_hz != 0 && params.powerline_hz != 50 && params.powerline_hz != 60)
+      throw fecg::Error("--powerline: expected 50, 60, 0 or auto, got '" + *pl + "'");
+  }
+  // Read the reference beats before the work, so a wrong path fails fast.
+  std::optional<fecg::BeatIndices> reference_beats;
+  if (auto ref = args.get("ref")) reference_beats = fecg::beat_samples(fecg::read_wfdb_annotations(*ref).annotations);
+
+  const fecg::Recording rec = fecg::read_record(path, read_options(args));
+  const fecg::LeadRoles roles =
+      fecg::select_lead_roles(rec, args.get("leads").value_or(""), args.get("reference").value_or(""));
+
+  const bool quiet = args.has("quiet");
+  ProgressBar bar(!quiet && (args.has("progress") || (isatty(STDERR_FILENO) && rec.duration_s() > 60)));
+  const fecg::PipelineResult result = fecg::run_pipeline(
+      rec, roles, params, [&bar](double f, const std::string& stage) { return bar.update(f, stage); });
+  bar.finish();
+
+  const fs::path out_dir = args.get("out").value_or(".");
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw fecg::Error("extract: cannot create output directory " + out_dir.string() + ": " + ec.message());
+  const std::string name = record_name(path);
+
+  fecg::ReportContext context;
+  context.record_name = name;
+  context.source_path = path;
+  context.duration_s = rec.duration_s();
+  context.version = kVersion;
+  if (roles.reference >= 0) context.reference_lead = rec.lead_names[static_cast<size_t>(roles.reference)];
+  if (reference_beats) {
+    context.fetal_score = fecg::score_beats(*reference_beats, result.fetal_beats, rec.fs_hz);
+    context.fhr_score = fecg::score_heart_rate(*reference_beats, result.fetal_beats, rec.fs_hz);
+  }
+
+  fecg::write_wfdb_annotations((out_dir / (name + ".fqrs")).string(), fecg::beat_annotations(result.fetal_beats));
+  fecg::write_wfdb_annotations((out_dir / (name + ".mqrs")).string(), fecg::beat_annotations(result.maternal_beats));
+  fecg::write_csv((out_dir / (name + "_fecg.csv")).string(), fecg::fecg_recording(result));
+  write_text(out_dir / (name + "_fhr.csv"), fecg::heart_rate_csv(result.fhr));
+  write_text(out_dir / (name + ".json"), fecg::summary_json(result, context) + "\n");
+
+  if (!quiet) {
+    std::printf("%s: %d leads, %.1f s at %g Hz, method %s\n", name.c_str(), static_cast<int>(roles.abdominal.size()),
+                rec.duration_s(), rec.fs_hz, fecg::method_name(result.method).c_str());
+    std::printf("  fetal    %zu beats, FHR %.1f bpm (%.1f–%.1f)\n", result.fetal_beats.size(), result.fhr.mean_bpm,
+                result.fhr.min_bpm, result.fhr.max_bpm);
+    std::printf("  maternal %zu beats, MHR %.1f bpm\n", result.maternal_beats.size(), result.mhr.mean_bpm);
+    std::printf("  quality  %.2f%s\n", static_cast<double>(result.quality.sqi),
+                result.quality.warnings.empty() ? "" : " (warnings in the JSON summary)");
+    for (const auto& w : result.quality.warnings) std::printf("    warning: %s\n", w.c_str());
+    if (context.fetal_score)
+      std::printf("  vs reference: Se %.4f  PPV %.4f  F1 %.4f  FHR MAE %.2f bpm\n", context.fetal_score->sensitivity,
+                  context.fetal_score->ppv, context.fetal_score->f1, context.fhr_score->mae_bpm);
+    std::printf("  time     %.1f ms\n", result.timings.total_ms);
+    std::printf("  wrote    %s/%s{.fqrs,.mqrs,_fecg.csv,_fhr.csv,.json}\n", out_dir.string().c_str(), name.c_str());
+  }
+  return 0;
+}
+
+// --------------------------------------------------------------------------------------- synth
+
+// The NSTDB folder to use by default: ../shared/data/nstdb beside the project, found from the
+// executable (build/native/fecg) or the working directory.
+std::optional<std::string> default_nstdb_dir(const char* argv0) {
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("FECG_NSTDB_DIR")) candidates.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::canonical("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path() / "../../../shared/data/nstdb");
+  candidates.push_back(fs::path(argv0).parent_path() / "../../../shared/data/nstdb");
+  candidates.push_back(fs::current_path(ec) / "../shared/data/nstdb");
+  for (const auto& c : candidates)
+    if (fs::exists(c / "bw.hea", ec) && fs::exists(c / "em.hea", ec) && fs::exists(c / "ma.hea", ec))
+      return fs::weakly_canonical(c, ec).string();
+  return std::nullopt;
+}
+
+int cmd_synth(int argc, char** argv) {
+  if (wants_help(argc, argv, 2)) {
+    std::fputs(kSynthUsage, stdout);
+    return 0;
+  }
+  const Args args = parse_args(argc, argv, 2,
+                               {"seconds", "seed", "leads", "rate", "snr-fm", "snr-mn", "ectopic", "nstdb",
+                                "format", "out"},
+                               {"fetal-movement"}, "synth");
+  if (!args.positional.empty()) throw fecg::Error("synth: unexpected argument '" + args.positional[0] + "'");
+  const auto out = args.get("out");
+  if (!out || out->empty()) throw fecg::Error("synth: --out PATH is required (see fecg synth --help)");
+
+  fecg::SynthParams params;
+  params.duration_s = args.number("seconds", params.duration_s);
+  const double seed = args.number("seed", 1);
+  if (seed < 0 || seed != std::floor(seed) || seed > 9.0e15) throw fecg::Error("--seed: expected a non-negative integer");
+  params.seed = static_cast<std::uint64_t>(seed);
+  const double leads = args.number("leads", params.n_leads);
+  if (leads != std::floor(leads)) throw fecg::Error("--leads: expected an integer");
+  params.n_leads = static_cast<int>(std::clamp(leads, -1.0, 1000.0));
+  params.fs_hz = args.number("rate", params.fs_hz);
+  params.snr_fm_db = args.optional_number("snr-fm");
+  params.snr_mn_db = args.optional_number("snr-mn");
+  params.ectopic_probability = args.number("ectopic", 0.0);
+  params.fetal_movement = args.has("fetal-movement");
+  const std::string format = args.get("format").value_or("wfdb");
+  if (format != "wfdb" && format != "edf" && format != "csv")
+    throw fecg::Error("--format: expected wfdb, edf or csv, got '" + format + "'");
+
+  fecg::NoiseBank noise;
+  std::string noise_source = "statistical noise model";
+  const std::string nstdb_arg = args.get("nstdb").value_or("");
+  if (nstdb_arg != "none") {
+    const std::optional<std::string> dir = nstdb_arg.empty() ? default_nstdb_dir(argv[0]) : nstdb_arg;
+    if (dir) {
+      noise = fecg::load_nstdb(*dir);
+      noise_source = "MIT-BIH NSTDB records in " + *dir;
+    }
+  }
+
+  const fecg::SynthRecording sim = fecg::simulate(params, noise);
+  const fs::path base(*out);
+  std::error_code ec;
+  if (base.has_parent_path()) fs::create_directories(base.parent_path(), ec);
+  if (format == "wfdb") fecg::write_wfdb_record(base.string(), sim.mixture);
+  else if (format == "edf") fecg::write_edf(base.string() + ".edf", sim.mixture);
+  else fecg::write_csv(base.string() + ".csv", sim.mixture);
+  fecg::write_wfdb_annotations(base.string() + ".fqrs", fecg::beat_annotations(sim.fetal_peaks));
+  fecg::write_wfdb_annotations(base.string() + ".mqrs", fecg::beat_annotations(sim.maternal_peaks));
+  fecg::Recording fetal = sim.mixture;
+  fetal.samples_uv = sim.fetal_uv;
+  fetal.annotations.clear();
+  for (auto& n : fetal.lead_names) n += "_fecg";
+  fecg::write_wfdb_record(base.string() + "_fecg", fetal);
+
+  std::printf("synth: %s: %d leads, %.1f s at %g Hz, seed %llu, SNRfm %.2f dB, SNRmn %.2f dB, "
+              "FHR %.1f bpm, MHR %.1f bpm, %zu fetal and %zu maternal beats; noise: %s\n",
+              base.string().c_str(), sim.mixture.n_leads(), sim.mixture.duration_s(), sim.mixture.fs_hz,
+              static_cast<unsigned long long>(params.seed), sim.snr_fm_db, sim.snr_mn_db, sim.fetal_bpm,
+              sim.maternal_bpm, sim.fetal_peaks.size(), sim.maternal_peaks.size(), noise_source.c_str());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------- eval
+
+// The sampling rate of an annotation file: its time-resolution note, else the header of the
+// record it belongs to ("x.fqrs" → "x.hea"; "r01.edf.qrs" → "r01.edf").
+std::optional<double> annotation_rate(const std::string& path, const fecg::WfdbAnnotations& annotations) {
+  if (annotations.time_resolution_hz > 0) return annotations.time_resolution_hz;
+  fs::path p(path);
+  const fs::path stem = p.parent_path() / p.stem();
+  std::error_code ec;
+  if (fs::exists(stem.string() + ".hea", ec)) {
+    std::ifstream in(stem.string() + ".hea");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return fecg::parse_wfdb_header(text).fs_hz;
+  }
+  if (stem.extension() == ".edf" && fs::exists(stem, ec)) return fecg::read_edf(stem.string()).fs_hz;
+  return std::nullopt;
+}
+
+int cmd_eval(int argc, char** argv) {
+  if (wants_help(argc, argv, 2)) {
+    std::fputs(kEvalUsage, stdout);
+    return 0;
+  }
+  const Args args = parse_args(argc, argv, 2, {"ref", "test", "rate", "tolerance-ms"}, {}, "eval");
+  const auto ref_path = args.get("ref");
+  const auto test_path = args.get("test");
+  if (!ref_path || !test_path) throw fecg::Error("eval: --ref and --test are required (see fecg eval --help)");
+  const fecg::WfdbAnnotations ref = fecg::read_wfdb_annotations(*ref_path);
+  const fecg::WfdbAnnotations test = fecg::read_wfdb_annotations(*test_path);
+  std::optional<double> rate = args.optional_number("rate");
+  if (!rate) rate = annotation_rate(*ref_path, ref);
+  if (!rate) rate = annotation_rate(*test_path, test);
+  if (!rate) throw fecg::Error("eval: sampling rate unknown (no time-resolution note or header); pass --rate HZ");
+  if (!(*rate > 0)) throw fecg::Error("eval: --rate must be positive");
+  const double tolerance_s = args.number("tolerance-ms", 50.0) / 1000.0;
+  if (!(tolerance_s > 0)) throw fecg::Error("eval: --tolerance-ms must be positive");
+
+  const fecg::BeatIndices ref_beats = fecg::beat_samples(ref.annotations);
+  const fecg::BeatIndices test_beats = fecg::beat_samples(test.annotations);
+  const fecg::BeatScore s = fecg::score_beats(ref_beats, test_beats, *rate, tolerance_s);
+  const fecg::HeartRateScore hr = fecg::score_heart_rate(ref_beats, test_beats, *rate);
+  fecg::JsonWriter json;
+  json.begin_object()
+      .key("ref").value(*ref_path).key("test").value(*test_path).key("fs_hz").value(*rate)
+      .key("tolerance_ms").value(tolerance_s * 1000.0)
+      .key("n_ref").value(static_cast<std::int64_t>(ref_beats.size()))
+      .key("n_test").value(static_cast<std::int64_t>(test_beats.size()))
+      .key("tp").value(s.true_positives).key("fp").value(s.false_positives).key("fn").value(s.false_negatives)
+      .key("se").value(s.sensitivity).key("ppv").value(s.ppv).key("f1").value(s.f1)
+      .key("fhr_mae_bpm").value(hr.n > 0 ? hr.mae_bpm : NAN)
+      .key("fhr_mse_bpm2").value(hr.n > 0 ? hr.mse_bpm2 : NAN)
+      .end_object();
+  std::printf("%s\n", json.str().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc < 2) {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+    const std::string command = argv[1];
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (command == "--version") {
+      std::printf("fecg %s\n", kVersion);
+      return 0;
+    }
+    if (command == "info") return cmd_info(argc, argv);
+    if (command == "extract") return cmd_extract(argc, argv);
+    if (command == "synth") return cmd_synth(argc, argv);
+    if (command == "eval") return cmd_eval(argc, argv);
+    std::fprintf(stderr, "fecg: unknown command '%s' (see fecg --help)\n", command.c_str());
+    return 2;
+  } catch (const fecg::Cancelled&) {
+    std::fprintf(stderr, "fecg: cancelled\n");
+    return 130;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "fecg: out of memory (the recording is too large for this machine)\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fecg: %s\n", e.what());
+    return 1;
+  }
+}

@@ -55,6 +55,13 @@ Recording subset_leads(const Recording& recording, const std::vector<int>& rows)
 // problem ("recording: lead 'Abdomen_2' has 12 non-finite samples (first at sample 3000)").
 void validate_recording(const Recording& recording);
 
+// Replaces missing samples (NaN, e.g. the WFDB invalid value -32768 that several Challenge 2013
+// records hold) by linear interpolation between the nearest finite samples of the same lead,
+// holding the first/last finite value at the edges. Returns how many samples were filled.
+// Throws fecg::Error naming a lead that has no finite sample at all. Infinite values are left
+// alone (they are not "missing"; validate_recording reports them).
+std::int64_t fill_missing_samples(Recording& recording);
+
 // Converts a value in `unit` to microvolts: the factor for "uV"/"µV" is 1, "mV" 1e3, "V" 1e6,
 // "nV" 1e-3. Case-insensitive. Returns std::nullopt for any other unit.
 std::optional<double> microvolts_per_unit(const std::string& unit);

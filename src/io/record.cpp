@@ -41,37 +41,6 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
-std::int64_t fill_missing_samples(Recording& recording) {
-  std::int64_t filled = 0;
-  const Eigen::Index n = recording.samples_uv.cols();
-  for (Eigen::Index i = 0; i < recording.samples_uv.rows(); ++i) {
-    auto row = recording.samples_uv.row(i);
-    Eigen::Index previous = -1;  // last finite sample before the current gap
-    for (Eigen::Index j = 0; j <= n; ++j) {
-      if (j < n && std::isnan(row[j])) continue;
-      const Eigen::Index gap_start = previous + 1;
-      if (j > gap_start) {  // samples gap_start..j-1 are NaN
-        if (previous < 0 && j == n) {
-          const std::string name = static_cast<size_t>(i) < recording.lead_names.size()
-                                       ? recording.lead_names[static_cast<size_t>(i)]
-                                       : std::to_string(i + 1);
-          throw Error("fill_missing_samples: lead '" + name + "' has no finite sample");
-        }
-        for (Eigen::Index k = gap_start; k < j; ++k) {
-          if (previous < 0) row[k] = row[j];
-          else if (j == n) row[k] = row[previous];
-          else
-            row[k] = row[previous] + (row[j] - row[previous]) * static_cast<float>(k - previous) /
-                                         static_cast<float>(j - previous);
-        }
-        filled += j - gap_start;
-      }
-      previous = j;
-    }
-  }
-  return filled;
-}
-
 Recording read_record(const std::string& path, const ReadOptions& options) {
   const std::string ext = lower_extension(path);
   if (ext == ".edf") return read_edf(path, options.edf);

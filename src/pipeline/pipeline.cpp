@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 namespace fecg {
 namespace {
@@ -96,7 +97,8 @@ std::string method_name(Method method) {
 
 PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
                             const PipelineParams& params, const ProgressFn& progress) {
-  validate_recording(recording);
+  if (!(recording.fs_hz > 0) || !std::isfinite(recording.fs_hz))
+    throw Error("pipeline: sampling rate must be a positive number, got " + std::to_string(recording.fs_hz));
   if (recording.duration_s() < kMinDuration_s)
     throw Error("pipeline: recording is " + std::to_string(recording.duration_s()) +
                 " s long; at least " + std::to_string(kMinDuration_s) + " s are needed");
@@ -109,7 +111,34 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   result.analysis_fs_hz = params.analysis_fs_hz;
   const double afs = params.analysis_fs_hz;
 
-  const Recording abdominal = subset_leads(recording, roles.abdominal);
+  // Missing samples (NaN: WFDB's invalid value, electrodes off) are bridged by interpolation with
+  // a warning; a lead with no sample at all is dropped with a warning. The caller's recording is
+  // never modified: the abdominal leads are a copy.
+  std::vector<int> usable;
+  std::vector<std::string> warnings;
+  for (const int row : roles.abdominal) {
+    if (row < 0 || row >= recording.n_leads())
+      throw Error("pipeline: abdominal lead index " + std::to_string(row) + " out of range");
+    const auto lead = recording.samples_uv.row(row);
+    const Eigen::Index missing = lead.array().isNaN().count();
+    const std::string& name = recording.lead_names[static_cast<size_t>(row)];
+    if (missing == lead.size()) {
+      warnings.push_back("lead '" + name + "' has no samples (all missing); left out");
+      continue;
+    }
+    if (missing > 0) {
+      char text[160];
+      std::snprintf(text, sizeof text, "lead '%s': %lld missing samples (%.2f%%) bridged by interpolation",
+                    name.c_str(), static_cast<long long>(missing),
+                    100.0 * static_cast<double>(missing) / static_cast<double>(lead.size()));
+      warnings.emplace_back(text);
+    }
+    usable.push_back(row);
+  }
+  if (usable.empty()) throw Error("pipeline: no abdominal lead has any sample");
+  Recording abdominal = subset_leads(recording, usable);
+  fill_missing_samples(abdominal);
+  validate_recording(abdominal);  // what remains non-finite (±Inf) is an error naming the lead
   result.lead_names = abdominal.lead_names;
 
   report(progress, 0.0, "preprocess");
@@ -132,6 +161,7 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   result.fhr = heart_rate(fetal, afs, params.fetal_hr);
   result.mhr = heart_rate(maternal, afs, params.maternal_hr);
   result.quality = assess_quality(extracted.fecg_uv, fetal, afs, result.lead_names, params.quality_window_s);
+  result.quality.warnings.insert(result.quality.warnings.begin(), warnings.begin(), warnings.end());
   result.timings.heart_rate_ms = clock.lap_ms();
 
   report(progress, 0.95, "output");
