@@ -34,6 +34,6 @@ fi
 if [[ -f package.json ]]; then
   if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
     echo "setup: installing npm packages (npm ci)" >&2
-    npm ci --no-audit --no-fund --loglevel=error
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
   fi
 fi

@@ -17,7 +17,7 @@ suite() {
 suite "build native" bash scripts/build.sh native
 suite "native tests (ctest)" ctest --test-dir build/native --output-on-failure -j "$(nproc)"
 suite "build wasm" bash scripts/build.sh wasm
-suite "wasm smoke (node)" node build/wasm/fecg_wasm_smoke.js
+suite "wasm smoke (node)" node build/wasm/fecg_wasm_smoke.cjs
 
 echo "suites: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

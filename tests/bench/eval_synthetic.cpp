@@ -3,7 +3,9 @@
 // fECG against the simulated fetal component (R², RMSE on normalised amplitude: truth scaled to
 // unit peak per 4.096 s window, the scale of the FHNet paper's RMSE), averaged over leads.
 //
-//   build/native/eval_synthetic [--per-band N] [--seconds S]
+//   build/native/eval_synthetic [--per-band N] [--seconds S] [--nstdb DIR]
+// Noise: the simulator's statistical model (reproducible anywhere), or real MIT-BIH NSTDB noise
+// from DIR (e.g. ../shared/data/nstdb).
 // Test-set seeds are 900000 + 100·band + k; training data must never use seeds ≥ 900000.
 #include "core/error.h"
 #include "dsp/filter.h"
@@ -30,18 +32,22 @@ struct Accumulator {
 int main(int argc, char** argv) {
   int per_band = 4;
   double seconds = 60;
+  std::string nstdb_dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--per-band") per_band = std::max(1, std::atoi(argv[i + 1]));
     else if (a == "--seconds") seconds = std::atof(argv[i + 1]);
+    else if (a == "--nstdb") nstdb_dir = argv[i + 1];
   }
   const std::vector<double> bands_db = {0, 3, 6, 9, 12};
   const std::vector<fecg::Method> methods = {fecg::Method::template_subtraction, fecg::Method::ica,
                                              fecg::Method::ts_ica};
   std::printf("eval_synthetic: %d recordings per SNRmn band, %.0f s, 4 leads, 1 kHz, SNRfm ~ N(-9, 2) dB, "
-              "statistical noise model\n\n", per_band, seconds);
+              "noise: %s\n\n", per_band, seconds,
+              nstdb_dir.empty() ? "statistical model" : ("MIT-BIH NSTDB from " + nstdb_dir).c_str());
   std::printf("| method | SNRmn dB | fQRS F1 | FHR MAE bpm | R² | RMSE (norm.) |\n|---|---|---|---|---|---|\n");
   try {
+    const fecg::NoiseBank noise = nstdb_dir.empty() ? fecg::NoiseBank{} : fecg::load_nstdb(nstdb_dir);
     for (const fecg::Method method : methods) {
       Accumulator all;
       for (size_t b = 0; b < bands_db.size(); ++b) {
@@ -51,7 +57,7 @@ int main(int argc, char** argv) {
           p.duration_s = seconds;
           p.seed = 900000 + 100 * b + static_cast<unsigned>(k);
           p.snr_mn_db = bands_db[b];
-          const fecg::SynthRecording sim = fecg::simulate(p);
+          const fecg::SynthRecording sim = fecg::simulate(p, noise);
           fecg::PipelineParams params;
           params.method = method;
           const fecg::PipelineResult out = fecg::run_pipeline(sim.mixture, fecg::guess_lead_roles(sim.mixture), params);
