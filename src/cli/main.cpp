@@ -7,6 +7,8 @@
 #include "io/edf.h"
 #include "io/record.h"
 #include "io/wfdb.h"
+#include "core/json_parse.h"
+#include "model/fhnet.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
 #include "synth/simulator.h"
@@ -20,12 +22,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace fs = std::filesystem;
+
+int cmd_dataset(int argc, char** argv);  // src/cli/dataset.cpp
 
 namespace {
 
@@ -40,6 +45,7 @@ commands:
   extract <record>   fetal ECG, fetal and maternal beats, heart rates and quality
   synth              simulate an abdominal recording with known truth
   eval               score fetal beats against reference beats
+  dataset            simulate FHNet training data (.npy windows with targets)
 
 <record> is a .edf, .hea or .csv file, or a WFDB record path without extension.
 Run `fecg <command> --help` for the options of a command.
@@ -65,7 +71,10 @@ Extracts the fetal ECG and writes into DIR:
   <name>.json                summary: FHR and MHR (mean/min/max), quality, method, timings
 
 options:
-  --method M       ts | ica | ts-ica (default ts-ica)
+  --method M       ts | ica | ts-ica | fhnet (default ts-ica; fhnet until a trained model exists
+                   warns that the model in models/ is untrained)
+  --model DIR      the FHNet model files fhnet.json + fhnet.safetensors (default: models/ of
+                   the source tree the executable was built in, build/<preset>/../../models)
   --out DIR        output directory (default: current directory; created if missing)
   --leads LIST     abdominal leads: names or 1-based indices, comma-separated
                    (default: every lead not named like a fetal reference, e.g. Direct_1)
@@ -309,13 +318,44 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
+// The FHNet model directory: --model, else models/ of the source tree (the executable lives in
+// build/<preset>/), else ./models.
+fs::path fhnet_model_dir(const Args& args, const char* argv0) {
+  if (auto dir = args.get("model")) return *dir;
+  std::error_code ec;
+  std::vector<fs::path> candidates;
+  const fs::path exe = fs::canonical("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path() / "../../models");
+  candidates.push_back(fs::path(argv0).parent_path() / "../../models");
+  candidates.push_back(fs::current_path(ec) / "models");
+  for (const auto& c : candidates)
+    if (fs::exists(c / "fhnet.json", ec)) return fs::weakly_canonical(c, ec);
+  throw fecg::Error("extract: no FHNet model found (looked for models/fhnet.json beside the source tree and in "
+                    "the working directory); pass --model DIR");
+}
+
+// Loads the model (the card checks the weights). Sets `untrained` when the card's training
+// recipe says so (scripts/fhnet/export.py --random-init writes "untrained: random init ...").
+std::shared_ptr<fecg::FhnetModel> load_fhnet_model(const fs::path& dir, bool& untrained) {
+  const auto card = fecg::read_file_bytes((dir / "fhnet.json").string());
+  const auto weights = fecg::read_file_bytes((dir / "fhnet.safetensors").string());
+  const std::string_view card_text(reinterpret_cast<const char*>(card.data()), card.size());
+  auto model = std::make_shared<fecg::FhnetModel>(fecg::FhnetModel::load(card_text, weights.data(), weights.size()));
+  const fecg::JsonValue json = fecg::parse_json(card_text, (dir / "fhnet.json").string());
+  untrained = false;
+  if (const fecg::JsonValue* training = json.find("training"))
+    if (const fecg::JsonValue* recipe = training->find("recipe"); recipe && recipe->is_string())
+      untrained = recipe->as_string().rfind("untrained", 0) == 0;
+  return model;
+}
+
 int cmd_extract(int argc, char** argv) {
   if (wants_help(argc, argv, 2)) {
     std::fputs(kExtractUsage, stdout);
     return 0;
   }
   const Args args = parse_args(argc, argv, 2,
-                               {"method", "out", "leads", "reference", "powerline", "ref", "fs", "units"},
+                               {"method", "model", "out", "leads", "reference", "powerline", "ref", "fs", "units"},
                                {"progress", "quiet"}, "extract");
   if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
   const std::string path = args.positional[0];
@@ -336,10 +376,22 @@ int cmd_extract(int argc, char** argv) {
       fecg::select_lead_roles(rec, args.get("leads").value_or(""), args.get("reference").value_or(""));
 
   const bool quiet = args.has("quiet");
+  std::vector<std::string> cli_warnings;
+  if (params.method == fecg::Method::fhnet) {
+    const fs::path model_dir = fhnet_model_dir(args, argv[0]);
+    bool untrained = false;
+    params.fhnet_model = load_fhnet_model(model_dir, untrained);
+    if (untrained) {
+      cli_warnings.push_back("the FHNet model in " + model_dir.string() +
+                             " is untrained (random weights): its output is not a fetal ECG");
+      if (!quiet) std::fprintf(stderr, "fecg: warning: %s\n", cli_warnings.back().c_str());
+    }
+  }
   ProgressBar bar(!quiet && (args.has("progress") || (isatty(STDERR_FILENO) && rec.duration_s() > 60)));
-  const fecg::PipelineResult result = fecg::run_pipeline(
+  fecg::PipelineResult result = fecg::run_pipeline(
       rec, roles, params, [&bar](double f, const std::string& stage) { return bar.update(f, stage); });
   bar.finish();
+  result.quality.warnings.insert(result.quality.warnings.begin(), cli_warnings.begin(), cli_warnings.end());
 
   const fs::path out_dir = args.get("out").value_or(".");
   std::error_code ec;
@@ -541,6 +593,7 @@ int main(int argc, char** argv) {
     if (command == "extract") return cmd_extract(argc, argv);
     if (command == "synth") return cmd_synth(argc, argv);
     if (command == "eval") return cmd_eval(argc, argv);
+    if (command == "dataset") return cmd_dataset(argc, argv);
     std::fprintf(stderr, "fecg: unknown command '%s' (see fecg --help)\n", command.c_str());
     return 2;
   } catch (const fecg::Cancelled&) {

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "dsp/filter.h"
 #include "dsp/resample.h"
+#include "model/fhnet.h"
 
 #include <algorithm>
 #include <chrono>
@@ -47,23 +48,6 @@ LeadMatrix resample_to_length(const LeadMatrix& x, double fs_in_hz, double fs_ou
   return fitted;
 }
 
-// Stage 1: to the analysis rate; power-line notch; band-pass that removes baseline wander and
-// out-of-band noise while keeping the fetal QRS (10–45 Hz) and the maternal P/T waves.
-LeadMatrix preprocess(const LeadMatrix& x_uv, double fs_hz, const PipelineParams& params,
-                      double& powerline_hz) {
-  const double afs = params.analysis_fs_hz;
-  LeadMatrix x = fs_hz == afs ? x_uv : resample(x_uv, fs_hz, afs);
-  // The hum is looked for at the input rate, where it has not been attenuated by resampling.
-  powerline_hz = params.powerline_hz >= 0 ? params.powerline_hz : detect_powerline_hz(x_uv, fs_hz);
-  if (powerline_hz > 0 && powerline_hz < 0.45 * afs) {
-    // Q = 30: a 1.7 Hz (50 Hz) wide notch, narrow enough to leave the fetal QRS spectrum intact.
-    sosfiltfilt_rows(notch(powerline_hz, 30.0, afs), x);
-  }
-  const double high_hz = std::min(params.lowpass_hz, 0.45 * afs);
-  sosfiltfilt_rows(butterworth_bandpass(4, params.highpass_hz, high_hz, afs), x);
-  return x;
-}
-
 ExtractionResult extract(const LeadMatrix& x, double afs, const BeatIndices& maternal,
                          const PipelineParams& params) {
   switch (params.method) {
@@ -73,8 +57,27 @@ ExtractionResult extract(const LeadMatrix& x, double afs, const BeatIndices& mat
       return extract_ica(x, afs, maternal, params.ica);
     case Method::ts_ica:
       return extract_ts_ica(x, afs, maternal, params.template_subtraction, params.ica);
+    case Method::fhnet:
+      break;  // extract_with_fhnet: it does not need the maternal beats and returns more
   }
   throw Error("pipeline: unknown method");
+}
+
+// FHNet: the network's fetal ECG per lead is both the result and the detection input; its R-peak
+// probability goes to the fetal detector with it.
+ExtractionResult extract_with_fhnet(const LeadMatrix& x, double afs, const PipelineParams& params,
+                                    Signal& rpeak_prob, std::vector<std::string>& warnings) {
+  FhnetExtraction f = extract_fhnet(x, afs, *params.fhnet_model, params.fhnet);
+  if (f.lead_groups.size() > 1) {
+    warnings.push_back(std::to_string(x.rows()) + " leads: FHNet takes at most " +
+                       std::to_string(FhnetModel::kMaxLeads) + " at once, so it ran on " +
+                       std::to_string(f.lead_groups.size()) + " interleaved groups of leads");
+  }
+  rpeak_prob = std::move(f.rpeak_prob);
+  ExtractionResult r;
+  r.fecg_uv = std::move(f.fecg_uv);
+  r.detection = r.fecg_uv;
+  return r;
 }
 
 }  // namespace
@@ -83,7 +86,8 @@ Method parse_method(const std::string& name) {
   if (name == "ts") return Method::template_subtraction;
   if (name == "ica") return Method::ica;
   if (name == "ts-ica") return Method::ts_ica;
-  throw Error("pipeline: unknown method '" + name + "' (expected ts, ica or ts-ica)");
+  if (name == "fhnet") return Method::fhnet;
+  throw Error("pipeline: unknown method '" + name + "' (expected ts, ica, ts-ica or fhnet)");
 }
 
 std::string method_name(Method method) {
@@ -91,8 +95,34 @@ std::string method_name(Method method) {
     case Method::template_subtraction: return "ts";
     case Method::ica: return "ica";
     case Method::ts_ica: return "ts-ica";
+    case Method::fhnet: return "fhnet";
   }
   return "unknown";
+}
+
+// Stage 1: to the analysis rate; power-line notch; band-pass that removes baseline wander and
+// out-of-band noise while keeping the fetal QRS (10–45 Hz) and the maternal P/T waves.
+LeadMatrix preprocess_leads_with_notch(const LeadMatrix& x_uv, double fs_hz, const PipelineParams& params,
+                                       double powerline_hz) {
+  if (!(fs_hz > 0) || !std::isfinite(fs_hz)) throw Error("preprocess_leads: sampling rate must be positive");
+  if (!(params.analysis_fs_hz > 0) || !std::isfinite(params.analysis_fs_hz))
+    throw Error("preprocess_leads: analysis rate must be positive");
+  const double afs = params.analysis_fs_hz;
+  LeadMatrix x = fs_hz == afs ? x_uv : resample(x_uv, fs_hz, afs);
+  if (powerline_hz > 0 && powerline_hz < 0.45 * afs) {
+    // Q = 30: a 1.7 Hz (50 Hz) wide notch, narrow enough to leave the fetal QRS spectrum intact.
+    sosfiltfilt_rows(notch(powerline_hz, 30.0, afs), x);
+  }
+  const double high_hz = std::min(params.lowpass_hz, 0.45 * afs);
+  sosfiltfilt_rows(butterworth_bandpass(4, params.highpass_hz, high_hz, afs), x);
+  return x;
+}
+
+LeadMatrix preprocess_leads(const LeadMatrix& x_uv, double fs_hz, const PipelineParams& params,
+                            double& powerline_hz) {
+  // The hum is looked for at the input rate, where it has not been attenuated by resampling.
+  powerline_hz = params.powerline_hz >= 0 ? params.powerline_hz : detect_powerline_hz(x_uv, fs_hz);
+  return preprocess_leads_with_notch(x_uv, fs_hz, params, powerline_hz);
 }
 
 PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
@@ -103,6 +133,12 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
     throw Error("pipeline: recording is " + std::to_string(recording.duration_s()) +
                 " s long; at least " + std::to_string(kMinDuration_s) + " s are needed");
   if (!(params.analysis_fs_hz > 0)) throw Error("pipeline: analysis rate must be positive");
+  if (params.method == Method::fhnet) {
+    if (!params.fhnet_model) throw Error("pipeline: method fhnet needs a loaded model (PipelineParams::fhnet_model)");
+    if (std::abs(params.analysis_fs_hz - params.fhnet_model->sampling_rate_hz()) > 1e-9)
+      throw Error("pipeline: method fhnet runs at the model's " + std::to_string(params.fhnet_model->sampling_rate_hz()) +
+                  " Hz, but analysis_fs_hz is " + std::to_string(params.analysis_fs_hz));
+  }
 
   StageClock clock;
   PipelineResult result;
@@ -142,7 +178,7 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   result.lead_names = abdominal.lead_names;
 
   report(progress, 0.0, "preprocess");
-  result.preprocessed = preprocess(abdominal.samples_uv, recording.fs_hz, params, result.powerline_hz);
+  result.preprocessed = preprocess_leads(abdominal.samples_uv, recording.fs_hz, params, result.powerline_hz);
   result.timings.preprocess_ms = clock.lap_ms();
 
   report(progress, 0.15, "maternal beats");
@@ -150,11 +186,14 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   result.timings.maternal_ms = clock.lap_ms();
 
   report(progress, 0.3, "fetal ECG extraction (" + method_name(params.method) + ")");
-  const ExtractionResult extracted = extract(result.preprocessed, afs, maternal, params);
+  const ExtractionResult extracted =
+      params.method == Method::fhnet
+          ? extract_with_fhnet(result.preprocessed, afs, params, result.rpeak_prob, warnings)
+          : extract(result.preprocessed, afs, maternal, params);
   result.timings.extract_ms = clock.lap_ms();
 
   report(progress, 0.8, "fetal beats");
-  const BeatIndices fetal = detect_fetal_qrs(extracted.detection, afs, params.fetal_qrs);
+  const BeatIndices fetal = detect_fetal_qrs(extracted.detection, afs, params.fetal_qrs, result.rpeak_prob);
   result.timings.fetal_ms = clock.lap_ms();
 
   report(progress, 0.9, "heart rate and quality");

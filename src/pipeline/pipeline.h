@@ -15,16 +15,18 @@
 #include "detect/qrs.h"
 #include "detect/quality.h"
 #include "extract/extract.h"
+#include "pipeline/fhnet_stage.h"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace fecg {
 
-enum class Method { template_subtraction, ica, ts_ica };
+enum class Method { template_subtraction, ica, ts_ica, fhnet };
 
-// "ts", "ica", "ts-ica" ↔ Method. parse_method throws fecg::Error on an unknown name.
+// "ts", "ica", "ts-ica", "fhnet" ↔ Method. parse_method throws fecg::Error on an unknown name.
 Method parse_method(const std::string& name);
 std::string method_name(Method method);
 
@@ -41,7 +43,25 @@ struct PipelineParams {
   FastIcaParams ica;
   HeartRateParams fetal_hr{.min_bpm = 90.0, .max_bpm = 240.0};
   HeartRateParams maternal_hr{.min_bpm = 40.0, .max_bpm = 180.0};
+  // Method::fhnet: the loaded network (model/fhnet.h; the caller reads the files, the core never
+  // does) and the windowing of pipeline/fhnet_stage.h. Shared, not copied: a model holds its
+  // weights and scratch buffers, and run_pipeline calls it (not re-entrant: one per thread).
+  // analysis_fs_hz must equal the model's rate (250 Hz).
+  std::shared_ptr<FhnetModel> fhnet_model;
+  FhnetStageParams fhnet;
 };
+
+// Stage 1, shared by every method and by FHNet's training data (pipeline/fhnet_stage.h), so
+// that the network sees at inference exactly what it was trained on: resample x_uv (leads × n,
+// µV, at fs_hz) to params.analysis_fs_hz, notch the power line, band-pass highpass_hz..lowpass_hz
+// (4th-order Butterworth, zero phase). `powerline_hz` receives the notch applied (0: none):
+// params.powerline_hz when >= 0, else the hum detected in x_uv. Throws fecg::Error on bad rates.
+LeadMatrix preprocess_leads(const LeadMatrix& x_uv, double fs_hz, const PipelineParams& params,
+                            double& powerline_hz);
+// The same filters with a given notch frequency (0: none): filters a signal exactly like another
+// one was (e.g. the simulated fetal truth like the mixture it is part of; every step is linear).
+LeadMatrix preprocess_leads_with_notch(const LeadMatrix& x_uv, double fs_hz, const PipelineParams& params,
+                                       double powerline_hz);
 
 // Wall-clock time of each stage, milliseconds.
 struct StageTimings {
@@ -64,6 +84,7 @@ struct PipelineResult {
   // At the analysis rate, for plots and for later stages (saliency): preprocessed input leads.
   double analysis_fs_hz = 0;
   LeadMatrix preprocessed;        // leads × n_analysis, µV, filtered
+  Signal rpeak_prob;              // Method::fhnet: the R-peak head, n_analysis, 0..1; else empty
 };
 
 // Progress reports: fraction done (0..1) and the stage name. Return false to cancel: run_pipeline

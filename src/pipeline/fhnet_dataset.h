@@ -1,0 +1,86 @@
+// FHNet training data: one simulated recording → windows the network learns from, cut and
+// normalised by the SAME code the pipeline's FHNet stage runs at inference (fhnet_stage.h), after
+// the SAME preprocessing (pipeline.h preprocess_leads). `fecg dataset` (src/cli/dataset.cpp)
+// writes many of these as .npy files for scripts/fhnet/train.py.
+//
+//   fecg::FhnetDatasetParams p;                               // FECGSYNDB-like conditions
+//   fecg::FhnetTrainingWindows w = fecg::make_fhnet_training_windows(42, p, noise_bank);
+//   w.x       // n_windows × 8 × 1024: normalised input (padded leads are zeros, mask 0)
+//   w.fecg    // n_windows × 8 × 1024: fetal component, same normalisation (÷ the input's scale)
+//   w.rpeak   // n_windows × 1024: Gaussian bumps (sd rpeak_sd_s) at the fetal R peaks, max 1
+//
+// Conditions per recording (Andreotti et al., Physiol. Meas. 37:627, 2016, FECGSYNDB, with our
+// additions): SNRfm ~ N(-9, 2) dB, SNRmn ~ U(0, 12) dB (both drawn by the simulator unless
+// fixed), heart-rate events, ectopic beats, fetal movement, respiration (always), 2..8 randomly
+// placed electrodes, NSTDB noise when a bank is given, maternal R amplitude drawn log-normally
+// around 100 µV within 30..1000 µV (real abdominal leads).
+// Seeds: training uses seeds < kFhnetTestSeedStart; the simulated test set uses seeds >= it.
+#pragma once
+
+#include "core/types.h"
+#include "pipeline/pipeline.h"
+#include "synth/simulator.h"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace fecg {
+
+constexpr std::uint64_t kFhnetTestSeedStart = 900000;
+constexpr int kFhnetPaddedLeads = 8;   // FhnetModel::kMaxLeads: every window is padded to it
+
+struct FhnetDatasetParams {
+  double duration_s = 30.0;        // per simulated recording
+  // Simulated at 500 Hz and resampled to 250 Hz by the pipeline's preprocessing, as real
+  // recordings (1 kHz ADFECGDB and Challenge 2013) are; half the cost of simulating at 1 kHz.
+  double sim_fs_hz = 500.0;
+  int min_leads = 2, max_leads = 8;
+  int window = 1024;               // the model's window (250 Hz)
+  int hop = 512;                   // training windows overlap by half: more windows per simulation
+  double rpeak_sd_s = 0.010;       // R-peak target: Gaussian of 10 ms sd (±1 sample accuracy at 250 Hz)
+  double ectopic_record_probability = 0.3;  // share of recordings with ectopic beats...
+  double ectopic_max = 0.05;       // ...at a per-beat probability drawn U(0, ectopic_max)
+  double fetal_movement_probability = 0.5;
+  double maternal_peak_median_uv = 100.0, maternal_peak_log_sd = 0.7;  // ln-normal draw, clamped:
+  double maternal_peak_min_uv = 30.0, maternal_peak_max_uv = 1000.0;
+  std::optional<double> snr_fm_db, snr_mn_db;  // fixed values (test bands); default: drawn
+  PipelineParams preprocessing;    // analysis rate, filters, notch (as the pipeline's defaults)
+};
+
+// What was drawn for one recording (the manifest lists these).
+struct FhnetRecordConditions {
+  std::uint64_t seed = 0;
+  int n_leads = 0;
+  double snr_fm_db = 0, snr_mn_db = 0, fetal_bpm = 0, maternal_bpm = 0;
+  double maternal_peak_uv = 0, ectopic_probability = 0, powerline_hz = 0;
+  bool fetal_movement = false;
+  std::int64_t n_fetal_peaks = 0;
+};
+
+struct FhnetTrainingWindows {
+  int n_windows = 0;
+  int window = 0;
+  std::vector<float> x;             // n_windows × 8 × window, normalised input
+  std::vector<float> fecg;          // n_windows × 8 × window, fetal target, same normalisation
+  std::vector<float> rpeak;         // n_windows × window, 0..1
+  std::vector<std::uint8_t> mask;   // n_windows × 8: 1 for a real lead
+  std::vector<float> scale_uv;      // n_windows × 8: x_uv = x × scale + center (padded: 1)
+  std::vector<float> center_uv;     // n_windows × 8 (padded: 0)
+  std::vector<std::int64_t> start;  // n_windows: first sample of the window at 250 Hz
+  FhnetRecordConditions conditions;
+};
+
+// Simulates recording `seed` (its conditions drawn from a stream derived from the seed, so the
+// same seed always gives the same windows), preprocesses it as run_pipeline does, and cuts it.
+// The fetal target is the simulated fetal component filtered by the same (linear) filters with
+// the notch chosen on the mixture, divided by the input window's scale. Throws fecg::Error on
+// invalid parameters (ranges named in the message).
+FhnetTrainingWindows make_fhnet_training_windows(std::uint64_t seed, const FhnetDatasetParams& params,
+                                                 const NoiseBank& noise = {});
+
+// The R-peak target: for every sample the largest exp(-½ ((i - p) / sd)²) over the peaks p
+// (samples), 0 far from any peak. sd_samples > 0.
+Signal rpeak_target(const BeatIndices& peaks, std::int64_t n, double sd_samples);
+
+}  // namespace fecg
