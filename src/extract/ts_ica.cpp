@@ -5,6 +5,8 @@
 //                    Andreotti et al. 2014: "maternal cancellation, then ICA on residuals").
 // In both, ICA runs on overlapping blocks (the fetal heart axis moves over minutes), the most
 // fetal-like sources of each block are chosen automatically, and the blocks are cross-faded.
+// extract_ica judges and uses each source without its maternal-synchronous average beat
+// (suppress_maternal_synchronous): the maternal leakage left in every source of a 4-lead ICA.
 #include "core/error.h"
 #include "extract/detail.h"
 #include "extract/extract.h"
