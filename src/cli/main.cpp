@@ -424,7 +424,12 @@ int cmd_extract(int argc, char** argv) {
     std::printf("  maternal %zu beats, MHR %.1f bpm\n", result.maternal_beats.size(), result.mhr.mean_bpm);
     std::printf("  quality  %.2f%s\n", static_cast<double>(result.quality.sqi),
                 result.quality.warnings.empty() ? "" : " (warnings in the JSON summary)");
-    for (const auto& w : result.quality.warnings) std::printf("    warning: %s\n", w.c_str());
+    // The first few warnings here; all of them are in the JSON summary.
+    constexpr std::size_t kShownWarnings = 5;
+    for (std::size_t i = 0; i < result.quality.warnings.size() && i < kShownWarnings; ++i)
+      std::printf("    warning: %s\n", result.quality.warnings[i].c_str());
+    if (result.quality.warnings.size() > kShownWarnings)
+      std::printf("    … and %zu more warnings in %s.json\n", result.quality.warnings.size() - kShownWarnings, name.c_str());
     if (context.fetal_score)
       std::printf("  vs reference: Se %.4f  PPV %.4f  F1 %.4f  FHR MAE %.2f bpm\n", context.fetal_score->sensitivity,
                   context.fetal_score->ppv, context.fetal_score->f1, context.fhr_score->mae_bpm);

@@ -288,6 +288,29 @@ void check_band(const char* function, double low_hz, double high_hz) {
 // Lead weight of a lead whose own beats are 70 % regular: ((0.7 - 0.4) / 0.6)².
 constexpr float kRegularWeight = 0.25f;
 
+// Two leads' beats coincide when within this distance: the integrated envelope's peak moves by a
+// few tens of ms between leads with the QRS morphology; a maternal and a fetal train coincide by
+// chance for only ~2 × 80 ms / maternal RR (~25 %) of their beats.
+constexpr double kAgreement_s = 0.08;
+// Leads whose beats agree this well (fraction of the larger train) follow the same rhythm.
+constexpr double kSameRhythm = 0.7;
+
+// Fraction of beats of the larger of `a` and `b` matched one-to-one within ±tol_n by the other.
+double beat_agreement(const BeatIndices& a, const BeatIndices& b, std::int64_t tol_n) {
+  if (a.empty() || b.empty()) return 0.0;
+  std::size_t i = 0, j = 0, matched = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::abs(a[i] - b[j]) <= tol_n) {
+      ++matched, ++i, ++j;
+    } else if (a[i] < b[j]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return static_cast<double>(matched) / static_cast<double>(std::max(a.size(), b.size()));
+}
+
 double rr_median_s(const BeatIndices& beats, double fs_hz) {
   std::vector<float> rr(beats.size() - 1);
   for (std::size_t i = 0; i + 1 < beats.size(); ++i) rr[i] = static_cast<float>(beats[i + 1] - beats[i]);
@@ -346,25 +369,49 @@ BeatIndices detect_maternal_qrs(const LeadMatrix& x_uv, double fs_hz, const Mate
 
   // Weight of a lead: regularity of the beats it finds on its own, mapped so that the ~30-40 %
   // regularity that random peaks reach by chance counts for nothing.
+  std::vector<BeatIndices> own(n_leads);
   std::vector<double> median_rr_s(n_leads, 0.0);
   for (Eigen::Index l = 0; l < n_leads; ++l) {
     if (level[l] <= kFlatEnergyRatio * max_level) continue;
-    const BeatIndices own = indices_of(pick(envelope[l], picker, level_window_n));
-    const double r = rr_regularity(own, fs_hz, min_rr_s, max_rr_s, 0.15);
+    own[l] = indices_of(pick(envelope[l], picker, level_window_n));
+    const double r = rr_regularity(own[l], fs_hz, min_rr_s, max_rr_s, 0.15);
     const double w = std::clamp((r - 0.4) / 0.6, 0.0, 1.0);
     weight[l] = static_cast<float>(w * w);
-    if (own.size() >= 3) median_rr_s[l] = rr_median_s(own, fs_hz);
+    if (own[l].size() >= 3) median_rr_s[l] = rr_median_s(own[l], fs_hz);
   }
-  // Not the fetus: in some leads the fetal QRS can be as large as the maternal one (a fetus close
-  // to the electrode, a maternal QRS axis across the lead), and those leads then show a regular
-  // rhythm of their own. Of two regular rhythms the maternal one is the slower (fetal 110-160 bpm
-  // against maternal 60-100 bpm at term), so leads regular (>= 70 %) at a rate more than 15 %
-  // above that of the slowest regular lead are left out of the fusion.
-  double slowest_rr_s = 0;
-  for (Eigen::Index l = 0; l < n_leads; ++l)
-    if (weight[l] >= kRegularWeight) slowest_rr_s = std::max(slowest_rr_s, median_rr_s[l]);
-  for (Eigen::Index l = 0; l < n_leads; ++l)
-    if (weight[l] > 0 && median_rr_s[l] > 0 && median_rr_s[l] * 1.15 < slowest_rr_s) weight[l] = 0;
+  // Not the fetus: in some leads the fetal QRS is as large as the maternal one or larger (a fetus
+  // close to the electrode, a maternal QRS axis across the lead), and those leads show a regular
+  // rhythm of their own. The regular leads are grouped by rhythm (a lead joins a group when most
+  // of its beats coincide with those of the group's first lead); of two distinct regular rhythms
+  // the maternal one is the slower (fetal 110-160 bpm against maternal 60-100 bpm at term; the
+  // two rates may be close, e.g. 111 against 99 bpm, so no margin is asked for). Every lead is
+  // then weighted by how well its own beats agree with the maternal rhythm, so that a lead
+  // carrying fetal beats too (irregular, yet with some weight) adds fewer false peaks.
+  const std::int64_t agree_n = samples(kAgreement_s, fs_hz);
+  Eigen::Index reference = -1;
+  for (Eigen::Index l = 0; l < n_leads; ++l) {
+    if (weight[l] < kRegularWeight) continue;
+    if (reference < 0) {
+      reference = l;
+      continue;
+    }
+    const bool same_rhythm = beat_agreement(own[l], own[reference], agree_n) >= kSameRhythm;
+    // Same rhythm: the lead with the higher weight (then the larger beats) represents it;
+    // another rhythm: the slower one is maternal.
+    const bool better = same_rhythm ? (weight[l] > weight[reference] ||
+                                       (weight[l] == weight[reference] && level[l] > level[reference]))
+                                    : median_rr_s[l] > median_rr_s[reference];
+    if (better) reference = l;
+  }
+  if (reference >= 0) {
+    for (Eigen::Index l = 0; l < n_leads; ++l) {
+      if (l == reference || weight[l] <= 0) continue;
+      // Agreement 0.5 or less (chance level for a fetal train against a maternal one is ~0.3)
+      // counts for nothing, 0.9 or more fully.
+      const double a = std::clamp((beat_agreement(own[l], own[reference], agree_n) - 0.5) / 0.4, 0.0, 1.0);
+      weight[l] *= static_cast<float>(a * a);
+    }
+  }
   if (std::accumulate(weight.begin(), weight.end(), 0.0f) <= 0) {
     // No lead is regular on its own (very noisy, or arrhythmic): fuse all non-flat leads equally.
     for (Eigen::Index l = 0; l < n_leads; ++l) weight[l] = level[l] > kFlatEnergyRatio * max_level ? 1.0f : 0.0f;

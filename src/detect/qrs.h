@@ -13,8 +13,10 @@ struct MaternalQrsParams {
 };
 
 // Multi-lead Pan–Tompkins-style maternal QRS detector (pan_tompkins_1985 per lead, fused across
-// leads weighted by each lead's beat regularity), with R peaks refined on the band-passed lead
-// of largest amplitude. x_uv: leads × n, µV. Returns ascending sample indices.
+// leads weighted by each lead's beat regularity and by the agreement of its beats with the
+// maternal rhythm: of two distinct regular rhythms found in different leads, the slower), with R
+// peaks refined on the band-passed lead of largest amplitude. x_uv: leads × n, µV. Returns
+// ascending sample indices.
 BeatIndices detect_maternal_qrs(const LeadMatrix& x_uv, double fs_hz,
                                 const MaternalQrsParams& params = {});
 

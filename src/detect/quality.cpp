@@ -214,3 +214,129 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
 }
 
 }  // namespace fecg
+
+// ---------------------------------------------------------------------------------------------
+// Maternal-aware overload: the same indices, then each window's SQI is scaled down when its fetal
+// beats look like maternal residue.
+
+namespace fecg {
+namespace {
+
+// A fetal beat within ±50 ms of a maternal R peak coincides with it (the scoring tolerance of
+// the field, and the width of a maternal QRS).
+constexpr double kCoincidence_s = 0.05;
+// Locking beyond chance (as a fraction of what chance leaves) up to kLockTolerated is tolerated:
+// in a 10 s window of ~22 fetal beats the coincidence fluctuates by ~±0.07 about chance (~0.15),
+// and near a 3:2 rate ratio fetal and maternal beats meet for a few seconds on their own. At
+// kLockFull the window counts 0: residue trains (every maternal beat, or every other one) sit at 1.
+constexpr double kLockTolerated = 0.2;
+constexpr double kLockFull = 0.6;
+// Median fetal and maternal RR closer than this (relative) count as the same rate; a real fetal
+// rate equal to the maternal one is rare (maternal tachycardia with fetal bradycardia), so a train
+// at the maternal rate keeps at most half its SQI.
+constexpr double kSameRate = 0.1;
+constexpr double kSameRatePenalty = 0.5;
+
+double median_rr(const BeatIndices& beats, std::size_t first, std::size_t last) {
+  if (last < first + 2) return 0.0;
+  std::vector<float> rr;
+  for (std::size_t i = first + 1; i < last; ++i) rr.push_back(static_cast<float>(beats[i] - beats[i - 1]));
+  return detect_detail::quantile_in_place(rr, 0.5);
+}
+
+struct MaternalLock {
+  double excess = 0;     // coincidence above chance, 0..1
+  double rate_ratio = 0; // fetal / maternal median RR, 0 when unknown
+  double factor = 1;     // SQI multiplier, 0..1
+};
+
+// Locking of the fetal beats [f0, f1) to the maternal beats [m0, m1) over `duration_n` samples.
+MaternalLock maternal_lock(const BeatIndices& fetal, std::size_t f0, std::size_t f1, const BeatIndices& maternal,
+                           std::size_t m0, std::size_t m1, std::int64_t duration_n, std::int64_t tol_n) {
+  MaternalLock lock;
+  if (f1 <= f0 || m1 <= m0 || duration_n <= 0) return lock;
+  int hits = 0;
+  for (std::size_t i = f0; i < f1; ++i) {
+    const auto it = std::lower_bound(maternal.begin() + static_cast<std::ptrdiff_t>(m0),
+                                     maternal.begin() + static_cast<std::ptrdiff_t>(m1), fetal[i] - tol_n);
+    if (it != maternal.begin() + static_cast<std::ptrdiff_t>(m1) && *it <= fetal[i] + tol_n) ++hits;
+  }
+  const double coincidence = static_cast<double>(hits) / static_cast<double>(f1 - f0);
+  // Chance: the fraction of the time within ±tol of some maternal beat.
+  const double chance = std::min(1.0, static_cast<double>((2 * tol_n + 1) * static_cast<std::int64_t>(m1 - m0)) /
+                                          static_cast<double>(duration_n));
+  lock.excess = chance < 1.0 ? std::clamp((coincidence - chance) / (1.0 - chance), 0.0, 1.0) : 0.0;
+  const double lock_factor = std::clamp(1.0 - (lock.excess - kLockTolerated) / (kLockFull - kLockTolerated), 0.0, 1.0);
+  const double fetal_rr = median_rr(fetal, f0, f1), maternal_rr = median_rr(maternal, m0, m1);
+  double rate_factor = 1.0;
+  if (fetal_rr > 0 && maternal_rr > 0) {
+    lock.rate_ratio = fetal_rr / maternal_rr;
+    const double same = std::clamp(1.0 - std::abs(lock.rate_ratio - 1.0) / kSameRate, 0.0, 1.0);
+    rate_factor = 1.0 - kSameRatePenalty * same;
+  }
+  lock.factor = lock_factor * rate_factor;
+  return lock;
+}
+
+}  // namespace
+
+SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_beats,
+                             const BeatIndices& maternal_beats, double fs_hz,
+                             const std::vector<std::string>& lead_names, double window_s) {
+  SignalQuality q = assess_quality(fecg, fetal_beats, fs_hz, lead_names, window_s);
+  const auto n = static_cast<std::int64_t>(fecg.cols());
+  BeatIndices fetal = fetal_beats, maternal = maternal_beats;
+  for (BeatIndices* b : {&fetal, &maternal}) {
+    std::sort(b->begin(), b->end());
+    b->erase(std::unique(b->begin(), b->end()), b->end());
+  }
+  if (!maternal.empty() && (maternal.front() < 0 || maternal.back() >= n))
+    throw Error("assess_quality: maternal beat at sample " +
+                std::to_string(maternal.front() < 0 ? maternal.front() : maternal.back()) +
+                " is outside the signal (0.." + std::to_string(n - 1) + ")");
+  if (fetal.size() < 3 || maternal.size() < 3 || q.windows.empty()) return q;
+
+  const std::int64_t tol_n = std::max<std::int64_t>(1, std::llround(kCoincidence_s * fs_hz));
+  const auto index_of = [](const BeatIndices& b, double t_n) {
+    return static_cast<std::size_t>(std::lower_bound(b.begin(), b.end(), static_cast<std::int64_t>(std::llround(t_n))) -
+                                    b.begin());
+  };
+  // Whole recording: for the warning.
+  const MaternalLock overall = maternal_lock(fetal, 0, fetal.size(), maternal, 0, maternal.size(), n, tol_n);
+  // Per window (one beat of context either side for the rates); window and lead SQIs scaled.
+  double total_weight = 0, sqi_sum = 0;
+  std::vector<double> lead_sum(q.lead_sqi.size(), 0.0);
+  int locked_windows = 0;
+  for (QualityWindow& w : q.windows) {
+    const std::size_t f0 = index_of(fetal, w.start_s * fs_hz), f1 = index_of(fetal, w.end_s * fs_hz);
+    const std::size_t m0 = index_of(maternal, w.start_s * fs_hz), m1 = index_of(maternal, w.end_s * fs_hz);
+    const auto span_n = static_cast<std::int64_t>(std::llround((w.end_s - w.start_s) * fs_hz));
+    const MaternalLock lock = maternal_lock(fetal, f0 > 0 ? f0 - 1 : 0, std::min(fetal.size(), f1 + 1), maternal,
+                                            m0 > 0 ? m0 - 1 : 0, std::min(maternal.size(), m1 + 1), span_n, tol_n);
+    if (lock.factor < 0.5) ++locked_windows;
+    const auto f = static_cast<float>(lock.factor);
+    for (float& v : w.lead_sqi) v *= f;
+    w.sqi *= f;
+    const double weight = w.end_s - w.start_s;
+    total_weight += weight;
+    sqi_sum += weight * w.sqi;
+    for (std::size_t l = 0; l < lead_sum.size(); ++l) lead_sum[l] += weight * w.lead_sqi[l];
+  }
+  if (total_weight > 0) {
+    q.sqi = static_cast<float>(sqi_sum / total_weight);
+    for (std::size_t l = 0; l < lead_sum.size(); ++l) q.lead_sqi[l] = static_cast<float>(lead_sum[l] / total_weight);
+  }
+  // One window may be penalised by chance in a long recording; the warning wants the whole
+  // recording, or at least a tenth of its windows, to look locked.
+  if (overall.factor < 0.75 || 10 * locked_windows >= static_cast<int>(q.windows.size())) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "fetal beats look like maternal residue in %d of %zu windows: %.0f %% locked to maternal beats "
+                  "beyond chance, fetal/maternal RR ratio %.2f; the fetal heart rate may be the mother's",
+                  locked_windows, q.windows.size(), 100.0 * overall.excess, overall.rate_ratio);
+    q.warnings.insert(q.warnings.begin(), text);
+  }
+  return q;
+}
+
+}  // namespace fecg

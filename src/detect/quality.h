@@ -32,4 +32,15 @@ struct SignalQuality {
 SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_beats, double fs_hz,
                              const std::vector<std::string>& lead_names, double window_s = 10.0);
 
+// The same, knowing the maternal beats (same sampling rate; unsorted allowed, inside the signal),
+// which answers the limitation above: per window, the SQI is multiplied by a maternal-lock factor
+// (0..1): 1 while the fetal beats coincide (±50 ms) with maternal R peaks no more than 20 % beyond
+// chance (as a fraction of what chance leaves), falling to 0 at 60 %, and halved when the median
+// fetal RR is within 10 % of the maternal one (a train at the maternal rate). A warning ("... look
+// like maternal residue ...") when the whole recording is penalised by more than a quarter or a
+// tenth of the windows by more than half. Used by run_pipeline.
+SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_beats,
+                             const BeatIndices& maternal_beats, double fs_hz,
+                             const std::vector<std::string>& lead_names, double window_s = 10.0);
+
 }  // namespace fecg

@@ -22,8 +22,12 @@ void check_beats(const BeatIndices& beats, Eigen::Index n_samples, const std::st
 float interpolate_cubic(const float* x, Eigen::Index n, double t);
 
 // ICA over blocks of the leads, fetal sources chosen per block and stitched: the engine shared by
-// extract_ica and extract_ts_ica. x: leads × n, zero-mean-ish µV.
+// extract_ica and extract_ts_ica. x: leads × n, zero-mean-ish µV. suppress_maternal: sources are
+// scored, and detection channels made, after removing their maternal-synchronous average beat
+// (for ICA on raw leads, whose fetal sources keep maternal leakage); fecg_uv is always the plain
+// back-projection of the chosen sources.
 ExtractionResult ica_extract_blocks(const LeadMatrix& x, double fs_hz, const BeatIndices& maternal,
-                                    const FastIcaParams& params, const std::string& who);
+                                    const FastIcaParams& params, const std::string& who,
+                                    bool suppress_maternal);
 
 }  // namespace fecg::extract_detail

@@ -20,7 +20,11 @@ struct TemplateSubtractionParams {
   double before_s = 0.25;   // beat window before the maternal R peak (P wave and PR)
   double after_s = 0.45;    // after it (QRS and T wave)
   int n_beats = 20;         // template from the median/PCA of up to this many neighbouring beats
-  int n_components = 3;     // principal components of the beat matrix fitted per beat
+  // Principal components of the beat matrix fitted per beat (per P, QRS and T segment). 2 rather
+  // than 3: with 3 × 3 coefficients per beat the fit starts to absorb fetal QRS energy; on
+  // ADFECGDB / Challenge 2013 set A TS-ICA fetal F1 was 0.980 / 0.906 with 4, 0.982 / 0.912 with
+  // 3, 0.986 / 0.920 with 2 and 0.987 / 0.877 with 1 (tests/bench/eval_classical).
+  int n_components = 2;
 };
 
 // Maternal template subtraction: for every beat, a template built from its neighbours (PCA basis
@@ -68,7 +72,11 @@ std::vector<ComponentScore> fetal_component_scores(const LeadMatrix& sources, do
                                                    const BeatIndices& maternal_beats);
 
 // ICA on the raw leads; fetal components chosen automatically (periodicity in the fetal range and
-// low correlation with the maternal beats), back-projected onto the leads.
+// low correlation with the maternal beats), back-projected onto the leads. With few leads every
+// source keeps some maternal QRS leakage, so each source's maternal-synchronous average beat (one
+// median waveform, scaled per beat) is removed before it is scored, used for detection and
+// back-projected; no per-beat adaptive template as in extract_ts_ica. ADFECGDB fetal F1 0.55 →
+// 0.95, Challenge 2013 set A 0.54 → 0.78 (tests/bench/eval_classical).
 ExtractionResult extract_ica(const LeadMatrix& x_uv, double fs_hz, const BeatIndices& maternal_beats,
                              const FastIcaParams& params = {});
 

@@ -166,6 +166,55 @@ double block_weight(Eigen::Index j, Eigen::Index len, bool first, bool last) {
   return std::max(1e-3, s * s);
 }
 
+// Maternal-synchronous part of one source, removed before it is judged or used for detection by
+// plain ICA: with 4 leads the maternal ECG spans ~3 of the 4 dimensions (its cardiac dipole is
+// 3-D), so the fetal sources keep some maternal QRS leakage, which the fetal detector and the
+// component score would otherwise take for beats. One average beat (the sample-wise median of all
+// maternal beats, so that the asynchronous fetal beats average out) is scaled to each beat by
+// least squares (scale in 0..2: leakage never inverts) and subtracted. One global waveform, not a
+// per-beat adaptive template: the source stays an ICA output, unlike extract_ts_ica's cancellation.
+// Window: 0.1 s before to 0.15 s after the maternal R peak, the QRS and the steep start of the ST
+// segment, where leakage is large; clipped to half the RR interval on either side.
+constexpr double kSyncBefore_s = 0.10;
+constexpr double kSyncAfter_s = 0.15;
+
+void suppress_maternal_synchronous(float* s, Eigen::Index n, double fs_hz, const BeatIndices& maternal) {
+  const Eigen::Index before = std::lround(kSyncBefore_s * fs_hz), after = std::lround(kSyncAfter_s * fs_hz);
+  const Eigen::Index width = before + after + 1;
+  std::vector<std::int64_t> full;  // beats whose whole window lies inside the source
+  for (const std::int64_t m : maternal)
+    if (m - before >= 0 && m + after < n) full.push_back(m);
+  if (full.size() < 5) return;  // too few beats for a meaningful average
+  Eigen::VectorXf templ(width);
+  std::vector<float> column(full.size());
+  for (Eigen::Index k = 0; k < width; ++k) {
+    for (std::size_t j = 0; j < full.size(); ++j) column[j] = s[full[j] - before + k];
+    std::nth_element(column.begin(), column.begin() + static_cast<std::ptrdiff_t>(column.size() / 2), column.end());
+    templ[k] = column[column.size() / 2];
+  }
+  const double energy = templ.squaredNorm();
+  if (!(energy > 0)) return;
+  for (std::size_t j = 0; j < maternal.size(); ++j) {
+    const std::int64_t m = maternal[j];
+    // Half the RR interval to each neighbour, so that consecutive windows never overlap.
+    std::int64_t lo = m - before, hi = m + after;
+    if (j > 0) lo = std::max(lo, m - (m - maternal[j - 1]) / 2);
+    if (j + 1 < maternal.size()) hi = std::min(hi, m + (maternal[j + 1] - m) / 2 - 1);
+    lo = std::max<std::int64_t>(lo, 0);
+    hi = std::min<std::int64_t>(hi, n - 1);
+    if (hi <= lo) continue;
+    double dot = 0, norm = 0;
+    for (std::int64_t t = lo; t <= hi; ++t) {
+      const float v = templ[t - m + before];
+      dot += static_cast<double>(v) * s[t];
+      norm += static_cast<double>(v) * v;
+    }
+    if (!(norm > 0.05 * energy)) continue;  // only a sliver of the template fits: leave the beat
+    const auto a = static_cast<float>(std::clamp(dot / norm, 0.0, 2.0));
+    for (std::int64_t t = lo; t <= hi; ++t) s[t] -= a * templ[t - m + before];
+  }
+}
+
 }  // namespace
 
 std::vector<ComponentScore> fetal_component_scores(const LeadMatrix& sources, double fs_hz,
@@ -183,7 +232,8 @@ std::vector<ComponentScore> fetal_component_scores(const LeadMatrix& sources, do
 namespace extract_detail {
 
 ExtractionResult ica_extract_blocks(const LeadMatrix& x, double fs_hz, const BeatIndices& maternal,
-                                    const FastIcaParams& params, const std::string& who) {
+                                    const FastIcaParams& params, const std::string& who,
+                                    bool suppress_maternal) {
   if (!(std::isfinite(params.block_s) && params.block_s >= 0))
     throw Error(who + ": block_s must be finite and >= 0, got " + std::to_string(params.block_s));
   const Eigen::Index n = x.cols(), n_leads = x.rows();
@@ -209,7 +259,12 @@ ExtractionResult ica_extract_blocks(const LeadMatrix& x, double fs_hz, const Bea
     BeatIndices local;
     for (const std::int64_t m : maternal)
       if (m >= a && m < a + block_n) local.push_back(m - a);
-    const std::vector<ComponentScore> scores = fetal_component_scores(ica.sources, fs_hz, local);
+    // Sources as judged and as used for detection: without their maternal-synchronous part when
+    // asked (plain ICA), as they are otherwise (after template subtraction nothing of it is left).
+    LeadMatrix judged = ica.sources;
+    if (suppress_maternal)
+      for (Eigen::Index c = 0; c < k; ++c) suppress_maternal_synchronous(judged.row(c).data(), block_n, fs_hz, local);
+    const std::vector<ComponentScore> scores = fetal_component_scores(judged, fs_hz, local);
     std::vector<Eigen::Index> order(static_cast<std::size_t>(k));
     std::iota(order.begin(), order.end(), Eigen::Index{0});
     std::stable_sort(order.begin(), order.end(), [&](Eigen::Index i, Eigen::Index j) {
@@ -223,7 +278,7 @@ ExtractionResult ica_extract_blocks(const LeadMatrix& x, double fs_hz, const Bea
       const double s = scores[static_cast<std::size_t>(c)].score;
       if (c != order[0] && !(s > 0 && s >= kBackProjectFraction * best)) continue;
       for (Eigen::Index lead = 0; lead < n_leads; ++lead)
-        fecg.row(lead).segment(a, block_n) += (ica.mixing(lead, c) * ica.sources.row(c).array() * wf.array()).matrix();
+        fecg.row(lead).segment(a, block_n) += (ica.mixing(lead, c) * judged.row(c).array() * wf.array()).matrix();
     }
     // Detection channels: the best source, and the second best when it is nearly as good (the best
     // one again otherwise), sign-normalised so that R peaks are positive.
@@ -233,7 +288,7 @@ ExtractionResult ica_extract_blocks(const LeadMatrix& x, double fs_hz, const Bea
           scores[static_cast<std::size_t>(order[1])].score > 0)
         c = order[1];
       const float sign = static_cast<float>(scores[static_cast<std::size_t>(c)].sign);
-      detection.row(d).segment(a, block_n) += (sign * ica.sources.row(c).array() * wf.array()).matrix();
+      detection.row(d).segment(a, block_n) += (sign * judged.row(c).array() * wf.array()).matrix();
     }
   }
   const Eigen::RowVectorXf inverse = weight_sum.cwiseInverse().transpose().cast<float>();
@@ -249,7 +304,7 @@ ExtractionResult extract_ica(const LeadMatrix& x_uv, double fs_hz, const BeatInd
   const std::string who = "extract_ica";
   extract_detail::check_leads(x_uv, fs_hz, who);
   extract_detail::check_beats(maternal_beats, x_uv.cols(), who);
-  return extract_detail::ica_extract_blocks(x_uv, fs_hz, maternal_beats, params, who);
+  return extract_detail::ica_extract_blocks(x_uv, fs_hz, maternal_beats, params, who, /*suppress_maternal=*/true);
 }
 
 ExtractionResult extract_ts_ica(const LeadMatrix& x_uv, double fs_hz, const BeatIndices& maternal_beats,
@@ -258,7 +313,8 @@ ExtractionResult extract_ts_ica(const LeadMatrix& x_uv, double fs_hz, const Beat
   extract_detail::check_leads(x_uv, fs_hz, who);
   extract_detail::check_beats(maternal_beats, x_uv.cols(), who);
   const ExtractionResult residual = extract_template_subtraction(x_uv, fs_hz, maternal_beats, ts);
-  return extract_detail::ica_extract_blocks(residual.fecg_uv, fs_hz, maternal_beats, ica, who);
+  return extract_detail::ica_extract_blocks(residual.fecg_uv, fs_hz, maternal_beats, ica, who,
+                                            /*suppress_maternal=*/false);
 }
 
 }  // namespace fecg

@@ -199,7 +199,8 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   report(progress, 0.9, "heart rate and quality");
   result.fhr = heart_rate(fetal, afs, params.fetal_hr);
   result.mhr = heart_rate(maternal, afs, params.maternal_hr);
-  result.quality = assess_quality(extracted.fecg_uv, fetal, afs, result.lead_names, params.quality_window_s);
+  result.quality =
+      assess_quality(extracted.fecg_uv, fetal, maternal, afs, result.lead_names, params.quality_window_s);
   result.quality.warnings.insert(result.quality.warnings.begin(), warnings.begin(), warnings.end());
   result.timings.heart_rate_ms = clock.lap_ms();
 
