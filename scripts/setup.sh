@@ -22,6 +22,12 @@ for pkg in "${!APT_PACKAGES[@]}"; do
   [[ -e "${APT_PACKAGES[$pkg]}" ]] || missing+=("$pkg")
 done
 
+# Python side of FHNet (scripts/fhnet: training, export, smoke tests) and the OpenMP BLAS that
+# lets torch use both cores; checked with dpkg, as their files move between Debian releases.
+for pkg in python3-torch python3-onnx python3-numpy libopenblas0-openmp; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}" >&2
   SUDO=""

@@ -18,6 +18,9 @@ suite "build native" bash scripts/build.sh native
 suite "native tests (ctest)" ctest --test-dir build/native --output-on-failure -j "$(nproc)"
 suite "build wasm" bash scripts/build.sh wasm
 suite "wasm smoke (node)" node build/wasm/fecg_wasm_smoke.cjs
+suite "fhnet python smoke" /usr/bin/python3 scripts/fhnet/test_smoke.py
+suite "fhnet train smoke" /usr/bin/python3 scripts/fhnet/train.py --smoke --fecg build/native/fecg
+suite "onnx runtime (node)" node --test tests/node/
 
 echo "suites: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
