@@ -165,8 +165,8 @@ std::int64_t fill_missing_samples(Recording& recording) {
 std::optional<double> microvolts_per_unit(const std::string& unit) {
   std::string u = trim(unit);
   // "µV" arrives as UTF-8 (0xC2 0xB5) or Latin-1 (0xB5); EDF files write "uV".
-  if (u.rfind("\xC2\xB5", 0) == 0) u = "u" + u.substr(2);
-  else if (!u.empty() && static_cast<unsigned char>(u[0]) == 0xB5) u = "u" + u.substr(1);
+  if (u.rfind("\xC2\xB5", 0) == 0) u.erase(0, 1);
+  if (!u.empty() && static_cast<unsigned char>(u[0]) == 0xB5) u[0] = 'u';
   u = lower(u);
   if (u == "uv") return 1.0;
   if (u == "mv") return 1e3;
