@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs whatever this project needs and is missing, idempotently: Debian packages (toolchains,
-# Eigen, doctest, Emscripten) and, once package.json exists, the pinned npm packages.
+# Eigen, doctest, Emscripten, Chromium) and, once package.json exists, the pinned npm packages.
 # Called by scripts/run.sh and scripts/test.sh; safe to run any number of times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,7 @@ declare -A APT_PACKAGES=(
   [emscripten]=/usr/bin/emcc
   [nodejs]=/usr/bin/node
   [npm]=/usr/bin/npm
+  [chromium]=/usr/bin/chromium   # headless browser for tests/browser (driven by playwright-core)
 )
 
 missing=()

@@ -1,0 +1,326 @@
+// Browser tests of the FHNet-Web page (web/): Debian's Chromium, headless, driven by
+// playwright-core, against scripts/serve.mjs started in this process on a free port.
+//   node --test tests/browser/          (needs build/wasm/fecg.{js,wasm}: scripts/build.sh wasm)
+// What they check: the demo (FHR within 2 bpm of the simulated truth, fetal-beat F1 >= 0.95,
+// scored here from the page's exported beats against the truth it exports); a real recording
+// through the file input (ADFECGDB r01.edf when ../shared/data is present, F1 >= 0.99 against
+// r01.edf.qrs; else a simulated EDF from build/native/fecg synth, F1 >= 0.95 against its .fqrs);
+// the exports parse; a malformed file gives a clear error and the page keeps working; cancel;
+// no console errors; no request leaves the origin; screenshots (build/test-artifacts/) not blank.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../scripts/serve.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'build', 'test-artifacts');
+const DATA = resolve(ROOT, '..', 'shared', 'data');
+const R01 = join(DATA, 'adfecgdb', 'r01.edf');
+const HAVE_WASM = existsSync(join(ROOT, 'build', 'wasm', 'fecg.js')) && existsSync(join(ROOT, 'build', 'wasm', 'fecg.wasm'));
+const MATCH_TOLERANCE_S = 0.05;  // beat matching window, ±50 ms (as in the FHNet issue's table)
+const LONG_MS = 180_000;         // analyses of 5-minute records in WASM under a loaded machine
+
+// ------------------------------------------------------------------------------- pure helpers
+
+// WFDB (MIT format) annotation file → sample indices of its beat annotations. Each entry is a
+// little-endian 16-bit word: annotation code in the top 6 bits, time step in the low 10; codes
+// 59-63 are SKIP (a 32-bit step follows, high half first), NUM, SUB, CHN, AUX (physionet.org,
+// "WFDB annotation files", annot(5)).
+export function parseWfdbAnnotations(bytes) {
+  const BEAT_CODES = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 25, 30, 34, 35, 38]);
+  const beats = [];
+  let t = 0, i = 0;
+  while (i + 1 < bytes.length) {
+    const word = bytes[i] | (bytes[i + 1] << 8);
+    i += 2;
+    const code = word >> 10, step = word & 0x3ff;
+    if (code === 0 && step === 0) break;
+    if (code === 59) {
+      if (i + 4 > bytes.length) throw new Error('wfdb annotations: SKIP runs past the end');
+      const hi = bytes[i] | (bytes[i + 1] << 8), lo = bytes[i + 2] | (bytes[i + 3] << 8);
+      t += ((hi << 16) | lo) >> 0;
+      i += 4;
+    } else if (code === 63) {
+      i += step + (step & 1);
+    } else if (code === 60 || code === 61 || code === 62) {
+      // NUM/SUB/CHN modify the previous annotation; no time step.
+    } else {
+      t += step;
+      if (BEAT_CODES.has(code)) beats.push(t);
+    }
+  }
+  return beats;
+}
+
+// F1 of test beats against reference beats, one-to-one matches within ±tol samples (two pointers
+// over sorted lists; each reference beat matches at most one test beat).
+export function beatF1(reference, testBeats, tolSamples) {
+  const r = [...reference].sort((a, b) => a - b), s = [...testBeats].sort((a, b) => a - b);
+  let i = 0, j = 0, tp = 0;
+  while (i < r.length && j < s.length) {
+    const d = s[j] - r[i];
+    if (Math.abs(d) <= tolSamples) { tp++; i++; j++; } else if (d < 0) j++; else i++;
+  }
+  const fp = s.length - tp, fn = r.length - tp;
+  return { tp, fp, fn, f1: tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn) };
+}
+
+function csvRows(text) {
+  const lines = text.trim().split(/\r?\n/);
+  return { header: lines[0].split(','), rows: lines.slice(1).map((l) => l.split(',').map(Number)) };
+}
+
+// Minimal PNG decoder (8-bit RGB/RGBA, non-interlaced: what Chromium writes) → {width, height,
+// channels, pixels}. PNG spec (W3C, 2003): IHDR, zlib-compressed IDAT, one filter byte per row.
+function decodePng(buf) {
+  assert.equal(buf.readUInt32BE(0), 0x89504e47, 'png: signature');
+  let off = 8, width = 0, height = 0, colorType = 0;
+  const idat = [];
+  while (off < buf.length) {
+    const len = buf.readUInt32BE(off), type = buf.toString('latin1', off + 4, off + 8);
+    const data = buf.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0); height = data.readUInt32BE(4);
+      assert.equal(data[8], 8, 'png: 8-bit depth expected');
+      colorType = data[9];
+      assert.equal(data[12], 0, 'png: non-interlaced expected');
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    off += 12 + len;
+  }
+  const channels = colorType === 6 ? 4 : colorType === 2 ? 3 : 0;
+  assert.ok(channels, `png: colour type ${colorType} not handled`);
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const px = Buffer.alloc(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? px[y * stride + x - channels] : 0;
+      const b = y > 0 ? px[(y - 1) * stride + x] : 0;
+      const c = x >= channels && y > 0 ? px[(y - 1) * stride + x - channels] : 0;
+      let v = line[x];
+      if (filter === 1) v += a;
+      else if (filter === 2) v += b;
+      else if (filter === 3) v += (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      px[y * stride + x] = v & 0xff;
+    }
+  }
+  return { width, height, channels, pixels: px };
+}
+
+// A screenshot is "not blank" when it has many colours and a good share of pixels differ from
+// its most common colour (the background): thresholds far below what a page with text and plots
+// gives, far above a blank or single-colour page.
+function assertNotBlank(file) {
+  const { width, height, channels, pixels } = decodePng(readFileSync(file));
+  const counts = new Map();
+  for (let i = 0; i < width * height; i += 3) {
+    const o = i * channels;
+    const key = (pixels[o] << 16) | (pixels[o + 1] << 8) | pixels[o + 2];
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const total = Math.ceil((width * height) / 3);
+  const top = Math.max(...counts.values());
+  assert.ok(counts.size >= 50, `${file}: only ${counts.size} distinct colours (blank?)`);
+  assert.ok(1 - top / total >= 0.05, `${file}: ${((1 - top / total) * 100).toFixed(1)} % non-background pixels (blank?)`);
+}
+
+// ------------------------------------------------------------------------------ browser session
+
+let server, origin, context, page, profileDir;
+const requests = [];
+const consoleErrors = [];
+
+async function download(kind) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-export="${kind}"]`)]);
+  return readFileSync(await dl.path());
+}
+
+async function waitIdle() {
+  await page.waitForFunction(() => !document.getElementById('demo-button').disabled, null, { timeout: LONG_MS });
+}
+
+async function analyzeCurrent() {
+  await page.click('#analyze-button');
+  await page.waitForFunction(() => {
+    const s = document.getElementById('status').textContent;
+    return s.startsWith('Done') || s.startsWith('Analysis failed');
+  }, null, { timeout: LONG_MS });
+  const status = await page.textContent('#status');
+  assert.ok(status.startsWith('Done'), `analysis failed: ${status} ${await page.textContent('#error')}`);
+}
+
+async function screenshot(name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = join(ARTIFACTS, name);
+  await page.screenshot({ path: file, fullPage: true });
+  assertNotBlank(file);
+  return file;
+}
+
+describe('web page', () => {
+  before(async () => {
+    server = await startServer({ port: 0 });
+    origin = `http://127.0.0.1:${server.address().port}`;
+    profileDir = mkdtempSync(join(tmpdir(), 'fecg-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 800 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+    context.on('request', (r) => requests.push(r.url()));
+    page = context.pages()[0] ?? await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    await page.goto(`${origin}/`);
+  });
+
+  after(async () => {
+    await context?.close();
+    await new Promise((r) => (server ? server.close(r) : r()));
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  test('serves the page with its privacy policy and correct types', async () => {
+    const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /connect-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.ok(await page.isVisible('#privacy-note'));
+    assert.match(await page.textContent('#privacy-note'), /never leaves your machine/);
+    const types = await page.evaluate(async () => {
+      const out = {};
+      for (const p of ['/app.js', '/worker.js', '/vendor/uplot/uPlot.esm.js', '/wasm/fecg.wasm']) {
+        const r = await fetch(p, { method: 'HEAD' });
+        out[p] = `${r.status} ${r.headers.get('content-type')} ${r.headers.get('cross-origin-embedder-policy')}`;
+      }
+      out.isolated = crossOriginIsolated;
+      return out;
+    });
+    assert.match(types['/app.js'], /^200 text\/javascript.* require-corp$/);
+    assert.match(types['/vendor/uplot/uPlot.esm.js'], /^200 text\/javascript/);
+    if (HAVE_WASM) assert.match(types['/wasm/fecg.wasm'], /^200 application\/wasm/);
+    assert.equal(types.isolated, true, 'COOP/COEP make the page cross-origin isolated');
+  });
+
+  test('the engine loads', { skip: !HAVE_WASM && 'build/wasm/fecg.js missing: run scripts/build.sh wasm' }, async () => {
+    await page.waitForFunction(() => /^Ready/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+    await screenshot('01-start.png');
+  });
+
+  test('a malformed file shows a clear error and the page keeps working', { skip: !HAVE_WASM && 'no wasm build' }, async () => {
+    await page.setInputFiles('#file-input', { name: 'broken<b>x</b>.edf', mimeType: 'application/octet-stream', buffer: Buffer.from('0       this is not an EDF header at all') });
+    await page.waitForSelector('#error:not([hidden])');
+    const text = await page.textContent('#error');
+    assert.match(text, /edf/i, `error names the format: ${text}`);
+    // The file name is text, never markup.
+    assert.equal(await page.locator('#error b').count(), 0);
+    await waitIdle();
+    assert.equal(await page.isEnabled('#demo-button'), true);
+  });
+
+  test('demo: FHR within 2 bpm of the truth, fetal-beat F1 >= 0.95', { skip: !HAVE_WASM && 'no wasm build' }, async () => {
+    await page.click('#demo-button');
+    await page.waitForFunction(() => /^Opened/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+    assert.equal(await page.isHidden('#error'), true, 'the earlier error is cleared');
+    await analyzeCurrent();
+    const truthText = await page.textContent('#truth-fhr');
+    const trueFhr = Number(truthText.match(/^([\d.]+) bpm/)[1]);
+    const report = JSON.parse((await download('json')).toString('utf8'));
+    const fhrMean = report.fetal?.mean_bpm;
+    assert.ok(Number.isFinite(fhrMean), `report has fetal.mean_bpm: ${JSON.stringify(report).slice(0, 300)}`);
+    assert.ok(Math.abs(fhrMean - trueFhr) <= 2, `FHR ${fhrMean} vs truth ${trueFhr}`);
+    const truth = csvRows((await download('truth-csv')).toString('utf8'));
+    const found = csvRows((await download('beats-csv')).toString('utf8'));
+    assert.deepEqual(found.header, ['sample', 'time_s']);
+    const fs = 1000;  // the demo's rate (web/app.js DEMO_OPTIONS)
+    const score = beatF1(truth.rows.map((r) => r[0]), found.rows.map((r) => r[0]), MATCH_TOLERANCE_S * fs);
+    assert.ok(score.f1 >= 0.95, `demo F1 ${score.f1.toFixed(3)} (${JSON.stringify(score)})`);
+    await screenshot('02-demo-results.png');
+  });
+
+  test('exports parse and agree', { skip: !HAVE_WASM && 'no wasm build' }, async () => {
+    const beats = csvRows((await download('beats-csv')).toString('utf8')).rows.map((r) => r[0]);
+    const fqrs = parseWfdbAnnotations(await download('fqrs'));
+    assert.deepEqual(fqrs, beats, 'the .fqrs file holds the same beats as the CSV');
+    const fhr = csvRows((await download('fhr-csv')).toString('utf8'));
+    assert.deepEqual(fhr.header, ['time_s', 'fhr_bpm', 'fhr_smooth_bpm', 'outlier']);
+    assert.equal(fhr.rows.length, beats.length - 1, 'one beat-to-beat value per pair of beats');
+    assert.ok(fhr.rows.every((r) => r.every(Number.isFinite)));
+    const fecgCsv = csvRows((await download('fecg-csv')).toString('utf8'));
+    assert.equal(fecgCsv.header.length, 1 + 4, 'time column + the 4 demo leads');
+    assert.equal(fecgCsv.rows.length, 60 * 1000, 'one row per sample of the 60 s demo at 1 kHz');
+    assert.ok(fecgCsv.rows[1000].every(Number.isFinite));
+  });
+
+  test('cancel stops an analysis and the page stays usable', { skip: !HAVE_WASM && 'no wasm build' }, async () => {
+    await page.evaluate(() => { document.getElementById('analyze-button').click(); document.getElementById('cancel-button').click(); });
+    assert.equal(await page.textContent('#status'), 'Cancelled.');
+    await page.waitForFunction(() => /^Ready/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+    await analyzeCurrent();
+  });
+
+  test('a real recording through the file input', { skip: !HAVE_WASM && 'no wasm build' }, async (t) => {
+    let file, refBeats, minF1, fs;
+    if (existsSync(R01)) {
+      file = R01; fs = 1000; minF1 = 0.99;
+      refBeats = parseWfdbAnnotations(readFileSync(`${R01}.qrs`));
+    } else {
+      t.diagnostic(`${DATA} absent: using a simulated EDF from build/native/fecg synth`);
+      const fecgCli = join(ROOT, 'build', 'native', 'fecg');
+      const dir = mkdtempSync(join(tmpdir(), 'fecg-synth-'));
+      execFileSync(fecgCli, ['synth', '--out', join(dir, 'sim'), '--format', 'edf', '--seconds', '60', '--seed', '7', '--nstdb', 'none']);
+      file = join(dir, 'sim.edf'); fs = 1000; minF1 = 0.95;
+      refBeats = parseWfdbAnnotations(readFileSync(join(dir, 'sim.fqrs')));
+    }
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction(() => /^Opened/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+    await analyzeCurrent();
+    const found = parseWfdbAnnotations(await download('fqrs'));
+    const score = beatF1(refBeats, found, MATCH_TOLERANCE_S * fs);
+    t.diagnostic(`${file}: F1 ${score.f1.toFixed(4)} (${JSON.stringify(score)})`);
+    assert.ok(score.f1 >= minF1, `F1 ${score.f1.toFixed(4)} < ${minF1}`);
+    await screenshot('03-record-results.png');
+    await page.click('#zoom-in');
+    await page.click('#zoom-in');
+    await page.click('#zoom-in');
+    const ranges = await page.evaluate(() => Array.from(document.querySelectorAll('.chart .u-wrap')).length);
+    assert.equal(ranges, 4, 'four plots drawn');
+    await screenshot('04-zoomed.png');
+  });
+
+  test('narrow screen', { skip: !HAVE_WASM && 'no wasm build' }, async () => {
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.waitForTimeout(400);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 2, `no horizontal scrolling at 390 px (overflow ${overflow} px)`);
+    await screenshot('05-narrow.png');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  test('no console errors', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  test('no request leaves the origin', () => {
+    assert.ok(requests.length > 0);
+    const outside = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    assert.deepEqual(outside, []);
+  });
+});

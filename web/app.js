@@ -1,0 +1,481 @@
+// The page's thread: reads the user's files, talks to the analysis worker (worker.js) and draws.
+// No analysis runs here. Untrusted text (file names, header fields, lead names, error messages)
+// only ever goes into the page through textContent, never as HTML.
+import uPlot from './vendor/uplot/uPlot.esm.js';
+
+const $ = (id) => document.getElementById(id);
+const DEMO_OPTIONS = { seconds: 60, seed: 2026, leads: 4, fsHz: 1000 };
+const LEAD_COLORS = ['#0b62c4', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0e7490', '#a16207', '#4d7c0f'];
+
+const state = {
+  worker: null,
+  ready: false,
+  busy: false,
+  lastOpen: null,       // the message that opened the current recording (sent again after a cancel)
+  info: null,           // the opened recording's description
+  rawPlot: null,        // {x, y} from the worker
+  truth: null,
+  result: null,
+  charts: [],           // uPlot instances sharing one x range
+  syncing: false,
+  fullRange: null,      // [min, max] seconds
+};
+
+// ------------------------------------------------------------------------------------------ status
+
+function setStatus(text) { $('status').textContent = text; }
+function showError(text) { const e = $('error'); e.textContent = text; e.hidden = false; }
+function clearError() { const e = $('error'); e.textContent = ''; e.hidden = true; }
+function setText(id, text) { $(id).textContent = text; }
+const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+
+function updateControls() {
+  const canOpen = state.ready && !state.busy;
+  $('file-input').disabled = !canOpen;
+  $('demo-button').disabled = !canOpen;
+  $('analyze-button').disabled = !(canOpen && state.info);
+  $('cancel-button').disabled = !state.busy;
+  $('leads-fieldset').disabled = !state.info || state.busy;
+  $('reference-select').disabled = !state.info || state.busy;
+  for (const b of document.querySelectorAll('[data-export]')) b.disabled = state.busy || !state.result;
+  $('export-truth').disabled = state.busy || !state.truth;
+}
+
+// ------------------------------------------------------------------------------------------ worker
+
+function startWorker() {
+  state.ready = false;
+  const worker = new Worker('worker.js', { type: 'module' });
+  worker.onmessage = (event) => onWorkerMessage(event.data);
+  worker.onerror = (event) => {
+    event.preventDefault();
+    state.busy = false;
+    showError(`The analysis worker failed: ${event.message || 'unknown error'}`);
+    updateControls();
+  };
+  state.worker = worker;
+  updateControls();
+  return new Promise((resolve) => { state.onReady = resolve; });
+}
+
+// Sends a message to the worker and marks the page busy until its answer.
+function request(message, transfer = []) {
+  clearError();
+  state.busy = true;
+  updateControls();
+  state.worker.postMessage(message, transfer);
+}
+
+function onWorkerMessage(msg) {
+  switch (msg.type) {
+    case 'ready':
+      state.ready = true;
+      setStatus(state.info ? 'Ready.' : 'Ready: open a recording or run the demo.');
+      updateControls();
+      if (state.onReady) { state.onReady(); state.onReady = null; }
+      break;
+    case 'opened':
+      state.busy = false;
+      onOpened(msg);
+      break;
+    case 'progress':
+      $('progress').value = msg.fraction;
+      setText('progress-stage', msg.stage);
+      break;
+    case 'result':
+      state.busy = false;
+      onResult(msg);
+      break;
+    case 'exported':
+      state.busy = false;
+      download(msg.name, msg.mime, msg.data);
+      setStatus(`Exported ${msg.name}.`);
+      break;
+    case 'error':
+      state.busy = false;
+      if (msg.where === 'load') setStatus('The analysis engine is not available.');
+      else setStatus(msg.where === 'analyze' ? 'Analysis failed.' : 'Could not open the recording.');
+      showError(msg.message);
+      $('progress').value = 0;
+      setText('progress-stage', '');
+      break;
+    default:
+      break;
+  }
+  updateControls();
+}
+
+function cancelAnalysis() {
+  if (!state.busy) return;
+  // A WASM call in progress cannot read messages: end the worker and start a fresh one, then
+  // reopen the same recording so that the user can analyse again straight away.
+  state.worker.terminate();
+  state.busy = false;
+  $('progress').value = 0;
+  setText('progress-stage', '');
+  setStatus('Cancelled.');
+  const reopen = state.lastOpen;
+  startWorker().then(() => {
+    if (!reopen) return;
+    state.reopening = true;
+    request(reopen.message, []);
+  });
+}
+
+// -------------------------------------------------------------------------------------- opening
+
+async function openFiles(fileList) {
+  const files = Array.from(fileList);
+  if (!files.length) return;
+  clearError();
+  const csv = files.length === 1 && /\.(csv|txt|tsv)$/i.test(files[0].name) ? files[0] : null;
+  if (csv) {
+    // CSV has no header for the rate and units: ask for them.
+    state.pendingCsv = csv;
+    setText('csv-name', csv.name);
+    $('csv-form').hidden = false;
+    $('csv-fs').focus();
+    return;
+  }
+  await sendOpen(files, null);
+}
+
+async function sendOpen(files, csvOptions) {
+  const payload = [];
+  for (const f of files) payload.push({ name: f.name, bytes: await f.arrayBuffer() });
+  const message = { type: 'open', files: payload, csv: csvOptions };
+  // Keep the bytes (copied, since posting transfers nothing here) for a reopen after cancel.
+  state.lastOpen = { message };
+  setStatus(`Opening ${files.map((f) => f.name).join(', ')}…`);
+  request(message);
+}
+
+function runDemo() {
+  const message = { type: 'demo', options: DEMO_OPTIONS };
+  state.lastOpen = { message };
+  setStatus('Simulating a demo recording…');
+  request(message);
+}
+
+function onOpened(msg) {
+  const { info } = msg;
+  const reopened = state.reopening;
+  state.reopening = false;
+  state.info = info;
+  state.rawPlot = msg.plot;
+  state.truth = msg.truth;
+  if (!reopened) state.result = null;
+  setText('info-name', info.name);
+  setText('info-leads', `${info.nLeads}: ${info.leadNames.join(', ')}`);
+  setText('info-fs', `${fmt(info.fsHz, 1)} Hz`);
+  setText('info-duration', `${fmt(info.durationS, 1)} s (${info.nSamples} samples per lead)`);
+  $('recording-info').hidden = false;
+  $('csv-form').hidden = true;
+  if (!reopened) {
+    buildLeadChoice(info);
+    $('summary-panel').hidden = true;
+    for (const id of ['fig-fecg', 'fig-hr', 'fig-quality']) $(id).hidden = true;
+    drawCharts();
+  }
+  setStatus(reopened ? 'Ready (the recording is still open).' : `Opened ${info.name}. Choose the leads and press Analyse.`);
+  $('progress').value = 0;
+  setText('progress-stage', '');
+}
+
+function buildLeadChoice(info) {
+  const box = $('lead-checkboxes');
+  box.replaceChildren();
+  const select = $('reference-select');
+  select.replaceChildren();
+  const none = document.createElement('option');
+  none.value = '-1';
+  none.textContent = 'none';
+  select.append(none);
+  info.leadNames.forEach((name, i) => {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.value = String(i);
+    input.name = 'abdominal';
+    input.checked = info.roles.abdominal.includes(i);
+    label.append(input, document.createTextNode(` ${name || `lead ${i + 1}`}`));
+    box.append(label);
+    const option = document.createElement('option');
+    option.value = String(i);
+    option.textContent = name || `lead ${i + 1}`;
+    select.append(option);
+  });
+  select.value = String(info.roles.reference ?? -1);
+}
+
+function analyze() {
+  if (!state.info || state.busy) return;
+  const abdominal = Array.from(document.querySelectorAll('#lead-checkboxes input:checked')).map((c) => Number(c.value));
+  if (!abdominal.length) { showError('Choose at least one abdominal lead.'); return; }
+  const reference = Number($('reference-select').value);
+  if (abdominal.includes(reference)) { showError('The reference lead cannot also be an abdominal lead.'); return; }
+  const options = { method: $('method-select').value, abdominal, reference, powerlineHz: Number($('powerline-select').value) };
+  $('progress').value = 0;
+  setStatus('Analysing…');
+  request({ type: 'analyze', options });
+}
+
+// --------------------------------------------------------------------------------------- results
+
+function onResult(msg) {
+  state.result = msg;
+  const { fhr, mhr, quality } = msg;
+  setText('sum-fhr', `${fmt(fhr.meanBpm)} bpm`);
+  setText('sum-fhr-range', `${fmt(fhr.minBpm)}–${fmt(fhr.maxBpm)} bpm`);
+  setText('sum-mhr', `${fmt(mhr.meanBpm)} bpm (${msg.maternalBeats.length} maternal beats)`);
+  setText('sum-quality', `${fmt(quality.sqi, 2)} (0–1)`);
+  setText('sum-beats', String(msg.fetalBeats.length));
+  setText('sum-method', msg.method);
+  setText('sum-time', `${fmt(msg.elapsedMs, 0)} ms in the worker (pipeline ${fmt(msg.timings.totalMs, 0)} ms)`);
+  const warnings = $('warnings');
+  warnings.replaceChildren(...quality.warnings.map((w) => { const li = document.createElement('li'); li.textContent = w; return li; }));
+  const truth = state.truth;
+  $('truth').hidden = !truth;
+  $('export-truth').hidden = !truth;
+  if (truth) {
+    setText('truth-fhr', `${fmt(truth.fetalBpm)} bpm mean beat-to-beat (nominal ${fmt(truth.nominalFetalBpm)}; found ${fmt(fhr.meanBpm)}, error ${fmt(fhr.meanBpm - truth.fetalBpm)} bpm)`);
+    setText('truth-mhr', `${fmt(truth.maternalBpm)} bpm mean beat-to-beat (nominal ${fmt(truth.nominalMaternalBpm)})`);
+    setText('truth-beats', String(truth.fetalPeaks.length));
+    setText('truth-f1', msg.truthScore ? fmt(msg.truthScore.f1, 3) : '—');
+  }
+  $('summary-panel').hidden = false;
+  for (const id of ['fig-fecg', 'fig-hr', 'fig-quality']) $(id).hidden = false;
+  setStatus(`Done: ${msg.fetalBeats.length} fetal beats, mean FHR ${fmt(fhr.meanBpm)} bpm.`);
+  $('progress').value = 1;
+  drawCharts();
+}
+
+function download(name, mime, data) {
+  const blob = new Blob([data], { type: mime });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// ----------------------------------------------------------------------------------------- plots
+
+// Robust scale of a lead for the stacked view: the 1st–99th percentile span of a sample of it.
+function leadSpan(y) {
+  const stride = Math.max(1, Math.floor(y.length / 5000));
+  const s = [];
+  for (let i = 0; i < y.length; i += stride) if (Number.isFinite(y[i])) s.push(y[i]);
+  if (!s.length) return { mid: 0, span: 1 };
+  s.sort((a, b) => a - b);
+  const lo = s[Math.floor(0.01 * (s.length - 1))];
+  const hi = s[Math.floor(0.99 * (s.length - 1))];
+  return { mid: (lo + hi) / 2, span: hi - lo > 0 ? hi - lo : 1 };
+}
+
+// Leads stacked top to bottom, each scaled to unit span: lead k centred at -k.
+function stacked(plot) {
+  return plot.y.map((y, k) => {
+    const { mid, span } = leadSpan(y);
+    const out = new Float32Array(y.length);
+    for (let i = 0; i < y.length; i++) out[i] = (y[i] - mid) / (span * 1.25) - k;
+    return out;
+  });
+}
+
+// A uPlot plugin drawing beats (seconds) as thin vertical lines across the plot.
+function beatMarks(timesS, color) {
+  return {
+    hooks: {
+      draw: (u) => {
+        const { ctx } = u;
+        const { left, top, height } = u.bbox;
+        const [x0, x1] = [u.scales.x.min, u.scales.x.max];
+        ctx.save();
+        ctx.strokeStyle = color;
+        ctx.lineWidth = Math.max(1, devicePixelRatio);
+        ctx.beginPath();
+        for (const t of timesS) {
+          if (t < x0 || t > x1) continue;
+          const px = Math.round(u.valToPos(t, 'x', true)) + 0.5;
+          ctx.moveTo(px, top);
+          ctx.lineTo(px, top + height);
+        }
+        ctx.stroke();
+        ctx.restore();
+        void left;
+      },
+    },
+  };
+}
+
+function chartWidth(id) { return Math.max(280, $(id).clientWidth || 800); }
+
+function baseOptions(id, height, extra) {
+  return {
+    width: chartWidth(id), height,
+    cursor: { sync: { key: 'fecg-x' }, drag: { x: true, y: false } },
+    scales: { x: { time: false } },
+    legend: { live: false },
+    hooks: { setScale: [(u, key) => { if (key === 'x') syncX(u); }] },
+    ...extra,
+  };
+}
+
+function syncX(source) {
+  if (state.syncing) return;
+  state.syncing = true;
+  const { min, max } = source.scales.x;
+  for (const c of state.charts) if (c !== source) c.setScale('x', { min, max });
+  state.syncing = false;
+}
+
+function drawCharts() {
+  for (const c of state.charts) c.destroy();
+  state.charts = [];
+  const info = state.info;
+  if (!info) return;
+  $('plots-panel').hidden = false;
+  const raw = state.rawPlot;
+  state.fullRange = [0, info.durationS];
+  const res = state.result;
+  const names = info.leadNames;
+
+  const rawSeries = [{ label: 'time (s)' }, ...names.map((n, k) => ({ label: n || `lead ${k + 1}`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1 }))];
+  const plugins = [];
+  if (res) plugins.push(beatMarks(Array.from(res.maternalBeats, (b) => b / res.fsHz), 'rgba(220, 38, 38, 0.35)'));
+  state.charts.push(new uPlot(baseOptions('chart-raw', Math.min(420, 90 + 60 * names.length), {
+    series: rawSeries, plugins,
+    axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
+  }), [raw.x, ...stacked(raw)], $('chart-raw')));
+
+  if (res) {
+    const fecgNames = res.leadNames;
+    state.charts.push(new uPlot(baseOptions('chart-fecg', Math.min(420, 90 + 60 * fecgNames.length), {
+      series: [{ label: 'time (s)' }, ...fecgNames.map((n, k) => ({ label: `${n} fECG`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1 }))],
+      plugins: [beatMarks(Array.from(res.fetalBeats, (b) => b / res.fsHz), 'rgba(21, 128, 61, 0.45)')],
+      axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
+    }), [res.plot.x, ...stacked(res.plot)], $('chart-fecg')));
+
+    const hrData = uPlot.join([
+      [Array.from(res.fhr.timeS), Array.from(res.fhr.bpm), Array.from(res.fhr.bpmSmooth)],
+      [Array.from(res.mhr.timeS), Array.from(res.mhr.bpmSmooth)],
+    ]);
+    const hrSeries = [
+      { label: 'time (s)' },
+      { label: 'FHR beat-to-beat', stroke: 'rgba(21, 128, 61, 0.5)', width: 0, points: { show: true, size: 3 } , spanGaps: true },
+      { label: 'FHR smoothed', stroke: '#15803d', width: 2, spanGaps: true },
+      { label: 'MHR smoothed', stroke: '#dc2626', width: 2, spanGaps: true },
+    ];
+    if (state.truth) {
+      hrData.push(hrData[0].map(() => state.truth.fetalBpm));
+      hrSeries.push({ label: 'true FHR', stroke: '#111', width: 1, dash: [6, 4], spanGaps: true });
+    }
+    state.charts.push(new uPlot(baseOptions('chart-hr', 260, {
+      series: hrSeries, axes: [{ label: 'time (s)' }, { label: 'bpm' }],
+      scales: { x: { time: false }, y: { range: (u, lo, hi) => [Math.min(40, lo), Math.max(200, hi)] } },
+    }), hrData, $('chart-hr')));
+
+    const wins = res.quality.windows;
+    const qx = [...wins.map((w) => w.startS), wins.length ? wins[wins.length - 1].endS : 0];
+    const stepEnd = (vals) => [...vals, vals.length ? vals[vals.length - 1] : null];
+    const qData = [qx, stepEnd(wins.map((w) => w.sqi)), ...res.leadNames.map((_, k) => stepEnd(wins.map((w) => w.perLead[k])))];
+    const stepped = uPlot.paths.stepped({ align: 1 });
+    state.charts.push(new uPlot(baseOptions('chart-quality', 200, {
+      series: [{ label: 'time (s)' }, { label: 'window SQI', stroke: '#111', width: 2, paths: stepped },
+        ...res.leadNames.map((n, k) => ({ label: `${n}`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1, paths: stepped }))],
+      axes: [{ label: 'time (s)' }, { label: 'SQI' }],
+      scales: { x: { time: false }, y: { range: [0, 1] } },
+    }), qData, $('chart-quality')));
+  }
+  // uPlot fits x to each chart's data; start them all on the recording's whole length.
+  setRange(0, info.durationS);
+}
+
+function setRange(min, max) {
+  const [lo, hi] = state.fullRange ?? [min, max];
+  const width = Math.min(hi - lo, Math.max(0.05, max - min));
+  let a = Math.max(lo, Math.min(min, hi - width));
+  state.syncing = true;
+  for (const c of state.charts) c.setScale('x', { min: a, max: a + width });
+  state.syncing = false;
+}
+
+function currentRange() {
+  const c = state.charts[0];
+  return c ? [c.scales.x.min, c.scales.x.max] : [0, 1];
+}
+
+function zoom(factor) {
+  const [a, b] = currentRange();
+  const mid = (a + b) / 2, half = (b - a) * factor / 2;
+  setRange(mid - half, mid + half);
+}
+
+function pan(fraction) {
+  const [a, b] = currentRange();
+  const d = (b - a) * fraction;
+  setRange(a + d, b + d);
+}
+
+function resetZoom() { if (state.fullRange) setRange(...state.fullRange); }
+
+function onChartKey(event) {
+  const actions = { ArrowLeft: () => pan(-0.25), ArrowRight: () => pan(0.25), '+': () => zoom(0.5), '=': () => zoom(0.5), '-': () => zoom(2), '0': resetZoom };
+  const act = actions[event.key];
+  if (act) { event.preventDefault(); act(); }
+}
+
+let resizeTimer = 0;
+function onResize() {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    for (const c of state.charts) c.setSize({ width: chartWidth(c.root.parentElement.id), height: c.height });
+  }, 150);
+}
+
+// ----------------------------------------------------------------------------------------- wiring
+
+function wire() {
+  $('file-input').addEventListener('change', (e) => { openFiles(e.target.files); e.target.value = ''; });
+  $('demo-button').addEventListener('click', runDemo);
+  $('analyze-form').addEventListener('submit', (e) => { e.preventDefault(); analyze(); });
+  $('cancel-button').addEventListener('click', cancelAnalysis);
+  $('csv-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const fsHz = Number($('csv-fs').value);
+    if (!(fsHz > 0)) { showError('Enter the sampling rate in Hz (a positive number).'); return; }
+    $('csv-form').hidden = true;
+    sendOpen([state.pendingCsv], { fsHz, units: $('csv-units').value });
+  });
+  $('csv-cancel').addEventListener('click', () => { $('csv-form').hidden = true; state.pendingCsv = null; });
+  for (const b of document.querySelectorAll('[data-export]')) {
+    b.addEventListener('click', () => { if (!state.busy) request({ type: 'export', kind: b.dataset.export }); });
+  }
+  $('zoom-in').addEventListener('click', () => zoom(0.5));
+  $('zoom-out').addEventListener('click', () => zoom(2));
+  $('pan-left').addEventListener('click', () => pan(-0.25));
+  $('pan-right').addEventListener('click', () => pan(0.25));
+  $('zoom-reset').addEventListener('click', resetZoom);
+  for (const id of ['chart-raw', 'chart-fecg', 'chart-hr', 'chart-quality']) {
+    $(id).addEventListener('keydown', onChartKey);
+    $(id).addEventListener('dblclick', resetZoom);
+  }
+  const zone = document.body;
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); $('dropzone').classList.add('dragover'); });
+  zone.addEventListener('dragleave', (e) => { if (e.target === zone || e.target === $('dropzone')) $('dropzone').classList.remove('dragover'); });
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    $('dropzone').classList.remove('dragover');
+    if (!state.ready || state.busy) { showError('Wait for the current task to finish (or cancel it) before opening another file.'); return; }
+    if (e.dataTransfer && e.dataTransfer.files.length) openFiles(e.dataTransfer.files);
+  });
+  window.addEventListener('resize', onResize);
+}
+
+wire();
+updateControls();
+startWorker();

@@ -1,0 +1,235 @@
+// The analysis Web Worker: loads the WebAssembly module (/wasm/fecg.js, typed in fecg.d.ts), opens
+// recordings, runs the pipeline and answers exports, so that the page's thread only draws.
+//
+// Messages in (from app.js):
+//   {type: 'open', files: [{name, bytes: ArrayBuffer}], csv: {fsHz, units}?}
+//   {type: 'demo', options: {seconds, seed, leads, fsHz}}     simulate (truth included)
+//   {type: 'analyze', options: {method, abdominal, reference, powerlineHz}}
+//   {type: 'export', kind: 'fqrs'|'beats-csv'|'fhr-csv'|'fecg-csv'|'json'|'truth-csv'}
+// Messages out: {type: 'ready'|'opened'|'progress'|'result'|'exported'|'error', ...}.
+// Cancel: the page terminates this worker and starts a fresh one (a running WASM call cannot see
+// messages), then opens the same files again; nothing here needs cleaning up.
+
+const PLOT_MAX_POINTS = 120000;  // per lead sent for plotting: uPlot stays fluid well past this
+
+let fecg = null;         // the module
+let recording = null;    // Recording handle of the open file
+let recordName = '';
+let truth = null;        // demo: {fetalPeaks, maternalPeaks, fetalBpm, maternalBpm}
+let result = null;       // Result handle of the last analysis
+let resultFetalBeats = null;
+let resultFsHz = 0;
+
+function post(message, transfer = []) { self.postMessage(message, transfer); }
+
+function fail(where, error) {
+  post({ type: 'error', where, message: (error && error.message) ? error.message : String(error) });
+}
+
+// Min/max decimation: keeps every peak visible (QRS complexes do not vanish when zoomed out).
+// Returns {x: Float64Array seconds, y: Float32Array[] per lead}.
+function plotSeries(leads, fsHz) {
+  const n = leads.length ? leads[0].length : 0;
+  if (n <= PLOT_MAX_POINTS) {
+    const x = new Float64Array(n);
+    for (let i = 0; i < n; i++) x[i] = i / fsHz;
+    return { x, y: leads };
+  }
+  const buckets = Math.floor(PLOT_MAX_POINTS / 2);
+  const step = n / buckets;
+  const x = new Float64Array(2 * buckets);
+  const y = leads.map(() => new Float32Array(2 * buckets));
+  for (let b = 0; b < buckets; b++) {
+    const i0 = Math.floor(b * step);
+    const i1 = Math.min(n, Math.floor((b + 1) * step));
+    x[2 * b] = i0 / fsHz;
+    x[2 * b + 1] = (i0 + i1 - 1) / 2 / fsHz;
+    leads.forEach((lead, k) => {
+      let lo = Infinity, hi = -Infinity, iLo = i0, iHi = i0;
+      for (let i = i0; i < i1; i++) {
+        const v = lead[i];
+        if (v < lo) { lo = v; iLo = i; }
+        if (v > hi) { hi = v; iHi = i; }
+      }
+      // In time order, so the trace goes through the extremes as the signal did.
+      y[k][2 * b] = iLo <= iHi ? lo : hi;
+      y[k][2 * b + 1] = iLo <= iHi ? hi : lo;
+    });
+  }
+  return { x, y };
+}
+
+function releaseResult() {
+  if (result) { result.delete(); result = null; }
+  resultFetalBeats = null;
+}
+
+function releaseRecording() {
+  releaseResult();
+  if (recording) { recording.delete(); recording = null; }
+  truth = null;
+}
+
+function describeOpened(name) {
+  const leads = [];
+  for (let i = 0; i < recording.nLeads; i++) leads.push(recording.lead(i));
+  const plot = plotSeries(leads, recording.fsHz);
+  let roles;
+  try { roles = recording.guessRoles(); } catch { roles = { abdominal: leads.map((_, i) => i), reference: -1 }; }
+  const message = {
+    type: 'opened',
+    info: {
+      name, fsHz: recording.fsHz, nLeads: recording.nLeads, nSamples: recording.nSamples,
+      durationS: recording.durationS, leadNames: recording.leadNames(), units: recording.units(),
+      roles: { abdominal: Array.from(roles.abdominal), reference: roles.reference },
+    },
+    plot,
+    truth,
+  };
+  post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
+}
+
+function openFiles(files, csv) {
+  if (!files.length) throw new Error('open: no file given');
+  const byName = new Map(files.map((f) => [f.name, new Uint8Array(f.bytes)]));
+  const lower = (s) => s.toLowerCase();
+  const header = files.find((f) => lower(f.name).endsWith('.hea'));
+  releaseRecording();
+  if (header) {
+    // A WFDB record: the header text names its signal files, which must be among the files given.
+    const text = new TextDecoder('latin1').decode(byName.get(header.name));
+    byName.delete(header.name);
+    recording = fecg.openWfdb(text, byName);
+    recordName = header.name.replace(/\.hea$/i, '');
+    return header.name;
+  }
+  if (files.some((f) => lower(f.name).endsWith('.dat'))) {
+    throw new Error(`open: ${files.map((f) => f.name).join(', ')}: a WFDB .dat file needs its .hea header; choose both together`);
+  }
+  if (files.length > 1) {
+    throw new Error(`open: ${files.length} files given; open one EDF or CSV file, or one WFDB record (.hea + .dat)`);
+  }
+  const f = files[0];
+  const options = {};
+  if (csv && Number.isFinite(csv.fsHz)) options.fsHz = csv.fsHz;
+  if (csv && csv.units) options.units = csv.units;
+  recording = fecg.openRecording(byName.get(f.name), f.name, options);
+  recordName = f.name.replace(/\.[^.]*$/, '');
+  return f.name;
+}
+
+function simulateDemo(options) {
+  releaseRecording();
+  const sim = fecg.simulate(options);
+  recording = sim.recording;
+  recordName = 'demo';
+  const fetalPeaks = Array.from(sim.fetalPeaks), maternalPeaks = Array.from(sim.maternalPeaks);
+  const fsHz = recording.fsHz;
+  // The simulator's fetalBpm is the rhythm's nominal rate; heart-rate variability moves the
+  // realised rate off it, so the truth to compare with is the mean of 60 / RR of the true beats
+  // (the same statistic as the pipeline's beat-to-beat mean).
+  truth = {
+    fetalPeaks, maternalPeaks, nominalFetalBpm: sim.fetalBpm, nominalMaternalBpm: sim.maternalBpm,
+    fetalBpm: meanBeatToBeatBpm(fetalPeaks, fsHz), maternalBpm: meanBeatToBeatBpm(maternalPeaks, fsHz),
+  };
+}
+
+function meanBeatToBeatBpm(beats, fsHz) {
+  let sum = 0;
+  for (let i = 1; i < beats.length; i++) sum += (60 * fsHz) / (beats[i] - beats[i - 1]);
+  return beats.length > 1 ? sum / (beats.length - 1) : NaN;
+}
+
+function heartRate(hr) {
+  return { timeS: hr.timeS, bpm: hr.bpm, bpmSmooth: hr.bpmSmooth, meanBpm: hr.meanBpm, minBpm: hr.minBpm, maxBpm: hr.maxBpm };
+}
+
+function analyze(options) {
+  if (!recording) throw new Error('analyze: open a recording first');
+  releaseResult();
+  const t0 = performance.now();
+  let lastPost = -1;
+  result = fecg.analyze(recording, { ...options, recordName }, (fraction, stage) => {
+    // Every report would flood the page; a percent step is plenty for a progress bar.
+    if (fraction - lastPost >= 0.01 || fraction >= 1) { lastPost = fraction; post({ type: 'progress', fraction, stage }); }
+    return true;
+  });
+  const elapsedMs = performance.now() - t0;
+  resultFsHz = result.fsHz;
+  resultFetalBeats = result.fetalBeats();
+  const fecgLeads = [];
+  for (let i = 0; i < result.nLeads; i++) fecgLeads.push(result.fecg(i));
+  const plot = plotSeries(fecgLeads, result.fsHz);
+  const quality = result.quality;
+  let f1 = null;
+  if (truth) f1 = fecg.scoreBeats(truth.fetalPeaks, Array.from(resultFetalBeats), result.fsHz, 0.05);
+  const message = {
+    type: 'result',
+    fsHz: result.fsHz, method: result.method, leadNames: result.leadNames(), powerlineHz: result.powerlineHz,
+    fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
+    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),
+    quality: {
+      sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
+      windows: quality.windows.map((w) => ({ startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead })),
+    },
+    timings: result.timings, elapsedMs, plot, truthScore: f1,
+  };
+  post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
+}
+
+function beatsCsv(beats, fsHz) {
+  const rows = ['sample,time_s'];
+  for (const b of beats) rows.push(`${b},${(b / fsHz).toFixed(4)}`);
+  return rows.join('\n') + '\n';
+}
+
+function exportKind(kind) {
+  if (kind === 'truth-csv') {
+    if (!truth) throw new Error('export: no simulation truth (open the demo)');
+    return { name: `${recordName}_truth_fetal_beats.csv`, mime: 'text/csv', data: beatsCsv(truth.fetalPeaks, recording.fsHz) };
+  }
+  if (!result) throw new Error('export: analyse a recording first');
+  switch (kind) {
+    case 'fqrs': return { name: `${recordName}.fqrs`, mime: 'application/octet-stream', data: result.fqrsBytes() };
+    case 'beats-csv': return { name: `${recordName}_fetal_beats.csv`, mime: 'text/csv', data: beatsCsv(resultFetalBeats, resultFsHz) };
+    case 'fhr-csv': return { name: `${recordName}_fhr.csv`, mime: 'text/csv', data: result.fhrCsv() };
+    case 'fecg-csv': return { name: `${recordName}_fecg.csv`, mime: 'text/csv', data: result.fecgCsv() };
+    case 'json': return { name: `${recordName}.json`, mime: 'application/json', data: result.summaryJson() };
+    default: throw new Error(`export: unknown kind '${kind}'`);
+  }
+}
+
+self.onmessage = (event) => {
+  const msg = event.data;
+  if (!fecg) { fail(msg.type, new Error('the analysis engine is not loaded')); return; }
+  try {
+    if (msg.type === 'open') {
+      const name = openFiles(msg.files, msg.csv);
+      describeOpened(name);
+    } else if (msg.type === 'demo') {
+      simulateDemo(msg.options);
+      describeOpened('demo (simulated)');
+    } else if (msg.type === 'analyze') {
+      analyze(msg.options);
+    } else if (msg.type === 'export') {
+      const out = exportKind(msg.kind);
+      post({ type: 'exported', kind: msg.kind, ...out });
+    } else {
+      throw new Error(`worker: unknown message type '${msg.type}'`);
+    }
+  } catch (error) {
+    fail(msg.type, error);
+  }
+};
+
+// Loading: the module sits at /wasm/ (scripts/serve.mjs); fecg.wasm is found next to fecg.js.
+(async () => {
+  try {
+    const mod = await import('./wasm/fecg.js');
+    const factory = mod.default ?? mod.createFecgModule;
+    fecg = await factory();
+    post({ type: 'ready', version: typeof fecg.version === 'function' ? fecg.version() : '' });
+  } catch (error) {
+    post({ type: 'error', where: 'load', message: `the analysis engine (wasm/fecg.js) could not be loaded: ${error && error.message ? error.message : error}` });
+  }
+})();
