@@ -4,7 +4,10 @@
 import uPlot from './vendor/uplot/uPlot.esm.js';
 
 const $ = (id) => document.getElementById(id);
-const DEMO_OPTIONS = { seconds: 60, seed: 2026, leads: 4, fsHz: 1000 };
+// The demo: 60 s, 4 abdominal leads at 1 kHz, with the signal-to-noise ratios fixed at typical
+// values instead of drawn at random (synth/simulator.h): fetal-to-maternal -9 dB (the centre of
+// the simulator's draw) and maternal-to-noise 6 dB (the middle of its 0..12 dB range).
+const DEMO_OPTIONS = { seconds: 60, seed: 2026, leads: 4, fsHz: 1000, snrFmDb: -9, snrMnDb: 6 };
 const LEAD_COLORS = ['#0b62c4', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0e7490', '#a16207', '#4d7c0f'];
 
 const state = {
