@@ -60,7 +60,8 @@ export interface AnalyzeOptions {
   recordName?: string;       // the record name in summaryJson() (default "recording")
 }
 
-/** Called between stages: return false to cancel (analyze then throws an AbortError). */
+/** Called between stages: return false to cancel (analyze then throws an AbortError). If it
+ *  throws, analyze throws an Error "analyze: onProgress threw: <its message>". */
 export type ProgressFn = (fraction: number, stage: string) => boolean | void;
 
 export interface HeartRate {

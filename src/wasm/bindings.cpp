@@ -505,9 +505,12 @@ JsResult analyze(const JsRecording& recording, const val& options, const val& on
       if (on_progress.typeOf().as<std::string>() != "function")
         throw Error("analyze: onProgress must be a function (fraction, stage) → boolean");
       // Anything but an explicit `false` continues, so a callback that returns nothing is fine.
+      // The call goes through a JS helper of src/wasm/pre.js that catches what the callback
+      // throws, so that the error unwinds the C++ stack as a C++ exception (destructors run).
       progress = [&on_progress](double fraction, const std::string& stage) {
-        const val answer = on_progress(val(fraction), val(stage));
-        return !(answer.isFalse());
+        const val answer = val::module_property("__fecgCallProgress")(on_progress, val(fraction), val(stage));
+        if (answer.isString()) throw Error("analyze: " + answer.as<std::string>());
+        return answer.as<int>() == 1;
       };
     }
     ReportContext context;

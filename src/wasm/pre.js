@@ -12,3 +12,14 @@ if (typeof process == 'object' && typeof process.versions == 'object' && typeof 
                     "createFecgModule({ wasmBinary: fs.readFileSync('build/wasm/fecg.wasm') })");
   }
 }
+
+// Calls analyze()'s onProgress for the C++ side without letting a JS exception unwind through
+// the WASM stack (which would skip C++ destructors and leak the pipeline's buffers): returns 1 to
+// go on, 0 to cancel, or the thrown value's message as a string, which C++ turns into an error.
+Module['__fecgCallProgress'] = function (onProgress, fraction, stage) {
+  try {
+    return onProgress(fraction, stage) === false ? 0 : 1;
+  } catch (e) {
+    return 'onProgress threw: ' + (e && e.message !== undefined ? e.message : String(e));
+  }
+};

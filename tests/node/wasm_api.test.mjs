@@ -274,6 +274,10 @@ test('cancel: onProgress returning false stops analyze with an AbortError; progr
       return true;
     });
     assert.equal(calls, 2);
+
+    // A callback that throws stops the analysis with an Error carrying its message.
+    assertThrowsNamed(() => fecg.analyze(sim.recording, {}, () => { throw new Error('worker torn down'); }),
+      /onProgress threw: worker torn down/);
   } finally {
     sim.recording.delete();
   }
