@@ -1,0 +1,637 @@
+// The WebAssembly module: a thin, typed Embind shell around the core (the only file that includes
+// <emscripten/bind.h>). Built by the `fecg_wasm` target of the wasm preset into build/wasm/fecg.js
+// + fecg.wasm, an ES module factory (createFecgModule) for the web page, Web Workers and node.
+// The JS API is typed in web/fecg.d.ts; in short:
+//
+//   import createFecgModule from './fecg.js';
+//   const fecg = await createFecgModule({ wasmBinary });          // node: pass the .wasm bytes
+//   const rec = fecg.openRecording(bytes, 'r01.edf', {});         // EDF or CSV ({fsHz, units})
+//   const rec2 = fecg.openWfdb(heaText, { 'a01.dat': datBytes });  // or a Map name → Uint8Array
+//   const roles = rec.guessRoles();                               // {abdominal: [0..3], reference: 4}
+//   const res = fecg.analyze(rec, { method: 'ts-ica', ...roles }, (f, stage) => true);
+//   res.fetalBeats();  res.fhr.bpmSmooth;  res.summaryJson();  res.fqrsBytes();
+//   res.delete();  rec.delete();                                  // class_ handles own C++ memory
+//
+// Conventions at the boundary:
+// - Recording, Result and FhnetModel are class_ handles (the data stay in the WASM heap until
+//   delete()); every array handed out is a fresh copy (Float32Array in µV, Int32Array of sample
+//   indices, Float64Array of times/rates), so JS never holds a view that memory growth detaches.
+// - Options arrive as plain JS objects and are read field by field (read_options below) rather
+//   than as value_object: Embind 3.1.6 requires every field of a value_object to be present and
+//   has no optional<>, while the API's options are optional with the core's documented defaults.
+//   Unknown or mistyped fields are errors naming the field.
+// - Every entry point catches what the core throws (fecg::Error, fecg::Cancelled, bad_alloc when
+//   the 2 GB MAXIMUM_MEMORY is reached) and rethrows it as a JS Error carrying the message
+//   (`name` "FecgError", "AbortError" for a cancel, "RangeError" for out of memory); the module
+//   keeps working afterwards.
+#include "core/error.h"
+#include "core/recording.h"
+#include "eval/metrics.h"
+#include "io/csv.h"
+#include "io/edf.h"
+#include "io/wfdb.h"
+#include "model/fhnet.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/report.h"
+#include "synth/simulator.h"
+
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#ifndef FECG_VERSION
+#define FECG_VERSION "0.0.0"
+#endif
+
+namespace fecg::wasm {
+namespace {
+
+using emscripten::val;
+
+// ------------------------------------------------------------------------- errors across the boundary
+
+// Throws a JS Error. Called only once no C++ object with a destructor is alive in the caller's
+// frame besides `message` (emptied here): a JS throw unwinds the WASM stack without running
+// destructors.
+[[noreturn]] void throw_js_error(std::string& message, const char* name) {
+  val error = val::global("Error").new_(val(message));
+  error.set("name", val(name));
+  message.clear();
+  message.shrink_to_fit();
+  error.throw_();
+}
+
+// Runs `body` and turns any C++ exception into a JS Error with the same message.
+template <class Body>
+auto guarded(Body&& body) -> decltype(body()) {
+  std::string message;
+  const char* name = "FecgError";
+  try {
+    return body();
+  } catch (const Cancelled& e) {
+    message = e.what();
+    name = "AbortError";
+  } catch (const std::bad_alloc&) {
+    message = "fecg: out of memory (the module is limited to 2 GB); try a shorter recording or fewer leads";
+    name = "RangeError";
+  } catch (const std::exception& e) {
+    message = e.what();
+  } catch (...) {
+    message = "fecg: unknown C++ exception";
+  }
+  throw_js_error(message, name);
+}
+
+// ------------------------------------------------------------------------------ typed array copies
+
+template <class T>
+val copy_array(const char* js_type, const T* data, std::size_t n) {
+  // `new Float32Array(view)` copies the view's elements into a fresh JS-owned buffer.
+  return val::global(js_type).new_(emscripten::typed_memory_view(n, data));
+}
+val float32_array(const float* data, std::size_t n) { return copy_array("Float32Array", data, n); }
+val float64_array(const std::vector<double>& v) { return copy_array("Float64Array", v.data(), v.size()); }
+
+// Beats as an Int32Array: sample indices fit, since a recording that fits the 2 GB heap holds
+// fewer than 2^29 samples per lead.
+val beats_array(const BeatIndices& beats) {
+  std::vector<std::int32_t> out(beats.size());
+  for (std::size_t i = 0; i < beats.size(); ++i) {
+    if (beats[i] < 0 || beats[i] > std::numeric_limits<std::int32_t>::max())
+      throw Error("wasm: beat index " + std::to_string(beats[i]) + " does not fit an Int32Array");
+    out[i] = static_cast<std::int32_t>(beats[i]);
+  }
+  return copy_array("Int32Array", out.data(), out.size());
+}
+
+val string_array(const std::vector<std::string>& strings) {
+  val out = val::array();
+  for (std::size_t i = 0; i < strings.size(); ++i) out.set(i, val(strings[i]));
+  return out;
+}
+
+// Copies a Uint8Array (or any ArrayBuffer view of bytes) into the WASM heap.
+std::vector<std::uint8_t> bytes_from_js(const val& bytes, const std::string& where) {
+  if (!bytes.instanceof(val::global("Uint8Array")))
+    throw Error(where + ": expected the file's bytes as a Uint8Array, got " + bytes.typeOf().as<std::string>());
+  const auto n = bytes["length"].as<std::size_t>();
+  std::vector<std::uint8_t> out(n);
+  // No allocation between making the view and filling it, so memory growth cannot detach it.
+  val(emscripten::typed_memory_view(n, out.data())).call<void>("set", bytes);
+  return out;
+}
+
+val bytes_to_js(const std::vector<std::uint8_t>& bytes) { return copy_array("Uint8Array", bytes.data(), bytes.size()); }
+
+// Sample indices from a JS array or typed array of numbers (non-negative integers).
+BeatIndices beats_from_js(const val& array, const std::string& where) {
+  if (array.isUndefined() || array.isNull() || !array["length"].isNumber())
+    throw Error(where + ": expected an array of sample indices");
+  const auto n = array["length"].as<std::size_t>();
+  BeatIndices out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const val item = array[i];
+    const double v = item.isNumber() ? item.as<double>() : std::nan("");
+    if (!std::isfinite(v) || v < 0 || v != std::floor(v) || v > 9.0e15)
+      throw Error(where + ": element " + std::to_string(i) + " is not a non-negative integer sample index");
+    out[i] = static_cast<std::int64_t>(v);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------ option reading
+
+// Reads the fields of a JS options object, refusing unknown names so that a typo ("fs_hz" for
+// "fsHz") is an error instead of a silently ignored option.
+class Options {
+ public:
+  Options(const val& object, std::string where, std::vector<std::string> known)
+      : object_(object), where_(std::move(where)) {
+    if (object_.isUndefined() || object_.isNull()) return;
+    if (object_.typeOf().as<std::string>() != "object")
+      throw Error(where_ + ": expected an options object, got " + object_.typeOf().as<std::string>());
+    const val keys = val::global("Object").call<val>("keys", object_);
+    const auto n = keys["length"].as<std::size_t>();
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto key = keys[i].as<std::string>();
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        throw Error(where_ + ": unknown option '" + key + "' (known: " + list + ")");
+      }
+    }
+  }
+  bool has(const char* name) const {
+    return !object_.isUndefined() && !object_.isNull() && !object_[name].isUndefined() && !object_[name].isNull();
+  }
+  val get(const char* name) const { return object_[name]; }
+  double number(const char* name) const {
+    const val v = object_[name];
+    if (!v.isNumber()) throw Error(where_ + ": option '" + name + "' must be a number, got " + v.typeOf().as<std::string>());
+    const double x = v.as<double>();
+    if (!std::isfinite(x)) throw Error(where_ + ": option '" + name + "' must be finite");
+    return x;
+  }
+  int integer(const char* name, int lo, int hi) const {
+    const double x = number(name);
+    if (x != std::floor(x) || x < lo || x > hi)
+      throw Error(where_ + ": option '" + name + "' must be an integer in [" + std::to_string(lo) + ", " +
+                  std::to_string(hi) + "], got " + std::to_string(x));
+    return static_cast<int>(x);
+  }
+  std::string string(const char* name) const {
+    const val v = object_[name];
+    if (!v.isString()) throw Error(where_ + ": option '" + name + "' must be a string, got " + v.typeOf().as<std::string>());
+    return v.as<std::string>();
+  }
+
+ private:
+  val object_;
+  std::string where_;
+};
+
+// ------------------------------------------------------------------------------------- Recording
+
+std::string lower_extension(const std::string& file_name) {
+  const auto dot = file_name.find_last_of('.');
+  std::string ext = dot == std::string::npos ? "" : file_name.substr(dot + 1);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+class JsRecording {
+ public:
+  explicit JsRecording(Recording recording) : rec_(std::move(recording)) {}
+  const Recording& recording() const { return rec_; }
+
+  double fs_hz() const { return rec_.fs_hz; }
+  int n_leads() const { return rec_.n_leads(); }
+  double n_samples() const { return static_cast<double>(rec_.n_samples()); }
+  double duration_s() const { return rec_.duration_s(); }
+  val lead_names() const { return string_array(rec_.lead_names); }
+  val units() const { return string_array(rec_.units); }
+  val start_time() const { return rec_.start_time ? val(*rec_.start_time) : val::null(); }
+
+  val lead(int i) const {
+    return guarded([&] {
+      check_lead(i, "Recording.lead");
+      return float32_array(rec_.samples_uv.row(i).data(), static_cast<std::size_t>(rec_.n_samples()));
+    });
+  }
+  val annotations() const {
+    val out = val::array();
+    for (std::size_t i = 0; i < rec_.annotations.size(); ++i) {
+      val a = val::object();
+      a.set("sample", val(static_cast<double>(rec_.annotations[i].sample)));
+      a.set("label", val(rec_.annotations[i].label));
+      out.set(i, a);
+    }
+    return out;
+  }
+  val guess_roles() const {
+    return guarded([&] { return roles_to_js(guess_lead_roles(rec_)); });
+  }
+  static val roles_to_js(const LeadRoles& roles) {
+    val out = val::object();
+    val abdominal = val::array();
+    for (std::size_t i = 0; i < roles.abdominal.size(); ++i) abdominal.set(i, val(roles.abdominal[i]));
+    out.set("abdominal", abdominal);
+    out.set("reference", val(roles.reference));
+    return out;
+  }
+  void check_lead(int i, const char* where) const {
+    if (i < 0 || i >= rec_.n_leads())
+      throw Error(std::string(where) + ": lead " + std::to_string(i) + " out of range (the recording has " +
+                  std::to_string(rec_.n_leads()) + " leads, 0-based)");
+  }
+
+ private:
+  Recording rec_;
+};
+
+JsRecording open_recording(const val& bytes, const std::string& file_name, const val& options) {
+  return guarded([&] {
+    const Options opts(options, "openRecording", {"fsHz", "units"});
+    const std::vector<std::uint8_t> data = bytes_from_js(bytes, "openRecording(" + file_name + ")");
+    if (data.empty()) throw Error("openRecording: " + file_name + " is empty (0 bytes)");
+    const std::string ext = lower_extension(file_name);
+    // EDF's first field is the version "0" padded with spaces to 8 bytes (Kemp et al. 1992).
+    const bool looks_edf = data.size() >= 8 && data[0] == '0' &&
+                           std::all_of(data.begin() + 1, data.begin() + 8, [](std::uint8_t c) { return c == ' '; });
+    if (ext == "hea" || ext == "dat")
+      throw Error("openRecording: " + file_name + " is part of a WFDB record; open it with openWfdb(headerText, files)");
+    if (ext == "edf" || ext == "bdf" || (ext != "csv" && ext != "txt" && looks_edf)) {
+      if (ext == "bdf") throw Error("openRecording: " + file_name + " is BDF (24-bit); only EDF/EDF+ is supported");
+      return JsRecording(parse_edf(data));
+    }
+    if (ext == "csv" || ext == "txt" || ext == "tsv") {
+      CsvOptions csv;
+      if (opts.has("fsHz")) {
+        csv.fs_hz = opts.number("fsHz");
+        if (*csv.fs_hz <= 0) throw Error("openRecording: option 'fsHz' must be > 0");
+      }
+      if (opts.has("units")) csv.units = opts.string("units");
+      return JsRecording(parse_csv(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), csv));
+    }
+    throw Error("openRecording: cannot tell the format of '" + file_name +
+                "': expected an .edf file (starting with version \"0       \") or a .csv file");
+  });
+}
+
+JsRecording open_wfdb(const std::string& header_text, const val& files) {
+  return guarded([&] {
+    if (files.isUndefined() || files.isNull())
+      throw Error("openWfdb: expected the signal files as a Map or an object name → Uint8Array");
+    const bool is_map = files.instanceof(val::global("Map"));
+    auto read_file = [&](const std::string& name) {
+      const val bytes = is_map ? files.call<val>("get", name) : files[name];
+      if (bytes.isUndefined() || bytes.isNull()) {
+        const val keys = is_map ? val::global("Array").call<val>("from", files.call<val>("keys"))
+                                : val::global("Object").call<val>("keys", files);
+        throw Error("openWfdb: the header names the signal file '" + name + "' but it was not given (given: [" +
+                    keys.call<std::string>("join", std::string(", ")) + "])");
+      }
+      return bytes_from_js(bytes, "openWfdb(" + name + ")");
+    };
+    return JsRecording(parse_wfdb_record(header_text, read_file));
+  });
+}
+
+val encode_edf_js(const JsRecording& recording) {
+  return guarded([&] { return bytes_to_js(encode_edf(recording.recording())); });
+}
+
+// WFDB annotation file (.qrs, .fqrs, .atr) → {samples: Int32Array of beat samples, labels}.
+val parse_annotations(const val& bytes) {
+  return guarded([&] {
+    const WfdbAnnotations ann = parse_wfdb_annotations(bytes_from_js(bytes, "parseAnnotations"));
+    val out = val::object();
+    out.set("beats", beats_array(beat_samples(ann.annotations)));
+    val all = val::array();
+    for (std::size_t i = 0; i < ann.annotations.size(); ++i) {
+      val a = val::object();
+      a.set("sample", val(static_cast<double>(ann.annotations[i].sample)));
+      a.set("label", val(ann.annotations[i].label));
+      all.set(i, a);
+    }
+    out.set("annotations", all);
+    out.set("timeResolutionHz", val(ann.time_resolution_hz));
+    return out;
+  });
+}
+
+val score_beats_js(const val& reference, const val& test, double fs_hz, const val& tolerance_s) {
+  return guarded([&] {
+    const double tol = tolerance_s.isNumber() ? tolerance_s.as<double>() : 0.05;
+    const BeatScore s = score_beats(beats_from_js(reference, "scoreBeats(reference)"),
+                                    beats_from_js(test, "scoreBeats(test)"), fs_hz, tol);
+    val out = val::object();
+    out.set("truePositives", val(s.true_positives));
+    out.set("falsePositives", val(s.false_positives));
+    out.set("falseNegatives", val(s.false_negatives));
+    out.set("sensitivity", val(s.sensitivity));
+    out.set("ppv", val(s.ppv));
+    out.set("f1", val(s.f1));
+    return out;
+  });
+}
+
+// ------------------------------------------------------------------------------------- FHNet model
+
+class JsFhnetModel {
+ public:
+  explicit JsFhnetModel(std::shared_ptr<FhnetModel> model) : model_(std::move(model)) {}
+  const std::shared_ptr<FhnetModel>& model() const { return model_; }
+  double parameter_count() const { return static_cast<double>(model_->parameter_count()); }
+  std::string weights_sha256() const { return model_->weights_sha256(); }
+  int window() const { return model_->window(); }
+
+ private:
+  std::shared_ptr<FhnetModel> model_;
+};
+
+JsFhnetModel load_fhnet(const std::string& card_json, const val& weights) {
+  return guarded([&] {
+    const std::vector<std::uint8_t> bytes = bytes_from_js(weights, "loadFhnet(weights)");
+    return JsFhnetModel(std::make_shared<FhnetModel>(FhnetModel::load(card_json, bytes.data(), bytes.size())));
+  });
+}
+
+// ---------------------------------------------------------------------------------------- analyze
+
+val heart_rate_to_js(const HeartRateSeries& s) {
+  val out = val::object();
+  out.set("timeS", float64_array(s.time_s));
+  out.set("bpm", float64_array(s.bpm));
+  out.set("bpmSmooth", float64_array(s.bpm_smooth));
+  std::vector<std::uint8_t> outlier(s.is_outlier.begin(), s.is_outlier.end());
+  out.set("isOutlier", copy_array("Uint8Array", outlier.data(), outlier.size()));
+  out.set("meanBpm", val(s.mean_bpm));
+  out.set("minBpm", val(s.min_bpm));
+  out.set("maxBpm", val(s.max_bpm));
+  return out;
+}
+
+class JsResult {
+ public:
+  JsResult(PipelineResult result, ReportContext context) : r_(std::move(result)), context_(std::move(context)) {}
+
+  double fs_hz() const { return r_.fs_hz; }
+  double analysis_fs_hz() const { return r_.analysis_fs_hz; }
+  int n_leads() const { return static_cast<int>(r_.fecg_uv.rows()); }
+  std::string method() const { return method_name(r_.method); }
+  double powerline_hz() const { return r_.powerline_hz; }
+  val lead_names() const { return string_array(r_.lead_names); }
+  val fecg(int i) const {
+    return guarded([&] {
+      check_lead(i, "Result.fecg");
+      return float32_array(r_.fecg_uv.row(i).data(), static_cast<std::size_t>(r_.fecg_uv.cols()));
+    });
+  }
+  val preprocessed(int i) const {
+    return guarded([&] {
+      check_lead(i, "Result.preprocessed");
+      return float32_array(r_.preprocessed.row(i).data(), static_cast<std::size_t>(r_.preprocessed.cols()));
+    });
+  }
+  val fetal_beats() const { return guarded([&] { return beats_array(r_.fetal_beats); }); }
+  val maternal_beats() const { return guarded([&] { return beats_array(r_.maternal_beats); }); }
+  val fhr() const { return heart_rate_to_js(r_.fhr); }
+  val mhr() const { return heart_rate_to_js(r_.mhr); }
+  val rpeak_prob() const { return float32_array(r_.rpeak_prob.data(), static_cast<std::size_t>(r_.rpeak_prob.size())); }
+  val quality() const {
+    const SignalQuality& q = r_.quality;
+    val out = val::object();
+    out.set("sqi", val(q.sqi));
+    out.set("perLead", float32_array(q.lead_sqi.data(), q.lead_sqi.size()));
+    val windows = val::array();
+    for (std::size_t i = 0; i < q.windows.size(); ++i) {
+      val w = val::object();
+      w.set("startS", val(q.windows[i].start_s));
+      w.set("endS", val(q.windows[i].end_s));
+      w.set("sqi", val(q.windows[i].sqi));
+      w.set("perLead", float32_array(q.windows[i].lead_sqi.data(), q.windows[i].lead_sqi.size()));
+      windows.set(i, w);
+    }
+    out.set("windows", windows);
+    out.set("warnings", string_array(q.warnings));
+    return out;
+  }
+  val timings() const {
+    const StageTimings& t = r_.timings;
+    val out = val::object();
+    out.set("preprocessMs", val(t.preprocess_ms));
+    out.set("maternalMs", val(t.maternal_ms));
+    out.set("extractMs", val(t.extract_ms));
+    out.set("fetalMs", val(t.fetal_ms));
+    out.set("heartRateMs", val(t.heart_rate_ms));
+    out.set("outputMs", val(t.output_ms));
+    out.set("totalMs", val(t.total_ms));
+    return out;
+  }
+  std::string summary_json_js() const {
+    return guarded([&] { return summary_json(r_, context_); });
+  }
+  val fqrs_bytes() const {
+    return guarded([&] { return bytes_to_js(encode_wfdb_annotations(beat_annotations(r_.fetal_beats))); });
+  }
+  val mqrs_bytes() const {
+    return guarded([&] { return bytes_to_js(encode_wfdb_annotations(beat_annotations(r_.maternal_beats))); });
+  }
+  std::string fhr_csv() const {
+    return guarded([&] { return heart_rate_csv(r_.fhr); });
+  }
+  std::string fecg_csv() const {
+    return guarded([&] { return encode_csv(fecg_recording(r_)); });
+  }
+
+ private:
+  void check_lead(int i, const char* where) const {
+    if (i < 0 || i >= r_.fecg_uv.rows())
+      throw Error(std::string(where) + ": lead " + std::to_string(i) + " out of range (the result has " +
+                  std::to_string(r_.fecg_uv.rows()) + " leads, 0-based)");
+  }
+  PipelineResult r_;
+  ReportContext context_;
+};
+
+JsResult analyze(const JsRecording& recording, const val& options, const val& on_progress) {
+  return guarded([&] {
+    const Recording& rec = recording.recording();
+    const Options opts(options, "analyze",
+                       {"method", "abdominal", "reference", "powerlineHz", "model", "recordName"});
+    PipelineParams params;
+    if (opts.has("method")) params.method = parse_method(opts.string("method"));
+    if (opts.has("powerlineHz")) {
+      params.powerline_hz = opts.number("powerlineHz");
+      if (params.powerline_hz != -1 && params.powerline_hz != 0 && params.powerline_hz != 50 && params.powerline_hz != 60)
+        throw Error("analyze: option 'powerlineHz' must be -1 (detect), 0 (none), 50 or 60");
+    }
+    LeadRoles roles = opts.has("abdominal") || opts.has("reference") ? LeadRoles{} : guess_lead_roles(rec);
+    if (opts.has("abdominal")) {
+      const val list = opts.get("abdominal");
+      if (!list["length"].isNumber()) throw Error("analyze: option 'abdominal' must be an array of lead indices");
+      const auto n = list["length"].as<std::size_t>();
+      for (std::size_t i = 0; i < n; ++i) {
+        const val item = list[i];
+        const double v = item.isNumber() ? item.as<double>() : -1;
+        if (v != std::floor(v) || v < 0 || v >= rec.n_leads())
+          throw Error("analyze: abdominal[" + std::to_string(i) + "] is not a lead index in [0, " +
+                      std::to_string(rec.n_leads()) + ")");
+        roles.abdominal.push_back(static_cast<int>(v));
+      }
+    } else if (opts.has("reference")) {
+      roles.abdominal = guess_lead_roles(rec).abdominal;
+    }
+    if (opts.has("reference")) roles.reference = opts.integer("reference", -1, rec.n_leads() - 1);
+    if (roles.abdominal.empty()) throw Error("analyze: no abdominal lead chosen");
+    if (params.method == Method::fhnet) {
+      if (!opts.has("model"))
+        throw Error("analyze: method 'fhnet' needs options.model, a model from loadFhnet(cardJson, weights)");
+      params.fhnet_model = opts.get("model").as<JsFhnetModel*>(emscripten::allow_raw_pointers())->model();
+    }
+    ProgressFn progress;
+    if (!on_progress.isUndefined() && !on_progress.isNull()) {
+      if (on_progress.typeOf().as<std::string>() != "function")
+        throw Error("analyze: onProgress must be a function (fraction, stage) → boolean");
+      // Anything but an explicit `false` continues, so a callback that returns nothing is fine.
+      // The call goes through a JS helper of src/wasm/pre.js that catches what the callback
+      // throws, so that the error unwinds the C++ stack as a C++ exception (destructors run).
+      progress = [&on_progress](double fraction, const std::string& stage) {
+        const val answer = val::module_property("__fecgCallProgress")(on_progress, val(fraction), val(stage));
+        if (answer.isString()) throw Error("analyze: " + answer.as<std::string>());
+        return answer.as<int>() == 1;
+      };
+    }
+    ReportContext context;
+    context.record_name = opts.has("recordName") ? opts.string("recordName") : "recording";
+    context.duration_s = rec.duration_s();
+    context.version = FECG_VERSION;
+    if (roles.reference >= 0) context.reference_lead = rec.lead_names[static_cast<std::size_t>(roles.reference)];
+    PipelineResult result = run_pipeline(rec, roles, params, progress);
+    return JsResult(std::move(result), std::move(context));
+  });
+}
+
+// --------------------------------------------------------------------------------------- simulate
+
+val simulate_js(const val& options) {
+  return guarded([&] {
+    const Options opts(options, "simulate", {"seconds", "seed", "leads", "fsHz", "snrFmDb", "snrMnDb",
+                                             "maternalBpm", "fetalBpm"});
+    SynthParams params;
+    if (opts.has("seconds")) params.duration_s = opts.number("seconds");
+    if (opts.has("seed")) {
+      const double seed = opts.number("seed");
+      if (seed < 0 || seed != std::floor(seed) || seed > 9.0e15)
+        throw Error("simulate: option 'seed' must be a non-negative integer");
+      params.seed = static_cast<std::uint64_t>(seed);
+    }
+    if (opts.has("leads")) params.n_leads = opts.integer("leads", 1, 32);
+    if (opts.has("fsHz")) params.fs_hz = opts.number("fsHz");
+    if (opts.has("snrFmDb")) params.snr_fm_db = opts.number("snrFmDb");
+    if (opts.has("snrMnDb")) params.snr_mn_db = opts.number("snrMnDb");
+    if (opts.has("maternalBpm")) params.maternal_bpm = opts.number("maternalBpm");
+    if (opts.has("fetalBpm")) params.fetal_bpm = opts.number("fetalBpm");
+    SynthRecording sim = simulate(params);
+    val out = val::object();
+    val truth = val::array();
+    for (Eigen::Index i = 0; i < sim.fetal_uv.rows(); ++i)
+      truth.set(static_cast<unsigned>(i), float32_array(sim.fetal_uv.row(i).data(), static_cast<std::size_t>(sim.fetal_uv.cols())));
+    out.set("fetalTruthLeads", truth);
+    out.set("fetalPeaks", beats_array(sim.fetal_peaks));
+    out.set("maternalPeaks", beats_array(sim.maternal_peaks));
+    out.set("snrFmDb", val(sim.snr_fm_db));
+    out.set("snrMnDb", val(sim.snr_mn_db));
+    out.set("fetalBpm", val(sim.fetal_bpm));
+    out.set("maternalBpm", val(sim.maternal_bpm));
+    // Last: the handle owns a copy of the mixture in the WASM heap (free it with delete()).
+    out.set("recording", val(JsRecording(std::move(sim.mixture))));
+    return out;
+  });
+}
+
+std::string version() { return FECG_VERSION; }
+
+// Embind calls need every declared argument; these shorter forms make the trailing ones optional.
+JsRecording open_recording_2(const val& bytes, const std::string& file_name) {
+  return open_recording(bytes, file_name, val::undefined());
+}
+JsResult analyze_2(const JsRecording& recording, const val& options) {
+  return analyze(recording, options, val::undefined());
+}
+val score_beats_3(const val& reference, const val& test, double fs_hz) {
+  return score_beats_js(reference, test, fs_hz, val::undefined());
+}
+val simulate_0() { return simulate_js(val::undefined()); }
+
+}  // namespace
+}  // namespace fecg::wasm
+
+EMSCRIPTEN_BINDINGS(fecg) {
+  using namespace emscripten;
+  using namespace fecg::wasm;
+
+  class_<JsRecording>("Recording")
+      .property("fsHz", &JsRecording::fs_hz)
+      .property("nLeads", &JsRecording::n_leads)
+      .property("nSamples", &JsRecording::n_samples)
+      .property("durationS", &JsRecording::duration_s)
+      .function("leadNames", &JsRecording::lead_names)
+      .function("units", &JsRecording::units)
+      .function("startTime", &JsRecording::start_time)
+      .function("lead", &JsRecording::lead)
+      .function("annotations", &JsRecording::annotations)
+      .function("guessRoles", &JsRecording::guess_roles);
+
+  class_<JsFhnetModel>("FhnetModel")
+      .property("parameterCount", &JsFhnetModel::parameter_count)
+      .property("weightsSha256", &JsFhnetModel::weights_sha256)
+      .property("window", &JsFhnetModel::window);
+
+  class_<JsResult>("Result")
+      .property("fsHz", &JsResult::fs_hz)
+      .property("analysisFsHz", &JsResult::analysis_fs_hz)
+      .property("nLeads", &JsResult::n_leads)
+      .property("method", &JsResult::method)
+      .property("powerlineHz", &JsResult::powerline_hz)
+      .property("fhr", &JsResult::fhr)
+      .property("mhr", &JsResult::mhr)
+      .property("quality", &JsResult::quality)
+      .property("timings", &JsResult::timings)
+      .function("leadNames", &JsResult::lead_names)
+      .function("fecg", &JsResult::fecg)
+      .function("preprocessed", &JsResult::preprocessed)
+      .function("fetalBeats", &JsResult::fetal_beats)
+      .function("maternalBeats", &JsResult::maternal_beats)
+      .function("rpeakProb", &JsResult::rpeak_prob)
+      .function("summaryJson", &JsResult::summary_json_js)
+      .function("fqrsBytes", &JsResult::fqrs_bytes)
+      .function("mqrsBytes", &JsResult::mqrs_bytes)
+      .function("fhrCsv", &JsResult::fhr_csv)
+      .function("fecgCsv", &JsResult::fecg_csv);
+
+  function("openRecording", &open_recording);
+  function("openRecording", &open_recording_2);
+  function("openWfdb", &open_wfdb);
+  function("encodeEdf", &encode_edf_js);
+  function("parseAnnotations", &parse_annotations);
+  function("scoreBeats", &score_beats_js);
+  function("scoreBeats", &score_beats_3);
+  function("loadFhnet", &load_fhnet);
+  function("analyze", &analyze);
+  function("analyze", &analyze_2);
+  function("simulate", &simulate_js);
+  function("simulate", &simulate_0);
+  function("version", &version);
+}

@@ -1,0 +1,169 @@
+// Typed JS API of the FHNet-Web WebAssembly module (build/wasm/fecg.js + fecg.wasm, built by the
+// `fecg_wasm` target of the wasm preset from src/wasm/bindings.cpp).
+//
+//   import createFecgModule from './fecg.js';
+//   const fecg = await createFecgModule();              // node 20: createFecgModule({ wasmBinary })
+//   const rec = fecg.openRecording(bytes, 'r01.edf');
+//   const res = fecg.analyze(rec, { method: 'ts-ica', ...rec.guessRoles() },
+//                            (fraction, stage) => !cancelled);
+//   plot(res.fecg(0), res.fetalBeats(), res.fhr.timeS, res.fhr.bpmSmooth);
+//   res.delete(); rec.delete();
+//
+// Units: signals in microvolts (µV), beats as sample indices at the recording's rate (fsHz),
+// times in seconds, rates in beats per minute. Every array returned is a fresh copy owned by JS.
+// Recording, Result and FhnetModel are handles to C++ objects in the WASM heap: call delete()
+// when done (the heap is limited to 2 GB). Errors are thrown as JS Error objects whose message
+// names the function or file and the problem (name "FecgError"; "AbortError" when cancelled via
+// onProgress; "RangeError" when out of memory); the module keeps working after any of them.
+
+export interface EmbindHandle {
+  /** Frees the C++ object; the handle is unusable afterwards. */
+  delete(): void;
+}
+
+export interface Annotation {
+  sample: number;   // sample index at the recording's rate
+  label: string;    // "N" for a beat, free text for EDF+ annotations
+}
+
+export interface LeadRoles {
+  abdominal: number[];  // 0-based lead indices, in the order to use
+  reference: number;    // 0-based index of a reference fetal ECG (e.g. ADFECGDB Direct_1), -1 if none
+}
+
+export interface Recording extends EmbindHandle {
+  readonly fsHz: number;
+  readonly nLeads: number;
+  readonly nSamples: number;
+  readonly durationS: number;
+  leadNames(): string[];
+  units(): string[];             // as read from the file ("uV", "mV", ...); samples are in µV
+  startTime(): string | null;    // ISO 8601 when the file says
+  lead(i: number): Float32Array; // µV, nSamples values
+  annotations(): Annotation[];
+  guessRoles(): LeadRoles;       // a lead named like Direct*/scalp*/fetal* is the reference
+}
+
+export interface OpenOptions {
+  fsHz?: number;    // CSV without a time column: required
+  units?: string;   // CSV values: "uV" (default), "mV" or "V"
+}
+
+export type Method = 'ts' | 'ica' | 'ts-ica' | 'fhnet';
+
+export interface AnalyzeOptions {
+  method?: Method;           // default 'ts-ica'
+  abdominal?: number[];      // default: guessRoles().abdominal
+  reference?: number;        // default: guessRoles().reference; -1 for none
+  powerlineHz?: number;      // -1 (default): detect 50/60 Hz; 0: no notch; 50 or 60
+  model?: FhnetModel;        // required for method 'fhnet'
+  recordName?: string;       // the record name in summaryJson() (default "recording")
+}
+
+/** Called between stages: return false to cancel (analyze then throws an AbortError). If it
+ *  throws, analyze throws an Error "analyze: onProgress threw: <its message>". */
+export type ProgressFn = (fraction: number, stage: string) => boolean | void;
+
+export interface HeartRate {
+  timeS: Float64Array;       // time of each beat-to-beat value (the later beat of the pair)
+  bpm: Float64Array;         // beat-to-beat rate, 60 / RR
+  bpmSmooth: Float64Array;   // outliers interpolated, then smoothed
+  isOutlier: Uint8Array;     // 1 where bpm was replaced in bpmSmooth
+  meanBpm: number; minBpm: number; maxBpm: number;  // of bpmSmooth; 0 with fewer than 2 beats
+}
+
+export interface QualityWindow {
+  startS: number; endS: number;
+  sqi: number;               // 0 (unusable) .. 1 (clean)
+  perLead: Float32Array;
+}
+
+export interface Quality {
+  sqi: number;               // overall, 0..1
+  perLead: Float32Array;     // per abdominal lead over the whole recording
+  windows: QualityWindow[];  // consecutive 10 s windows
+  warnings: string[];
+}
+
+export interface Timings {
+  preprocessMs: number; maternalMs: number; extractMs: number; fetalMs: number;
+  heartRateMs: number; outputMs: number; totalMs: number;
+}
+
+export interface Result extends EmbindHandle {
+  readonly fsHz: number;          // the input rate: beats and fecg() are at this rate
+  readonly analysisFsHz: number;  // 250 Hz: preprocessed() and rpeakProb() are at this rate
+  readonly nLeads: number;        // abdominal leads used
+  readonly method: Method;
+  readonly powerlineHz: number;   // notch applied, 0 for none
+  readonly fhr: HeartRate;        // these four are rebuilt (copied) on each access
+  readonly mhr: HeartRate;
+  readonly quality: Quality;
+  readonly timings: Timings;
+  leadNames(): string[];                 // the abdominal leads, in the order used
+  fecg(i: number): Float32Array;         // extracted fetal ECG of abdominal lead i, µV, input rate
+  preprocessed(i: number): Float32Array; // filtered input lead i, µV, at analysisFsHz
+  fetalBeats(): Int32Array;              // fetal R peaks, samples at fsHz
+  maternalBeats(): Int32Array;
+  rpeakProb(): Float32Array;             // method 'fhnet': R-peak probability at analysisFsHz; else empty
+  summaryJson(): string;                 // the same JSON document as `fecg extract` writes
+  fqrsBytes(): Uint8Array;               // fetal beats as a WFDB (MIT) annotation file
+  mqrsBytes(): Uint8Array;               // maternal beats likewise
+  fhrCsv(): string;                      // time_s,fhr_bpm,fhr_smooth_bpm,outlier
+  fecgCsv(): string;                     // time column (s) + one column per lead (µV)
+}
+
+export interface FhnetModel extends EmbindHandle {
+  readonly parameterCount: number;
+  readonly weightsSha256: string;
+  readonly window: number;        // samples per window at 250 Hz
+}
+
+export interface SimulateOptions {
+  seconds?: number;      // default 60
+  seed?: number;         // default 1; same seed, same recording
+  leads?: number;        // abdominal leads, 1..32, default 4
+  fsHz?: number;         // default 1000
+  snrFmDb?: number;      // fetal-to-maternal power, default drawn N(-9, 2)
+  snrMnDb?: number;      // maternal-to-noise power, default drawn U(0, 12)
+  maternalBpm?: number;  // default drawn U(60, 100)
+  fetalBpm?: number;     // default drawn U(110, 160)
+}
+
+export interface Simulation {
+  recording: Recording;          // the mixture, leads "Abdomen_1".."Abdomen_K" (delete() it)
+  fetalPeaks: Int32Array;        // true fetal R peaks, samples
+  maternalPeaks: Int32Array;
+  fetalTruthLeads: Float32Array[];  // true fetal component per lead, µV
+  snrFmDb: number; snrMnDb: number; fetalBpm: number; maternalBpm: number;
+}
+
+export interface BeatScore {
+  truePositives: number; falsePositives: number; falseNegatives: number;
+  sensitivity: number; ppv: number; f1: number;
+}
+
+export interface FecgModule {
+  /** EDF/EDF+ (by extension .edf or by content) or CSV (.csv/.txt/.tsv). */
+  openRecording(bytes: Uint8Array, fileName: string, options?: OpenOptions): Recording;
+  /** A WFDB record: the .hea text and its signal files by name (as the header names them). */
+  openWfdb(headerText: string, files: Map<string, Uint8Array> | Record<string, Uint8Array>): Recording;
+  analyze(recording: Recording, options?: AnalyzeOptions, onProgress?: ProgressFn): Result;
+  simulate(options?: SimulateOptions): Simulation;
+  /** The recording as a 16-bit EDF+C file. */
+  encodeEdf(recording: Recording): Uint8Array;
+  /** A WFDB annotation file (.qrs, .fqrs, .atr): its beats (sample indices) and all annotations. */
+  parseAnnotations(bytes: Uint8Array): { beats: Int32Array; annotations: Annotation[]; timeResolutionHz: number };
+  /** One-to-one beat matching within ±toleranceS (default 0.05 s), as the CLI scores. */
+  scoreBeats(reference: ArrayLike<number>, test: ArrayLike<number>, fsHz: number, toleranceS?: number): BeatScore;
+  /** The model card (models/fhnet.json text) and weights (models/fhnet.safetensors bytes). */
+  loadFhnet(cardJson: string, weights: Uint8Array): FhnetModel;
+  version(): string;
+}
+
+export interface FecgModuleOptions {
+  wasmBinary?: ArrayBuffer | Uint8Array;          // required in node (fetch of file paths fails)
+  locateFile?: (path: string, prefix: string) => string;
+}
+
+export default function createFecgModule(options?: FecgModuleOptions): Promise<FecgModule>;
