@@ -117,6 +117,11 @@ export interface FhnetModel extends EmbindHandle {
   readonly parameterCount: number;
   readonly weightsSha256: string;
   readonly window: number;        // samples per window at 250 Hz
+  /** The network alone on x (batch × leads × window, normalised, row-major; leads 1..8), in the
+   *  ONNX layouts: fecg batch × leads × window, rpeakProb batch × window, leadAttention
+   *  batch × layers × tokens × leads × leads (row i: the weights lead i gives each lead). */
+  run(x: Float32Array, batch: number, leads: number):
+    { fecg: Float32Array; rpeakProb: Float32Array; leadAttention: Float32Array; layers: number; tokens: number };
 }
 
 export interface SimulateOptions {

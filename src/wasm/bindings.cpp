@@ -356,8 +356,37 @@ class JsFhnetModel {
   std::string weights_sha256() const { return model_->weights_sha256(); }
   int window() const { return model_->window(); }
 
+  // One batch straight through the network (no pipeline): x is batch × leads × window floats,
+  // normalised as in the card, row-major (the ONNX input layout). Returns the three outputs in
+  // the ONNX layouts, so that the page can compare engines and plot the lead attention.
+  val run(const val& x, int batch, int leads) {
+    return guarded([&] {
+      if (!x.instanceof(val::global("Float32Array")))
+        throw Error("FhnetModel.run: expected x as a Float32Array");
+      if (batch < 1 || leads < 1 || leads > FhnetModel::kMaxLeads)
+        throw Error("FhnetModel.run: batch must be >= 1 and leads in 1.." + std::to_string(FhnetModel::kMaxLeads));
+      const std::size_t want = static_cast<std::size_t>(batch) * static_cast<std::size_t>(leads) *
+                               static_cast<std::size_t>(model_->window());
+      const auto n = x["length"].as<std::size_t>();
+      if (n != want)
+        throw Error("FhnetModel.run: x has " + std::to_string(n) + " values, expected batch × leads × window = " +
+                    std::to_string(want));
+      std::vector<float> input(n);
+      val(emscripten::typed_memory_view(n, input.data())).call<void>("set", x);
+      model_->run_batch(input.data(), batch, leads, out_);
+      val out = val::object();
+      out.set("fecg", float32_array(out_.fecg.data(), static_cast<std::size_t>(out_.fecg.size())));
+      out.set("rpeakProb", float32_array(out_.rpeak_prob.data(), static_cast<std::size_t>(out_.rpeak_prob.size())));
+      out.set("leadAttention", float32_array(out_.lead_attention.data(), out_.lead_attention.size()));
+      out.set("layers", val(out_.layers));
+      out.set("tokens", val(out_.tokens));
+      return out;
+    });
+  }
+
  private:
   std::shared_ptr<FhnetModel> model_;
+  FhnetOutput out_;  // reused across run() calls (resized only when batch or leads change)
 };
 
 JsFhnetModel load_fhnet(const std::string& card_json, const val& weights) {
@@ -597,7 +626,8 @@ EMSCRIPTEN_BINDINGS(fecg) {
   class_<JsFhnetModel>("FhnetModel")
       .property("parameterCount", &JsFhnetModel::parameter_count)
       .property("weightsSha256", &JsFhnetModel::weights_sha256)
-      .property("window", &JsFhnetModel::window);
+      .property("window", &JsFhnetModel::window)
+      .function("run", &JsFhnetModel::run);
 
   class_<JsResult>("Result")
       .property("fsHz", &JsResult::fs_hz)

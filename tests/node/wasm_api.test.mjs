@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readSafetensors } from './safetensors.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const wasmPath = join(root, 'build', 'wasm', 'fecg.wasm');
@@ -309,6 +310,34 @@ test('FHNet: loadFhnet + analyze(method fhnet) gives an R-peak probability at 25
     assertThrowsNamed(() => fecg.loadFhnet(card, tampered), /sha256/i);
   } finally {
     sim.recording.delete();
+    model.delete();
+  }
+});
+
+test('FHNet: FhnetModel.run matches the torch reference vectors within the card tolerance', { skip: missingWasm || noModel }, () => {
+  const card = JSON.parse(readFileSync(cardPath, 'utf8'));
+  const model = fecg.loadFhnet(JSON.stringify(card),
+    new Uint8Array(readFileSync(join(modelsDir, card.files.weights.path))));
+  try {
+    const { tensors } = readSafetensors(join(modelsDir, card.files.test_vectors.path));
+    const names = { fecg: 'fecg', rpeakProb: 'rpeak_prob', leadAttention: 'lead_attention' };
+    for (const k of card.test_vectors.leads) {
+      const x = tensors[`k${k}.x`];
+      const out = model.run(x.data, x.shape[0], k);
+      for (const [ours, theirs] of Object.entries(names)) {
+        const want = tensors[`k${k}.${theirs}`].data;
+        assert.equal(out[ours].length, want.length, `K=${k} ${ours} size`);
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) {
+          const d = Math.abs(out[ours][i] - want[i]);
+          if (!(d <= worst)) worst = d;  // NaN propagates as a failure
+        }
+        assert.ok(worst <= card.test_vectors.tolerance_abs, `K=${k} ${ours}: max |WASM - torch| = ${worst}`);
+      }
+    }
+    assertThrowsNamed(() => model.run(new Float32Array(10), 1, 4), /expected batch × leads × window/);
+    assertThrowsNamed(() => model.run(new Float32Array(9 * 1024), 1, 9), /leads in 1\.\.8/);
+  } finally {
     model.delete();
   }
 });
