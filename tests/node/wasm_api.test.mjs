@@ -55,6 +55,12 @@ function assertSameBeats(wasm, native, tolerance) {
   assert.ok(worst <= tolerance, `WASM and native beats differ by up to ${worst} samples (allowed ${tolerance})`);
 }
 
+test('the glue code never evaluates strings (the page\'s CSP forbids unsafe-eval)', { skip: missingWasm }, () => {
+  // Embind builds its invokers with new Function() unless linked with -sDYNAMIC_EXECUTION=0.
+  const glue = readFileSync(join(root, 'build', 'wasm', 'fecg.js'), 'utf8');
+  assert.doesNotMatch(glue, /new Function\s*\(|\beval\s*\(/);
+});
+
 test('version is the project version', { skip: missingWasm }, () => {
   assert.match(fecg.version(), /^\d+\.\d+\.\d+$/);
 });
