@@ -201,7 +201,7 @@ describe('web page', () => {
     const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
     assert.match(csp, /default-src 'self'/);
     assert.match(csp, /connect-src 'self'/);
-    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.ok(await page.isVisible('#privacy-note'));
     assert.match(await page.textContent('#privacy-note'), /never leaves your machine/);
     const types = await page.evaluate(async () => {
