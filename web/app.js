@@ -363,20 +363,23 @@ function drawCharts() {
       axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
     }), [res.plot.x, ...stacked(res.plot)], $('chart-fecg')));
 
-    const hrData = uPlot.join([
+    const tables = [
       [Array.from(res.fhr.timeS), Array.from(res.fhr.bpm), Array.from(res.fhr.bpmSmooth)],
       [Array.from(res.mhr.timeS), Array.from(res.mhr.bpmSmooth)],
-    ]);
+    ];
+    if (state.truth) {
+      // The true beat-to-beat FHR, 60 / RR of the simulated beats, at the later beat of each pair.
+      const p = state.truth.fetalPeaks, fs = info.fsHz;
+      tables.push([p.slice(1).map((b) => b / fs), p.slice(1).map((b, i) => (60 * fs) / (b - p[i]))]);
+    }
+    const hrData = uPlot.join(tables);
     const hrSeries = [
       { label: 'time (s)' },
       { label: 'FHR beat-to-beat', stroke: 'rgba(21, 128, 61, 0.5)', width: 0, points: { show: true, size: 3 } , spanGaps: true },
       { label: 'FHR smoothed', stroke: '#15803d', width: 2, spanGaps: true },
       { label: 'MHR smoothed', stroke: '#dc2626', width: 2, spanGaps: true },
     ];
-    if (state.truth) {
-      hrData.push(hrData[0].map(() => state.truth.fetalBpm));
-      hrSeries.push({ label: 'true FHR', stroke: '#111', width: 1, dash: [6, 4], spanGaps: true });
-    }
+    if (state.truth) hrSeries.push({ label: 'true FHR', stroke: '#111', width: 1, dash: [6, 4], spanGaps: true });
     state.charts.push(new uPlot(baseOptions('chart-hr', 260, {
       series: hrSeries, axes: [{ label: 'time (s)' }, { label: 'bpm' }],
       scales: { x: { time: false }, y: { range: (u, lo, hi) => [Math.min(40, lo), Math.max(200, hi)] } },
