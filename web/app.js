@@ -147,15 +147,16 @@ async function sendOpen(files, csvOptions) {
   const payload = [];
   for (const f of files) payload.push({ name: f.name, bytes: await f.arrayBuffer() });
   const message = { type: 'open', files: payload, csv: csvOptions };
-  // Keep the bytes (copied, since posting transfers nothing here) for a reopen after cancel.
-  state.lastOpen = { message };
+  // Keep the bytes (copied, since posting transfers nothing here) for a reopen after cancel; they
+  // replace the current recording's only once the worker has opened them.
+  state.pendingOpen = { message };
   setStatus(`Opening ${files.map((f) => f.name).join(', ')}…`);
   request(message);
 }
 
 function runDemo() {
   const message = { type: 'demo', options: DEMO_OPTIONS };
-  state.lastOpen = { message };
+  state.pendingOpen = { message };
   setStatus('Simulating a demo recording…');
   request(message);
 }
@@ -164,6 +165,7 @@ function onOpened(msg) {
   const { info } = msg;
   const reopened = state.reopening;
   state.reopening = false;
+  if (!reopened) state.lastOpen = state.pendingOpen;
   state.info = info;
   state.rawPlot = msg.plot;
   state.truth = msg.truth;
@@ -295,7 +297,7 @@ function beatMarks(timesS, color) {
     hooks: {
       draw: (u) => {
         const { ctx } = u;
-        const { left, top, height } = u.bbox;
+        const { top, height } = u.bbox;
         const [x0, x1] = [u.scales.x.min, u.scales.x.max];
         ctx.save();
         ctx.strokeStyle = color;
@@ -309,7 +311,6 @@ function beatMarks(timesS, color) {
         }
         ctx.stroke();
         ctx.restore();
-        void left;
       },
     },
   };

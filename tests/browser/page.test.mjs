@@ -334,6 +334,8 @@ describe('web page', () => {
     await page.setInputFiles('#file-input', join(ROOT, 'tests/data/fmt16.dat'));
     await page.waitForSelector('#error:not([hidden])');
     assert.match(await page.textContent('#error'), /needs its \.hea header/);
+    assert.equal(await page.textContent('#info-leads'), '2: lead A, lead B', 'the open record stays open');
+    await waitIdle();
     const rows = ['left,right'];
     for (let i = 0; i < 2500; i++) rows.push(`${Math.sin(i / 20).toFixed(4)},${Math.cos(i / 30).toFixed(4)}`);
     await page.setInputFiles('#file-input', { name: 'two leads.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
