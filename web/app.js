@@ -147,15 +147,16 @@ async function sendOpen(files, csvOptions) {
   const payload = [];
   for (const f of files) payload.push({ name: f.name, bytes: await f.arrayBuffer() });
   const message = { type: 'open', files: payload, csv: csvOptions };
-  // Keep the bytes (copied, since posting transfers nothing here) for a reopen after cancel.
-  state.lastOpen = { message };
+  // Keep the bytes (copied, since posting transfers nothing here) for a reopen after cancel; they
+  // replace the current recording's only once the worker has opened them.
+  state.pendingOpen = { message };
   setStatus(`Opening ${files.map((f) => f.name).join(', ')}…`);
   request(message);
 }
 
 function runDemo() {
   const message = { type: 'demo', options: DEMO_OPTIONS };
-  state.lastOpen = { message };
+  state.pendingOpen = { message };
   setStatus('Simulating a demo recording…');
   request(message);
 }
@@ -164,6 +165,7 @@ function onOpened(msg) {
   const { info } = msg;
   const reopened = state.reopening;
   state.reopening = false;
+  if (!reopened) state.lastOpen = state.pendingOpen;
   state.info = info;
   state.rawPlot = msg.plot;
   state.truth = msg.truth;
@@ -295,7 +297,7 @@ function beatMarks(timesS, color) {
     hooks: {
       draw: (u) => {
         const { ctx } = u;
-        const { left, top, height } = u.bbox;
+        const { top, height } = u.bbox;
         const [x0, x1] = [u.scales.x.min, u.scales.x.max];
         ctx.save();
         ctx.strokeStyle = color;
@@ -309,7 +311,6 @@ function beatMarks(timesS, color) {
         }
         ctx.stroke();
         ctx.restore();
-        void left;
       },
     },
   };
@@ -363,20 +364,23 @@ function drawCharts() {
       axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
     }), [res.plot.x, ...stacked(res.plot)], $('chart-fecg')));
 
-    const hrData = uPlot.join([
+    const tables = [
       [Array.from(res.fhr.timeS), Array.from(res.fhr.bpm), Array.from(res.fhr.bpmSmooth)],
       [Array.from(res.mhr.timeS), Array.from(res.mhr.bpmSmooth)],
-    ]);
+    ];
+    if (state.truth) {
+      // The true beat-to-beat FHR, 60 / RR of the simulated beats, at the later beat of each pair.
+      const p = state.truth.fetalPeaks, fs = info.fsHz;
+      tables.push([p.slice(1).map((b) => b / fs), p.slice(1).map((b, i) => (60 * fs) / (b - p[i]))]);
+    }
+    const hrData = uPlot.join(tables);
     const hrSeries = [
       { label: 'time (s)' },
       { label: 'FHR beat-to-beat', stroke: 'rgba(21, 128, 61, 0.5)', width: 0, points: { show: true, size: 3 } , spanGaps: true },
       { label: 'FHR smoothed', stroke: '#15803d', width: 2, spanGaps: true },
       { label: 'MHR smoothed', stroke: '#dc2626', width: 2, spanGaps: true },
     ];
-    if (state.truth) {
-      hrData.push(hrData[0].map(() => state.truth.fetalBpm));
-      hrSeries.push({ label: 'true FHR', stroke: '#111', width: 1, dash: [6, 4], spanGaps: true });
-    }
+    if (state.truth) hrSeries.push({ label: 'true FHR', stroke: '#111', width: 1, dash: [6, 4], spanGaps: true });
     state.charts.push(new uPlot(baseOptions('chart-hr', 260, {
       series: hrSeries, axes: [{ label: 'time (s)' }, { label: 'bpm' }],
       scales: { x: { time: false }, y: { range: (u, lo, hi) => [Math.min(40, lo), Math.max(200, hi)] } },

@@ -70,6 +70,13 @@ function releaseRecording() {
   truth = null;
 }
 
+// Swaps in a newly opened recording; a file that fails to open leaves the previous one usable.
+function replaceRecording(opened, name) {
+  releaseRecording();
+  recording = opened;
+  recordName = name;
+}
+
 function describeOpened(name) {
   const leads = [];
   for (let i = 0; i < recording.nLeads; i++) leads.push(recording.lead(i));
@@ -94,13 +101,11 @@ function openFiles(files, csv) {
   const byName = new Map(files.map((f) => [f.name, new Uint8Array(f.bytes)]));
   const lower = (s) => s.toLowerCase();
   const header = files.find((f) => lower(f.name).endsWith('.hea'));
-  releaseRecording();
   if (header) {
     // A WFDB record: the header text names its signal files, which must be among the files given.
     const text = new TextDecoder('latin1').decode(byName.get(header.name));
     byName.delete(header.name);
-    recording = fecg.openWfdb(text, byName);
-    recordName = header.name.replace(/\.hea$/i, '');
+    replaceRecording(fecg.openWfdb(text, byName), header.name.replace(/\.hea$/i, ''));
     return header.name;
   }
   if (files.some((f) => lower(f.name).endsWith('.dat'))) {
@@ -113,8 +118,7 @@ function openFiles(files, csv) {
   const options = {};
   if (csv && Number.isFinite(csv.fsHz)) options.fsHz = csv.fsHz;
   if (csv && csv.units) options.units = csv.units;
-  recording = fecg.openRecording(byName.get(f.name), f.name, options);
-  recordName = f.name.replace(/\.[^.]*$/, '');
+  replaceRecording(fecg.openRecording(byName.get(f.name), f.name, options), f.name.replace(/\.[^.]*$/, ''));
   return f.name;
 }
 

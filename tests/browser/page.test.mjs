@@ -59,15 +59,20 @@ export function parseWfdbAnnotations(bytes) {
   return beats;
 }
 
-// F1 of test beats against reference beats, one-to-one matches within ±tol samples (two pointers
-// over sorted lists; each reference beat matches at most one test beat).
+// F1 of test beats against reference beats: one-to-one matches within ±tol samples, closest pairs
+// first (so that an exact match is never lost to a nearer-in-order but farther beat).
 export function beatF1(reference, testBeats, tolSamples) {
   const r = [...reference].sort((a, b) => a - b), s = [...testBeats].sort((a, b) => a - b);
-  let i = 0, j = 0, tp = 0;
-  while (i < r.length && j < s.length) {
-    const d = s[j] - r[i];
-    if (Math.abs(d) <= tolSamples) { tp++; i++; j++; } else if (d < 0) j++; else i++;
+  const pairs = [];
+  let lo = 0;
+  for (let i = 0; i < r.length; i++) {
+    while (lo < s.length && s[lo] < r[i] - tolSamples) lo++;
+    for (let j = lo; j < s.length && s[j] <= r[i] + tolSamples; j++) pairs.push([Math.abs(s[j] - r[i]), i, j]);
   }
+  pairs.sort((a, b) => a[0] - b[0]);
+  const usedR = new Uint8Array(r.length), usedS = new Uint8Array(s.length);
+  let tp = 0;
+  for (const [, i, j] of pairs) if (!usedR[i] && !usedS[j]) { usedR[i] = usedS[j] = 1; tp++; }
   const fp = s.length - tp, fn = r.length - tp;
   return { tp, fp, fn, f1: tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn) };
 }
@@ -138,6 +143,13 @@ function assertNotBlank(file) {
   assert.ok(1 - top / total >= 0.05, `${file}: ${((1 - top / total) * 100).toFixed(1)} % non-background pixels (blank?)`);
 }
 
+test('the annotation reader used for scoring reads the golden file', () => {
+  // tests/data/golden.atr (tests/data/README.md): beats N at 10, V at 5000 and "/" at 6000, among
+  // SKIPs (one negative), SUB/CHN/NUM, AUX strings, a rhythm change and notes.
+  assert.deepEqual(parseWfdbAnnotations(readFileSync(join(ROOT, 'tests/data/golden.atr'))), [10, 5000, 6000]);
+  assert.deepEqual(beatF1([100, 200, 300], [101, 260, 300], 50), { tp: 2, fp: 1, fn: 1, f1: 4 / 6 });
+});
+
 // ------------------------------------------------------------------------------ browser session
 
 let server, origin, context, page, profileDir;
@@ -201,7 +213,7 @@ describe('web page', () => {
     const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
     assert.match(csp, /default-src 'self'/);
     assert.match(csp, /connect-src 'self'/);
-    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.doesNotMatch(csp, /'unsafe-inline'|'unsafe-eval'/);
     assert.ok(await page.isVisible('#privacy-note'));
     assert.match(await page.textContent('#privacy-note'), /never leaves your machine/);
     const types = await page.evaluate(async () => {
@@ -310,6 +322,30 @@ describe('web page', () => {
     const ranges = await page.evaluate(() => Array.from(document.querySelectorAll('.chart .u-wrap')).length);
     assert.equal(ranges, 4, 'four plots drawn');
     await screenshot('04-zoomed.png');
+  });
+
+  test('a WFDB record (.hea + .dat together) and a CSV (asks for rate and units) open', { skip: !HAVE_WASM && 'no wasm build' }, async () => {
+    // tests/data/fmt16: 2 signals ("lead A", "lead B"), 5 frames at 128 Hz (tests/data/README.md).
+    await page.setInputFiles('#file-input', [join(ROOT, 'tests/data/fmt16.hea'), join(ROOT, 'tests/data/fmt16.dat')]);
+    await page.waitForFunction(() => /^Opened fmt16\.hea/.test(document.getElementById('status').textContent), null, { timeout: 30_000 });
+    assert.equal(await page.textContent('#info-leads'), '2: lead A, lead B');
+    assert.equal(await page.textContent('#info-fs'), '128.0 Hz');
+    // A .dat alone is refused with a message naming what is missing.
+    await page.setInputFiles('#file-input', join(ROOT, 'tests/data/fmt16.dat'));
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('#error'), /needs its \.hea header/);
+    assert.equal(await page.textContent('#info-leads'), '2: lead A, lead B', 'the open record stays open');
+    await waitIdle();
+    const rows = ['left,right'];
+    for (let i = 0; i < 2500; i++) rows.push(`${Math.sin(i / 20).toFixed(4)},${Math.cos(i / 30).toFixed(4)}`);
+    await page.setInputFiles('#file-input', { name: 'two leads.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+    await page.waitForSelector('#csv-form:not([hidden])');
+    await page.fill('#csv-fs', '500');
+    await page.selectOption('#csv-units', 'mV');
+    await page.click('#csv-open');
+    await page.waitForFunction(() => /^Opened two leads\.csv/.test(document.getElementById('status').textContent), null, { timeout: 30_000 });
+    assert.equal(await page.textContent('#info-fs'), '500.0 Hz');
+    assert.equal(await page.textContent('#info-duration'), '5.0 s (2500 samples per lead)');
   });
 
   test('narrow screen', { skip: !HAVE_WASM && 'no wasm build' }, async () => {
