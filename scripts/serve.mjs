@@ -84,20 +84,12 @@ function resolvePath(urlPath) {
   return null;
 }
 
-// The analysis worker's own policy (a worker takes its policy from its response, not from the
-// page): the same, plus 'unsafe-eval', because Embind in Emscripten 3.1.6 builds its call wrappers
-// with new Function() unless the module is linked with -sDYNAMIC_EXECUTION=0. Evaluation stays
-// confined to the worker, which can still reach nothing but this origin (connect-src 'self').
-// Once fecg_wasm links with -sDYNAMIC_EXECUTION=0, this exception can go.
-const WORKER_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'");
-const WORKER_PATH = '/worker.js';
-
-function securityHeaders(urlPath) {
+function securityHeaders() {
   return {
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Embedder-Policy': 'require-corp',
     'Cross-Origin-Resource-Policy': 'same-origin',
-    'Content-Security-Policy': urlPath === WORKER_PATH ? WORKER_CSP : CSP,
+    'Content-Security-Policy': CSP,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': 'no-cache',
@@ -107,7 +99,7 @@ function securityHeaders(urlPath) {
 export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const headers = securityHeaders(url.pathname);
+    const headers = securityHeaders();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...headers, Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
       res.end('method not allowed\n');

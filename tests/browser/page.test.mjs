@@ -222,12 +222,16 @@ describe('web page', () => {
         const r = await fetch(p, { method: 'HEAD' });
         out[p] = `${r.status} ${r.headers.get('content-type')} ${r.headers.get('cross-origin-embedder-policy')}`;
       }
+      out.workerCsp = (await fetch('/worker.js', { method: 'HEAD' })).headers.get('content-security-policy');
       out.isolated = crossOriginIsolated;
       return out;
     });
     assert.match(types['/app.js'], /^200 text\/javascript.* require-corp$/);
     assert.match(types['/vendor/uplot/uPlot.esm.js'], /^200 text\/javascript/);
     if (HAVE_WASM) assert.match(types['/wasm/fecg.wasm'], /^200 application\/wasm/);
+    // The worker runs under the same strict policy (no eval: the module is linked without it).
+    assert.match(types.workerCsp, /connect-src 'self'/);
+    assert.doesNotMatch(types.workerCsp, /'unsafe-eval'|'unsafe-inline'/);
     assert.equal(types.isolated, true, 'COOP/COEP make the page cross-origin isolated');
   });
 
