@@ -1,6 +1,7 @@
 // `fecg dataset`: the simulator in batch mode, writing FHNet training data that numpy reads
 // (scripts/fhnet/train.py). The windows are made by the core (pipeline/fhnet_dataset.h) with the
 // pipeline's own preprocessing and normalisation; this file only parses options and writes files.
+#include "cli/args.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "model/npy.h"
@@ -53,78 +54,6 @@ options:
   --quiet          no progress lines
 )";
 
-struct Options {
-  std::map<std::string, std::string> values;
-  bool quiet = false;
-
-  std::optional<std::string> get(const std::string& name) const {
-    auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  }
-  double number(const std::string& name, double fallback) const {
-    const auto text = get(name);
-    if (!text) return fallback;
-    char* end = nullptr;
-    const double v = std::strtod(text->c_str(), &end);
-    if (text->empty() || end != text->c_str() + text->size() || !std::isfinite(v))
-      throw fecg::Error("dataset: --" + name + ": expected a number, got '" + *text + "'");
-    return v;
-  }
-  std::int64_t integer(const std::string& name, std::int64_t fallback, std::int64_t lo, std::int64_t hi) const {
-    const double v = number(name, static_cast<double>(fallback));
-    if (v != std::floor(v) || v < static_cast<double>(lo) || v > static_cast<double>(hi))
-      throw fecg::Error("dataset: --" + name + ": expected an integer in " + std::to_string(lo) + ".." +
-                        std::to_string(hi) + ", got " + *get(name));
-    return static_cast<std::int64_t>(v);
-  }
-};
-
-Options parse_options(int argc, char** argv) {
-  static const char* kValued[] = {"out", "records", "first-seed", "split", "seconds", "rate",
-                                  "leads", "hop", "snr-mn", "snr-fm", "nstdb"};
-  Options o;
-  for (int i = 2; i < argc; ++i) {
-    std::string token = argv[i];
-    if (token == "--quiet") {
-      o.quiet = true;
-      continue;
-    }
-    if (token.rfind("--", 0) != 0) throw fecg::Error("dataset: unexpected argument '" + token + "'");
-    std::string name = token.substr(2), value;
-    const auto eq = name.find('=');
-    const bool inline_value = eq != std::string::npos;
-    if (inline_value) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    if (std::find_if(std::begin(kValued), std::end(kValued), [&](const char* v) { return name == v; }) == std::end(kValued))
-      throw fecg::Error("dataset: unknown option --" + name + " (see fecg dataset --help)");
-    if (!inline_value) {
-      if (i + 1 >= argc) throw fecg::Error("dataset: option --" + name + " needs a value");
-      value = argv[++i];
-    }
-    o.values[name] = value;
-  }
-  return o;
-}
-
-// ../shared/data/nstdb beside the project, found from the executable or the working directory
-// (the same places `fecg synth` looks).
-std::optional<std::string> default_nstdb_dir(const char* argv0) {
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("FECG_NSTDB_DIR")) candidates.emplace_back(env);
-  std::error_code ec;
-  const fs::path exe = fs::canonical("/proc/self/exe", ec);
-  if (!ec) candidates.push_back(exe.parent_path() / "../../../shared/data/nstdb");
-  candidates.push_back(fs::path(argv0).parent_path() / "../../../shared/data/nstdb");
-  candidates.push_back(fs::current_path(ec) / "../shared/data/nstdb");
-  for (const auto& c : candidates)
-    if (fs::exists(c / "bw.hea", ec) && fs::exists(c / "em.hea", ec) && fs::exists(c / "ma.hea", ec))
-      return fs::weakly_canonical(c, ec).string();
-  return std::nullopt;
-}
-
 // Streams one .npy array whose first dimension is known only at the end: a 128-byte header is
 // reserved and rewritten by finish() with the final shape (same length, see npy_header).
 class NpyWriter {
@@ -168,14 +97,15 @@ class NpyWriter {
 }  // namespace
 
 int cmd_dataset(int argc, char** argv) {
-  for (int i = 2; i < argc; ++i) {
-    const std::string t = argv[i];
-    if (t == "--help" || t == "-h") {
-      std::fputs(kDatasetUsage, stdout);
-      return 0;
-    }
+  if (fecg::cli::wants_help(argc, argv, 2)) {
+    std::fputs(kDatasetUsage, stdout);
+    return 0;
   }
-  const Options o = parse_options(argc, argv);
+  const fecg::cli::Args o = fecg::cli::parse_args(
+      argc, argv, 2,
+      {"out", "records", "first-seed", "split", "seconds", "rate", "leads", "hop", "snr-mn", "snr-fm", "nstdb"},
+      {"quiet"}, "dataset");
+  if (!o.positional.empty()) throw fecg::Error("dataset: unexpected argument '" + o.positional[0] + "'");
   const auto out = o.get("out");
   if (!out || out->empty()) throw fecg::Error("dataset: --out DIR is required (see fecg dataset --help)");
 
@@ -212,7 +142,7 @@ int cmd_dataset(int argc, char** argv) {
   std::string noise_source = "statistical";
   const std::string nstdb_arg = o.get("nstdb").value_or("");
   if (nstdb_arg != "none") {
-    const std::optional<std::string> dir = nstdb_arg.empty() ? default_nstdb_dir(argv[0]) : nstdb_arg;
+    const std::optional<std::string> dir = nstdb_arg.empty() ? fecg::cli::default_nstdb_dir(argv[0]) : nstdb_arg;
     if (dir) {
       noise = fecg::load_nstdb(*dir);
       noise_source = "nstdb:" + *dir;
@@ -244,7 +174,7 @@ int cmd_dataset(int argc, char** argv) {
     start.append(w.start, n);
     snr_mn.append(std::vector<float>(static_cast<std::size_t>(n), static_cast<float>(w.conditions.snr_mn_db)), n);
     conditions.push_back(w.conditions);
-    if (!o.quiet && ((r + 1) % 50 == 0 || r + 1 == records))
+    if (!o.has("quiet") && ((r + 1) % 50 == 0 || r + 1 == records))
       std::fprintf(stderr, "dataset: %lld/%lld recordings\n", static_cast<long long>(r + 1), static_cast<long long>(records));
   }
 
@@ -296,7 +226,7 @@ int cmd_dataset(int argc, char** argv) {
   mf << m.str() << "\n";
   mf.close();
   if (!mf) throw fecg::Error("dataset: cannot write " + (dir / "manifest.json").string());
-  if (!o.quiet)
+  if (!o.has("quiet"))
     std::printf("dataset: %s: %lld recordings (seeds %lld..%lld), %lld windows; noise: %s\n", dir.string().c_str(),
                 static_cast<long long>(records), static_cast<long long>(first_seed), static_cast<long long>(last_seed),
                 static_cast<long long>(x.shape()[0]), noise_source.c_str());

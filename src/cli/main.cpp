@@ -1,5 +1,6 @@
 // fecg: the command-line shell around the core (read → pipeline → write). Every command has
 // --help; errors print one line "fecg: <what went wrong>" to stderr and exit non-zero.
+#include "cli/args.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "eval/metrics.h"
@@ -33,6 +34,11 @@ namespace fs = std::filesystem;
 int cmd_dataset(int argc, char** argv);  // src/cli/dataset.cpp
 
 namespace {
+
+using fecg::cli::Args;
+using fecg::cli::default_nstdb_dir;
+using fecg::cli::parse_args;
+using fecg::cli::wants_help;
 
 constexpr const char* kVersion = "0.1.0";
 
@@ -122,75 +128,6 @@ options:
                      or from the WFDB header beside either file)
   --tolerance-ms MS  acceptance window (default 50)
 )";
-
-// Parsed command line of one command: positionals and --options (flags have no value).
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;
-  std::set<std::string> flags;
-
-  bool has(const std::string& name) const { return options.count(name) || flags.count(name); }
-  std::optional<std::string> get(const std::string& name) const {
-    auto it = options.find(name);
-    if (it == options.end()) return std::nullopt;
-    return it->second;
-  }
-  double number(const std::string& name, double fallback) const {
-    auto text = get(name);
-    return text ? parse_number(name, *text) : fallback;
-  }
-  std::optional<double> optional_number(const std::string& name) const {
-    auto text = get(name);
-    if (!text) return std::nullopt;
-    return parse_number(name, *text);
-  }
-  static double parse_number(const std::string& name, const std::string& text) {
-    char* end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
-      throw fecg::Error("--" + name + ": expected a number, got '" + text + "'");
-    return value;
-  }
-};
-
-Args parse_args(int argc, char** argv, int first, const std::set<std::string>& valued,
-                const std::set<std::string>& flags, const std::string& command) {
-  Args args;
-  for (int i = first; i < argc; ++i) {
-    std::string token = argv[i];
-    if (token.rfind("--", 0) == 0 && token.size() > 2) {
-      std::string name = token.substr(2), value;
-      const auto eq = name.find('=');
-      const bool inline_value = eq != std::string::npos;
-      if (inline_value) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      }
-      if (flags.count(name) && !inline_value) {
-        args.flags.insert(name);
-      } else if (valued.count(name)) {
-        if (!inline_value) {
-          if (i + 1 >= argc) throw fecg::Error(command + ": option --" + name + " needs a value");
-          value = argv[++i];
-        }
-        args.options[name] = value;
-      } else {
-        throw fecg::Error(command + ": unknown option --" + name + " (see fecg " + command + " --help)");
-      }
-    } else {
-      args.positional.push_back(token);
-    }
-  }
-  return args;
-}
-
-bool wants_help(int argc, char** argv, int first) {
-  for (int i = first; i < argc; ++i) {
-    const std::string token = argv[i];
-    if (token == "--help" || token == "-h") return true;
-  }
-  return false;
-}
 
 // "data/r01.edf" → "r01"; "data/a01" → "a01"; "x.hea" → "x".
 std::string record_name(const std::string& path) {
@@ -440,22 +377,6 @@ int cmd_extract(int argc, char** argv) {
 }
 
 // --------------------------------------------------------------------------------------- synth
-
-// The NSTDB folder to use by default: ../shared/data/nstdb beside the project, found from the
-// executable (build/native/fecg) or the working directory.
-std::optional<std::string> default_nstdb_dir(const char* argv0) {
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("FECG_NSTDB_DIR")) candidates.emplace_back(env);
-  std::error_code ec;
-  const fs::path exe = fs::canonical("/proc/self/exe", ec);
-  if (!ec) candidates.push_back(exe.parent_path() / "../../../shared/data/nstdb");
-  candidates.push_back(fs::path(argv0).parent_path() / "../../../shared/data/nstdb");
-  candidates.push_back(fs::current_path(ec) / "../shared/data/nstdb");
-  for (const auto& c : candidates)
-    if (fs::exists(c / "bw.hea", ec) && fs::exists(c / "em.hea", ec) && fs::exists(c / "ma.hea", ec))
-      return fs::weakly_canonical(c, ec).string();
-  return std::nullopt;
-}
 
 int cmd_synth(int argc, char** argv) {
   if (wants_help(argc, argv, 2)) {
