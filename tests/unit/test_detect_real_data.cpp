@@ -7,6 +7,8 @@
 //     maternal rhythm (there is no maternal reference in either database).
 #include <doctest/doctest.h>
 
+#include "shared_data.h"
+
 #include "core/recording.h"
 #include "detect/heart_rate.h"
 #include "detect/qrs.h"
@@ -24,14 +26,10 @@
 
 namespace {
 
-const std::string kData = FECG_SHARED_DATA_DIR;
+using fecg_test::have;
+using fecg_test::kData;
 constexpr double kFs = 250.0;
 
-bool have(const std::string& path) {
-  if (std::filesystem::exists(kData + "/" + path)) return true;
-  MESSAGE("skipped: " << kData << "/" << path << " is absent");
-  return false;
-}
 
 // The pipeline's stage 1 (src/pipeline/pipeline.cpp, preprocess) on the chosen rows. Missing
 // samples (NaN in some Challenge 2013 records) are set to 0 first, as a gap.

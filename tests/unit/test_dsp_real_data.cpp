@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "shared_data.h"
+
 #include <cmath>
 #include <filesystem>
 #include <numbers>
@@ -13,13 +15,9 @@
 
 namespace {
 
-const std::string kData = FECG_SHARED_DATA_DIR;
+using fecg_test::have;
+using fecg_test::kData;
 
-bool have(const std::string& path) {
-  if (std::filesystem::exists(kData + "/" + path)) return true;
-  MESSAGE("skipped: " << kData << "/" << path << " is absent");
-  return false;
-}
 
 // The four abdominal leads of ADFECGDB r01 (rows 1..4 after Direct_1), first 60 s, µV at 1 kHz.
 fecg::LeadMatrix r01_abdominal() {

@@ -3,6 +3,8 @@
 // a message, when the data folder is absent. Full-length numbers: tests/bench/eval_classical.
 #include <doctest/doctest.h>
 
+#include "shared_data.h"
+
 #include "core/recording.h"
 #include "eval/metrics.h"
 #include "io/record.h"
@@ -14,13 +16,9 @@
 
 namespace {
 
-const std::string kData = FECG_SHARED_DATA_DIR;
+using fecg_test::have;
+using fecg_test::kData;
 
-bool have(const std::string& path) {
-  if (std::filesystem::exists(kData + "/" + path)) return true;
-  MESSAGE("skipped: " << kData << "/" << path << " is absent");
-  return false;
-}
 
 // Fetal F1 of `method` on the first `seconds` of an ADFECGDB record (abdominal leads only).
 double adfecgdb_f1(const std::string& record, fecg::Method method, double seconds) {

@@ -2,6 +2,8 @@
 // shared/data/README.md and the .hea headers. Skipped, with a message, when the folder is absent.
 #include <doctest/doctest.h>
 
+#include "shared_data.h"
+
 #include "core/error.h"
 #include "io/edf.h"
 #include "io/record.h"
@@ -13,13 +15,9 @@
 
 namespace {
 
-const std::string kData = FECG_SHARED_DATA_DIR;
+using fecg_test::have;
+using fecg_test::kData;
 
-bool have(const std::string& path) {
-  if (std::filesystem::exists(kData + "/" + path)) return true;
-  MESSAGE("skipped: " << kData << "/" << path << " is absent");
-  return false;
-}
 
 // Amplitudes a surface or scalp ECG (or electrode noise) can have: the largest |x| between
 // 10 µV and 20 mV, and a standard deviation of at least 1 µV (a lead of zeros, or a unit read as
