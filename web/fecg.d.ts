@@ -58,6 +58,63 @@ export interface AnalyzeOptions {
   powerlineHz?: number;      // -1 (default): detect 50/60 Hz; 0: no notch; 50 or 60
   model?: FhnetModel;        // required for method 'fhnet'
   recordName?: string;       // the record name in summaryJson() (default "recording")
+  explain?: ExplainOptions;  // method 'fhnet': what Result.explanation() holds (default: attention only)
+}
+
+/** What to explain (src/pipeline/explain.h). In analyze() the defaults are {leadAttention: true,
+ *  leadOcclusion: false, saliency: false}: the attention is free, the whole-record occlusion costs
+ *  about (K−1)× (leads) and 33× (saliency) the FHNet time. In Result.explainWindow() the defaults
+ *  are all true: one window costs 1 + K + 32 runs of the network (a few tens of ms). */
+export interface ExplainOptions {
+  leadAttention?: boolean;   // lead contributions from the graph attention (free)
+  leadOcclusion?: boolean;   // lead contributions by leaving each lead out (K runs on K−1 leads)
+  saliency?: boolean;        // temporal saliency by occluding segments of every lead
+  saliencySegment?: number;  // occluded segment, samples at 250 Hz (default 32 = 128 ms)
+}
+
+/** Result.explanation(): every FHNet window of the analysis (empty arrays for what was not asked
+ *  for; nWindows 0 for the classical methods). Windows are `window` samples at fsHz (250 Hz)
+ *  starting at windowStarts[w] (samples at analysisFsHz; seconds = windowStarts[w] / fsHz); they
+ *  overlap (hop 512). Lead order: Result.leadNames(). Matrices are row-major Float32Arrays. */
+export interface Explanation {
+  fsHz: number;                     // 250: the rate of windowStarts and saliency
+  window: number;                   // 1024 samples
+  hop: number;                      // 512 samples
+  segment: number;                  // saliency segment in samples, 0 when no saliency
+  nWindows: number;
+  nLeads: number;
+  windowStarts: Float64Array;       // nWindows, samples at fsHz
+  /** nWindows × nLeads, each row >= 0 and summing to 1: the share of the graph attention each
+   *  lead receives (mean over layers, tokens and receiving leads). Empty for engines without
+   *  attention (outputs replayed from ONNX Runtime). */
+  leadAttention: Float32Array;
+  /** nWindows × nLeads, rows sum to 1: the share of the output change when the lead is left out
+   *  (mean of its share of the other leads' fECG change and of the R-peak probability change). */
+  leadOcclusion: Float32Array;
+  occlusionFecgChange: Float32Array;   // nWindows × nLeads: mean square change of the other leads' fECG (normalised units²)
+  occlusionRpeakChange: Float32Array;  // nWindows × nLeads: mean |change| of the R-peak probability
+  /** One value per sample at fsHz (length = preprocessed(0).length): the windows' saliency
+   *  blended like the fECG; 1 = a sample as important as its window's average, 0 = no effect. */
+  saliency: Float32Array;
+  saliencyWindow: Int32Array;       // per sample: the window that weighs most in the blend there
+}
+
+/** Result.explainWindow(i): window i explained now with the analysis' own engine. */
+export interface WindowExplanation {
+  index: number;                    // i
+  start: number;                    // first sample, at analysisFsHz (250 Hz)
+  startS: number;                   // start / analysisFsHz, seconds from the recording's start
+  window: number;                   // 1024 samples
+  segment: number;                  // saliency segment (samples), 0 without saliency
+  leadAttention: Float32Array;      // nLeads, sum 1 (empty when not asked for)
+  leadOcclusion: Float32Array;      // nLeads, sum 1
+  occlusionFecgChange: Float32Array;   // nLeads
+  occlusionRpeakChange: Float32Array;  // nLeads
+  /** `window` values, one per sample of the window (plot it over preprocessed(k) from `start`):
+   *  >= 0, mean 1; constant within each occluded segment. */
+  saliency: Float32Array;
+  segmentFecgChange: Float32Array;  // window / segment: mean square fECG change when that segment is occluded
+  segmentRpeakChange: Float32Array; // window / segment: mean |change| of the R-peak probability
 }
 
 /** Called between stages: return false to cancel (analyze then throws an AbortError). If it
@@ -87,7 +144,7 @@ export interface Quality {
 
 export interface Timings {
   preprocessMs: number; maternalMs: number; extractMs: number; fetalMs: number;
-  heartRateMs: number; outputMs: number; totalMs: number;
+  heartRateMs: number; explainMs: number; outputMs: number; totalMs: number;
 }
 
 export interface Result extends EmbindHandle {
@@ -111,6 +168,14 @@ export interface Result extends EmbindHandle {
   mqrsBytes(): Uint8Array;               // maternal beats likewise
   fhrCsv(): string;                      // time_s,fhr_bpm,fhr_smooth_bpm,outlier
   fecgCsv(): string;                     // time column (s) + one column per lead (µV)
+  /** Method 'fhnet': the lead contributions and saliency computed by analyze (see explain). */
+  explanation(): Explanation;
+  /** Method 'fhnet' with our engine: explains window i (0..nWindows−1) now; options default to
+   *  everything (leadAttention, leadOcclusion, saliency). Throws for other methods or engines. */
+  explainWindow(i: number, options?: ExplainOptions): WindowExplanation;
+  /** time_s,saliency,window rows at 250 Hz, as `fecg extract --explain` writes; throws unless
+   *  analyze ran with explain.saliency. */
+  saliencyCsv(): string;
 }
 
 export interface FhnetModel extends EmbindHandle {

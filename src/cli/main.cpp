@@ -77,13 +77,21 @@ Extracts the fetal ECG and writes into DIR:
   <name>.fqrs, <name>.mqrs   fetal / maternal beats (WFDB annotations at the input rate)
   <name>_fecg.csv            extracted fetal ECG per abdominal lead (µV, input rate)
   <name>_fhr.csv             fetal heart rate (time s, bpm beat-to-beat and smoothed)
-  <name>.json                summary: FHR and MHR (mean/min/max), quality, method, timings
+  <name>.json                summary: FHR and MHR (mean/min/max), quality, method, timings;
+                             method fhnet: per 4.1 s window the lead contributions ("explain")
+  <name>_saliency.csv        with --explain: temporal saliency, one row per sample at 250 Hz
+                             (time_s from the start, saliency: 1 = average for its window,
+                             window: index of the window in the JSON's explain.windows)
 
 options:
   --method M       ts | ica | ts-ica | fhnet (default ts-ica; fhnet until a trained model exists
                    warns that the model in models/ is untrained)
   --model DIR      the FHNet model files fhnet.json + fhnet.safetensors (default: models/ of
                    the source tree the executable was built in, build/<preset>/../../models)
+  --explain        method fhnet: also explain by occlusion — each lead's contribution as the
+                   change of the outputs when it is left out (K extra runs per window) and the
+                   temporal saliency (32 runs per window: about 35 × the time of fhnet alone).
+                   Without it the JSON still gets the free graph-attention contributions
   --engine-outputs DIR
                    method fhnet with a network run elsewhere: DIR holds x.npy from `fecg windows`
                    (same record and options) and the network's fecg.npy (windows × leads × 1024)
@@ -390,13 +398,16 @@ int cmd_extract(int argc, char** argv) {
   const Args args = parse_args(argc, argv, 2,
                                {"method", "model", "engine-outputs", "out", "leads", "reference", "powerline", "ref",
                                 "fs", "units"},
-                               {"progress", "quiet"}, "extract");
+                               {"progress", "quiet", "explain"}, "extract");
   if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
   const std::string path = args.positional[0];
 
   fecg::PipelineParams params = pipeline_params(args);
   if (args.has("engine-outputs") && params.method != fecg::Method::fhnet)
     throw fecg::Error("extract: --engine-outputs replaces the FHNet engine; use it with --method fhnet");
+  if (args.has("explain") && (params.method != fecg::Method::fhnet || args.has("engine-outputs")))
+    throw fecg::Error("extract: --explain explains our FHNet engine; use it with --method fhnet and without --engine-outputs");
+  params.explain.lead_occlusion = params.explain.saliency = args.has("explain");
   if (args.has("engine-outputs") && args.has("model"))
     throw fecg::Error("extract: --engine-outputs and --model both name the network; give one");
   // Read the reference beats before the work, so a wrong path fails fast.
@@ -454,6 +465,7 @@ int cmd_extract(int argc, char** argv) {
   fecg::write_csv((out_dir / (name + "_fecg.csv")).string(), fecg::fecg_recording(result));
   write_text(out_dir / (name + "_fhr.csv"), fecg::heart_rate_csv(result.fhr));
   write_text(out_dir / (name + ".json"), fecg::summary_json(result, context) + "\n");
+  if (args.has("explain")) write_text(out_dir / (name + "_saliency.csv"), fecg::saliency_csv(result));
 
   if (!quiet) {
     std::printf("%s: %d leads, %.1f s at %g Hz, method %s\n", name.c_str(), static_cast<int>(roles.abdominal.size()),
@@ -473,7 +485,11 @@ int cmd_extract(int argc, char** argv) {
       std::printf("  vs reference: Se %.4f  PPV %.4f  F1 %.4f  FHR MAE %.2f bpm\n", context.fetal_score->sensitivity,
                   context.fetal_score->ppv, context.fetal_score->f1, context.fhr_score->mae_bpm);
     std::printf("  time     %.1f ms\n", result.timings.total_ms);
-    std::printf("  wrote    %s/%s{.fqrs,.mqrs,_fecg.csv,_fhr.csv,.json}\n", out_dir.string().c_str(), name.c_str());
+    if (args.has("explain"))
+      std::printf("  explain  %.1f ms (lead occlusion and saliency of %d windows)\n", result.timings.explain_ms,
+                  result.explanation.n_windows());
+    std::printf("  wrote    %s/%s{.fqrs,.mqrs,_fecg.csv,_fhr.csv,.json%s}\n", out_dir.string().c_str(), name.c_str(),
+                args.has("explain") ? ",_saliency.csv" : "");
   }
   return 0;
 }

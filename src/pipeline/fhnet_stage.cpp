@@ -42,6 +42,14 @@ float fhnet_blend_weight(int i, int window) {
   return static_cast<float>(s * s);
 }
 
+std::vector<std::vector<int>> fhnet_lead_groups(int leads) {
+  if (leads < 1) throw Error("fhnet_lead_groups: expected at least one lead, got " + std::to_string(leads));
+  const int groups = (leads + FhnetEngine::kMaxLeads - 1) / FhnetEngine::kMaxLeads;
+  std::vector<std::vector<int>> out(static_cast<std::size_t>(groups));
+  for (int k = 0; k < leads; ++k) out[static_cast<std::size_t>(k % groups)].push_back(k);
+  return out;
+}
+
 namespace {
 
 // Runs one group of ≤ 8 leads over every window; adds weight × output into the accumulators.
@@ -95,9 +103,8 @@ FhnetExtraction extract_fhnet(const LeadMatrix& x_uv, double fs_hz, FhnetEngine&
   const int leads = static_cast<int>(x_uv.rows());
 
   FhnetExtraction result;
-  const int groups = (leads + FhnetEngine::kMaxLeads - 1) / FhnetEngine::kMaxLeads;
-  result.lead_groups.assign(static_cast<std::size_t>(groups), {});
-  for (int k = 0; k < leads; ++k) result.lead_groups[static_cast<std::size_t>(k % groups)].push_back(k);
+  result.lead_groups = fhnet_lead_groups(leads);
+  const int groups = static_cast<int>(result.lead_groups.size());
 
   const std::vector<std::int64_t> starts = fhnet_window_starts(n, window, params.hop);
   result.n_windows = static_cast<int>(starts.size());

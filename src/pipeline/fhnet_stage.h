@@ -46,6 +46,10 @@ NormalizedWindow normalize_fhnet_window(const LeadMatrix& x_uv, std::int64_t sta
 // zero at the recording's edges, where a single window covers).
 float fhnet_blend_weight(int i, int window);
 
+// Lead groups the model runs on: one group when leads <= 8; more leads are dealt round-robin
+// into ceil(leads / 8) groups of near-equal size (lead i → group i mod groups).
+std::vector<std::vector<int>> fhnet_lead_groups(int leads);
+
 struct FhnetStageParams {
   // 50 % overlap: every sample is seen twice, once away from a window edge (the network has
   // less context near its edges), and the Hann blend favours the better-placed window.

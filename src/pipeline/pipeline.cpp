@@ -65,9 +65,13 @@ ExtractionResult extract(const LeadMatrix& x, double afs, const BeatIndices& mat
 
 // FHNet: the network's fetal ECG per lead is both the result and the detection input; its R-peak
 // probability goes to the fetal detector with it.
-ExtractionResult extract_with_fhnet(const LeadMatrix& x, double afs, const PipelineParams& params,
-                                    Signal& rpeak_prob, std::vector<std::string>& warnings) {
-  FhnetExtraction f = extract_fhnet(x, afs, *params.fhnet_model, params.fhnet);
+// `groups` and `n_windows` tell the explain stage how the windows were run.
+ExtractionResult extract_with_fhnet(const LeadMatrix& x, double afs, FhnetEngine& engine, const PipelineParams& params,
+                                    Signal& rpeak_prob, std::vector<std::string>& warnings,
+                                    std::vector<std::vector<int>>& groups, int& n_windows) {
+  FhnetExtraction f = extract_fhnet(x, afs, engine, params.fhnet);
+  groups = f.lead_groups;
+  n_windows = f.n_windows;
   if (f.lead_groups.size() > 1) {
     warnings.push_back(std::to_string(x.rows()) + " leads: FHNet takes at most " +
                        std::to_string(FhnetEngine::kMaxLeads) + " at once, so it ran on " +
@@ -177,32 +181,58 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   validate_recording(abdominal);  // what remains non-finite (±Inf) is an error naming the lead
   result.lead_names = abdominal.lead_names;
 
+  // Progress fractions: occlusion in the explain stage costs up to ~35 × the extraction, so the
+  // stages before it then share the first fifth of the bar.
+  const bool heavy_explain =
+      params.method == Method::fhnet && (params.explain.lead_occlusion || params.explain.saliency);
+  const double until_explain = heavy_explain ? 0.2 : 1.0;
+  const double explain_start = 0.9 * until_explain + (heavy_explain ? 0.0 : 0.02);
+
   report(progress, 0.0, "preprocess");
   result.preprocessed = preprocess_leads(abdominal.samples_uv, recording.fs_hz, params, result.powerline_hz);
   result.timings.preprocess_ms = clock.lap_ms();
 
-  report(progress, 0.15, "maternal beats");
+  report(progress, 0.15 * until_explain, "maternal beats");
   const BeatIndices maternal = detect_maternal_qrs(result.preprocessed, afs, params.maternal_qrs);
   result.timings.maternal_ms = clock.lap_ms();
 
-  report(progress, 0.3, "fetal ECG extraction (" + method_name(params.method) + ")");
-  const ExtractionResult extracted =
-      params.method == Method::fhnet
-          ? extract_with_fhnet(result.preprocessed, afs, params, result.rpeak_prob, warnings)
-          : extract(result.preprocessed, afs, maternal, params);
+  report(progress, 0.3 * until_explain, "fetal ECG extraction (" + method_name(params.method) + ")");
+  // FHNet's graph attention is read per window as the extraction runs (explain stage, below).
+  std::shared_ptr<LeadAttentionRecorder> attention;
+  std::vector<std::vector<int>> fhnet_groups;
+  int fhnet_windows = 0;
+  ExtractionResult extracted;
+  if (params.method == Method::fhnet) {
+    if (params.explain.lead_attention) attention = std::make_shared<LeadAttentionRecorder>(params.fhnet_model);
+    FhnetEngine& engine = attention ? static_cast<FhnetEngine&>(*attention) : *params.fhnet_model;
+    extracted = extract_with_fhnet(result.preprocessed, afs, engine, params, result.rpeak_prob, warnings,
+                                   fhnet_groups, fhnet_windows);
+  } else {
+    extracted = extract(result.preprocessed, afs, maternal, params);
+  }
   result.timings.extract_ms = clock.lap_ms();
 
-  report(progress, 0.8, "fetal beats");
+  report(progress, 0.8 * until_explain, "fetal beats");
   const BeatIndices fetal = detect_fetal_qrs(extracted.detection, afs, params.fetal_qrs, result.rpeak_prob);
   result.timings.fetal_ms = clock.lap_ms();
 
-  report(progress, 0.9, "heart rate and quality");
+  report(progress, 0.9 * until_explain, "heart rate and quality");
   result.fhr = heart_rate(fetal, afs, params.fetal_hr);
   result.mhr = heart_rate(maternal, afs, params.maternal_hr);
   result.quality =
       assess_quality(extracted.fecg_uv, fetal, maternal, afs, result.lead_names, params.quality_window_s);
   result.quality.warnings.insert(result.quality.warnings.begin(), warnings.begin(), warnings.end());
   result.timings.heart_rate_ms = clock.lap_ms();
+
+  if (params.method == Method::fhnet) {
+    report(progress, explain_start, "explain");
+    result.explanation = explain_record(result.preprocessed, afs, *params.fhnet_model, params.explain, params.fhnet,
+                                        [&](double f) { report(progress, explain_start + f * (0.95 - explain_start), "explain"); });
+    if (attention)
+      result.explanation.lead_attention =
+          attention_per_window(*attention, fhnet_windows, fhnet_groups, static_cast<int>(result.preprocessed.rows()));
+  }
+  result.timings.explain_ms = clock.lap_ms();
 
   report(progress, 0.95, "output");
   result.fecg_uv = resample_to_length(extracted.fecg_uv, afs, recording.fs_hz, recording.n_samples());

@@ -1,7 +1,7 @@
 // The analysis pipeline, one way through named stages:
 //   read (caller) → resample to 250 Hz and filter → detect maternal beats → extract the fetal ECG
-//   (FHNet, or a classical method) → detect fetal beats → heart rates and quality → back to the
-//   input rate.
+//   (FHNet, or a classical method) → detect fetal beats → heart rates and quality → explain
+//   (FHNet: lead contributions and temporal saliency, pipeline/explain.h) → back to the input rate.
 //
 //   fecg::Recording rec = fecg::read_record("r01.edf");
 //   fecg::LeadRoles roles = fecg::guess_lead_roles(rec);     // Abdomen_1..4 in, Direct_1 reference
@@ -15,6 +15,7 @@
 #include "detect/qrs.h"
 #include "detect/quality.h"
 #include "extract/extract.h"
+#include "pipeline/explain.h"
 #include "pipeline/fhnet_stage.h"
 
 #include <functional>
@@ -50,6 +51,10 @@ struct PipelineParams {
   // analysis_fs_hz must equal the model's rate (250 Hz).
   std::shared_ptr<FhnetEngine> fhnet_model;
   FhnetStageParams fhnet;
+  // Method::fhnet: the explain stage (pipeline/explain.h). Defaults: the graph-attention lead
+  // contributions only (free); lead occlusion (about K−1 × the extraction's cost) and the
+  // whole-record temporal saliency (about 33 ×) on request. Ignored by the classical methods.
+  ExplainParams explain;
 };
 
 // Stage 1, shared by every method and by FHNet's training data (pipeline/fhnet_stage.h), so
@@ -67,7 +72,7 @@ LeadMatrix preprocess_leads_with_notch(const LeadMatrix& x_uv, double fs_hz, con
 // Wall-clock time of each stage, milliseconds.
 struct StageTimings {
   double preprocess_ms = 0, maternal_ms = 0, extract_ms = 0, fetal_ms = 0, heart_rate_ms = 0,
-         output_ms = 0, total_ms = 0;
+         explain_ms = 0, output_ms = 0, total_ms = 0;
 };
 
 struct PipelineResult {
@@ -86,6 +91,9 @@ struct PipelineResult {
   double analysis_fs_hz = 0;
   LeadMatrix preprocessed;        // leads × n_analysis, µV, filtered
   Signal rpeak_prob;              // Method::fhnet: the R-peak head, n_analysis, 0..1; else empty
+  // Method::fhnet: per-window lead contributions and temporal saliency at the analysis rate
+  // (pipeline/explain.h), as PipelineParams::explain asked; empty (no windows) otherwise.
+  Explanation explanation;
 };
 
 // Progress reports: fraction done (0..1) and the stage name. Return false to cancel: run_pipeline

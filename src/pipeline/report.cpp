@@ -2,6 +2,9 @@
 
 #include "core/json.h"
 
+#include "core/error.h"
+
+#include <cmath>
 #include <cstdio>
 
 namespace fecg {
@@ -16,7 +19,67 @@ void write_rate(JsonWriter& json, const BeatIndices& beats, const HeartRateSerie
       .end_object();
 }
 
+// Contributions and changes to 6 decimals: beyond what they mean, and the JSON stays readable.
+double rounded(double x) { return std::round(x * 1e6) / 1e6; }
+
+void write_row(JsonWriter& json, const LeadMatrix& m, Eigen::Index row) {
+  json.begin_array();
+  for (Eigen::Index k = 0; k < m.cols(); ++k) json.value(rounded(m(row, k)));
+  json.end_array();
+}
+
+void write_column_means(JsonWriter& json, const LeadMatrix& m) {
+  json.begin_array();
+  for (Eigen::Index k = 0; k < m.cols(); ++k) json.value(rounded(m.col(k).cast<double>().mean()));
+  json.end_array();
+}
+
+void write_explanation(JsonWriter& json, const PipelineResult& result) {
+  const Explanation& e = result.explanation;
+  json.key("explain").begin_object()
+      .key("fs_hz").value(e.fs_hz)
+      .key("window").value(e.window)
+      .key("hop").value(e.hop)
+      .key("leads").array(result.lead_names)
+      .key("lead_attention").value(e.lead_attention.size() > 0)
+      .key("lead_occlusion").value(e.lead_occlusion.size() > 0)
+      .key("saliency_segment").value(e.segment);
+  json.key("mean").begin_object();
+  if (e.lead_attention.size() > 0) write_column_means(json.key("attention"), e.lead_attention);
+  if (e.lead_occlusion.size() > 0) write_column_means(json.key("occlusion"), e.lead_occlusion);
+  json.end_object();
+  json.key("windows").begin_array();
+  for (int w = 0; w < e.n_windows(); ++w) {
+    const double start_s = static_cast<double>(e.window_starts[static_cast<std::size_t>(w)]) / e.fs_hz;
+    json.begin_object().key("start_s").value(start_s).key("end_s").value(start_s + e.window / e.fs_hz);
+    if (e.lead_attention.rows() == e.n_windows()) write_row(json.key("attention"), e.lead_attention, w);
+    if (e.lead_occlusion.rows() == e.n_windows()) {
+      write_row(json.key("occlusion"), e.lead_occlusion, w);
+      write_row(json.key("occlusion_fecg_change"), e.occlusion_fecg_change, w);
+      write_row(json.key("occlusion_rpeak_change"), e.occlusion_rpeak_change, w);
+    }
+    json.end_object();
+  }
+  json.end_array().end_object();
+}
+
 }  // namespace
+
+std::string saliency_csv(const PipelineResult& result) {
+  const Explanation& e = result.explanation;
+  if (e.saliency.size() == 0 || e.saliency_window.size() != static_cast<std::size_t>(e.saliency.size()))
+    throw Error("saliency_csv: the result holds no temporal saliency (run the pipeline with method fhnet and "
+                "PipelineParams::explain.saliency)");
+  std::string out = "time_s,saliency,window\n";
+  out.reserve(out.size() + static_cast<std::size_t>(e.saliency.size()) * 24);
+  char line[64];
+  for (Eigen::Index i = 0; i < e.saliency.size(); ++i) {
+    std::snprintf(line, sizeof line, "%.3f,%.4f,%d\n", static_cast<double>(i) / e.fs_hz, static_cast<double>(e.saliency(i)),
+                  e.saliency_window[static_cast<std::size_t>(i)]);
+    out += line;
+  }
+  return out;
+}
 
 std::string summary_json(const PipelineResult& result, const ReportContext& context) {
   JsonWriter json;
@@ -57,9 +120,12 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
       .key("extract").value(t.extract_ms)
       .key("fetal").value(t.fetal_ms)
       .key("heart_rate").value(t.heart_rate_ms)
+      .key("explain").value(t.explain_ms)
       .key("output").value(t.output_ms)
       .key("total").value(t.total_ms)
       .end_object();
+
+  if (result.explanation.n_windows() > 0) write_explanation(json, result);
 
   if (context.fetal_score) {
     const BeatScore& s = *context.fetal_score;

@@ -24,6 +24,17 @@ struct ReportContext {
 // max), quality (overall, per lead, per window, warnings), timings, scores when known.
 std::string summary_json(const PipelineResult& result, const ReportContext& context);
 
+// Method fhnet: the JSON object's "explain" member holds the explanation (pipeline/explain.h):
+// per window its start and end (s), the lead contributions from the graph attention and, when
+// computed, by occlusion (with the raw changes), and their means over the windows.
+
+// The whole-record temporal saliency as "time_s,saliency,window" rows, one per sample at the
+// analysis rate (250 Hz; time_s from the start of the recording), saliency 1 = the average
+// importance of a sample within its window, window = the index (0-based, as in the JSON's
+// "explain.windows") of the window that weighs most in the blend at that sample. Throws
+// fecg::Error when the result holds no saliency.
+std::string saliency_csv(const PipelineResult& result);
+
 // "time_s,fhr_bpm,fhr_smooth_bpm,outlier" rows, one per beat-to-beat value.
 std::string heart_rate_csv(const HeartRateSeries& series);
 

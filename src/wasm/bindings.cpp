@@ -10,6 +10,7 @@
 //   const roles = rec.guessRoles();                               // {abdominal: [0..3], reference: 4}
 //   const res = fecg.analyze(rec, { method: 'ts-ica', ...roles }, (f, stage) => true);
 //   res.fetalBeats();  res.fhr.bpmSmooth;  res.summaryJson();  res.fqrsBytes();
+//   res.explanation().leadAttention;  res.explainWindow(7).saliency;  // method 'fhnet' only
 //   res.delete();  rec.delete();                                  // class_ handles own C++ memory
 //
 // Conventions at the boundary:
@@ -411,9 +412,33 @@ val heart_rate_to_js(const HeartRateSeries& s) {
   return out;
 }
 
+// Float32Array of a matrix's values, row-major (windows × leads, windows × window).
+val matrix_array(const LeadMatrix& m) { return float32_array(m.data(), static_cast<std::size_t>(m.size())); }
+val vector_array(const std::vector<float>& v) { return float32_array(v.data(), v.size()); }
+
+// The explain options of analyze() and Result.explainWindow(): {leadAttention, leadOcclusion,
+// saliency, saliencySegment}, each optional; `defaults` holds what is not given.
+ExplainParams read_explain_options(const val& options, const std::string& where, ExplainParams defaults) {
+  const Options opts(options, where, {"leadAttention", "leadOcclusion", "saliency", "saliencySegment"});
+  auto flag = [&](const char* name, bool& out) {
+    if (!opts.has(name)) return;
+    const val v = opts.get(name);
+    if (v.typeOf().as<std::string>() != "boolean")
+      throw Error(where + ": option '" + name + "' must be a boolean, got " + v.typeOf().as<std::string>());
+    out = v.as<bool>();
+  };
+  flag("leadAttention", defaults.lead_attention);
+  flag("leadOcclusion", defaults.lead_occlusion);
+  flag("saliency", defaults.saliency);
+  if (opts.has("saliencySegment")) defaults.saliency_segment = opts.integer("saliencySegment", 1, 1 << 20);
+  return defaults;
+}
+
 class JsResult {
  public:
-  JsResult(PipelineResult result, ReportContext context) : r_(std::move(result)), context_(std::move(context)) {}
+  // `engine`: the network of a method 'fhnet' analysis (kept for explainWindow), else null.
+  JsResult(PipelineResult result, ReportContext context, std::shared_ptr<FhnetEngine> engine = nullptr)
+      : r_(std::move(result)), context_(std::move(context)), engine_(std::move(engine)) {}
 
   double fs_hz() const { return r_.fs_hz; }
   double analysis_fs_hz() const { return r_.analysis_fs_hz; }
@@ -464,6 +489,7 @@ class JsResult {
     out.set("extractMs", val(t.extract_ms));
     out.set("fetalMs", val(t.fetal_ms));
     out.set("heartRateMs", val(t.heart_rate_ms));
+    out.set("explainMs", val(t.explain_ms));
     out.set("outputMs", val(t.output_ms));
     out.set("totalMs", val(t.total_ms));
     return out;
@@ -483,6 +509,65 @@ class JsResult {
   std::string fecg_csv() const {
     return guarded([&] { return encode_csv(fecg_recording(r_)); });
   }
+  std::string saliency_csv_js() const {
+    return guarded([&] { return saliency_csv(r_); });
+  }
+
+  // The explain stage's result (pipeline/explain.h) as typed arrays; nWindows 0 unless method 'fhnet'.
+  val explanation() const {
+    const Explanation& e = r_.explanation;
+    val out = val::object();
+    out.set("fsHz", val(e.fs_hz));
+    out.set("window", val(e.window));
+    out.set("hop", val(e.hop));
+    out.set("segment", val(e.segment));
+    out.set("nWindows", val(e.n_windows()));
+    out.set("nLeads", val(static_cast<int>(r_.lead_names.size())));
+    std::vector<double> starts(e.window_starts.begin(), e.window_starts.end());
+    out.set("windowStarts", float64_array(starts));
+    out.set("leadAttention", matrix_array(e.lead_attention));
+    out.set("leadOcclusion", matrix_array(e.lead_occlusion));
+    out.set("occlusionFecgChange", matrix_array(e.occlusion_fecg_change));
+    out.set("occlusionRpeakChange", matrix_array(e.occlusion_rpeak_change));
+    out.set("saliency", float32_array(e.saliency.data(), static_cast<std::size_t>(e.saliency.size())));
+    std::vector<std::int32_t> owner(e.saliency_window.begin(), e.saliency_window.end());
+    out.set("saliencyWindow", copy_array("Int32Array", owner.data(), owner.size()));
+    return out;
+  }
+
+  // Explains window i of a method 'fhnet' analysis now, with the analysis' own engine (lead
+  // occlusion and saliency by default: 1 + K + 32 runs of the network).
+  val explain_window_js(int i, const val& options) {
+    return guarded([&] {
+      const Explanation& e = r_.explanation;
+      if (!engine_ || e.n_windows() == 0)
+        throw Error("Result.explainWindow: only an analysis with method 'fhnet' has windows to explain");
+      if (i < 0 || i >= e.n_windows())
+        throw Error("Result.explainWindow: window " + std::to_string(i) + " out of range (the analysis has " +
+                    std::to_string(e.n_windows()) + " windows, 0-based)");
+      ExplainParams defaults;
+      defaults.lead_occlusion = true;
+      defaults.saliency = true;
+      const ExplainParams params = read_explain_options(options, "Result.explainWindow", defaults);
+      const WindowExplanation w =
+          explain_window(r_.preprocessed, e.window_starts[static_cast<std::size_t>(i)], *engine_, params);
+      val out = val::object();
+      out.set("index", val(i));
+      out.set("start", val(static_cast<double>(w.start)));
+      out.set("startS", val(static_cast<double>(w.start) / r_.analysis_fs_hz));
+      out.set("window", val(w.window));
+      out.set("segment", val(w.segment));
+      out.set("leadAttention", vector_array(w.lead_attention));
+      out.set("leadOcclusion", vector_array(w.lead_occlusion));
+      out.set("occlusionFecgChange", vector_array(w.occlusion_fecg_change));
+      out.set("occlusionRpeakChange", vector_array(w.occlusion_rpeak_change));
+      out.set("saliency", vector_array(w.saliency));
+      out.set("segmentFecgChange", vector_array(w.segment_fecg_change));
+      out.set("segmentRpeakChange", vector_array(w.segment_rpeak_change));
+      return out;
+    });
+  }
+  val explain_window_1(int i) { return explain_window_js(i, val::undefined()); }
 
  private:
   void check_lead(int i, const char* where) const {
@@ -492,13 +577,14 @@ class JsResult {
   }
   PipelineResult r_;
   ReportContext context_;
+  std::shared_ptr<FhnetEngine> engine_;
 };
 
 JsResult analyze(const JsRecording& recording, const val& options, const val& on_progress) {
   return guarded([&] {
     const Recording& rec = recording.recording();
     const Options opts(options, "analyze",
-                       {"method", "abdominal", "reference", "powerlineHz", "model", "recordName"});
+                       {"method", "abdominal", "reference", "powerlineHz", "model", "recordName", "explain"});
     PipelineParams params;
     if (opts.has("method")) params.method = parse_method(opts.string("method"));
     if (opts.has("powerlineHz")) {
@@ -529,6 +615,7 @@ JsResult analyze(const JsRecording& recording, const val& options, const val& on
         throw Error("analyze: method 'fhnet' needs options.model, a model from loadFhnet(cardJson, weights)");
       params.fhnet_model = opts.get("model").as<JsFhnetModel*>(emscripten::allow_raw_pointers())->model();
     }
+    if (opts.has("explain")) params.explain = read_explain_options(opts.get("explain"), "analyze: explain", params.explain);
     ProgressFn progress;
     if (!on_progress.isUndefined() && !on_progress.isNull()) {
       if (on_progress.typeOf().as<std::string>() != "function")
@@ -548,7 +635,7 @@ JsResult analyze(const JsRecording& recording, const val& options, const val& on
     context.version = FECG_VERSION;
     if (roles.reference >= 0) context.reference_lead = rec.lead_names[static_cast<std::size_t>(roles.reference)];
     PipelineResult result = run_pipeline(rec, roles, params, progress);
-    return JsResult(std::move(result), std::move(context));
+    return JsResult(std::move(result), std::move(context), params.method == Method::fhnet ? params.fhnet_model : nullptr);
   });
 }
 
@@ -649,7 +736,11 @@ EMSCRIPTEN_BINDINGS(fecg) {
       .function("fqrsBytes", &JsResult::fqrs_bytes)
       .function("mqrsBytes", &JsResult::mqrs_bytes)
       .function("fhrCsv", &JsResult::fhr_csv)
-      .function("fecgCsv", &JsResult::fecg_csv);
+      .function("fecgCsv", &JsResult::fecg_csv)
+      .function("saliencyCsv", &JsResult::saliency_csv_js)
+      .function("explanation", &JsResult::explanation)
+      .function("explainWindow", &JsResult::explain_window_js)
+      .function("explainWindow", &JsResult::explain_window_1);
 
   function("openRecording", &open_recording);
   function("openRecording", &open_recording_2);
