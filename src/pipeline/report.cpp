@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace fecg {
 namespace {
@@ -19,8 +20,13 @@ void write_rate(JsonWriter& json, const BeatIndices& beats, const HeartRateSerie
       .end_object();
 }
 
-// Contributions and changes to 6 decimals: beyond what they mean, and the JSON stays readable.
-double rounded(double x) { return std::round(x * 1e6) / 1e6; }
+// Contributions and changes to 6 significant digits: beyond what they mean, and the JSON stays
+// readable (the changes can be small: 1e-6 normalised units² for an untrained model).
+double rounded(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", x);
+  return std::strtod(text, nullptr);
+}
 
 void write_row(JsonWriter& json, const LeadMatrix& m, Eigen::Index row) {
   json.begin_array();
