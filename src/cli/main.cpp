@@ -6,10 +6,12 @@
 #include "eval/metrics.h"
 #include "io/csv.h"
 #include "io/edf.h"
+#include "io/npy_file.h"
 #include "io/record.h"
 #include "io/wfdb.h"
 #include "core/json_parse.h"
 #include "model/fhnet.h"
+#include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
 #include "pipeline/stream.h"
@@ -53,6 +55,7 @@ commands:
   synth              simulate an abdominal recording with known truth
   eval               score fetal beats against reference beats
   dataset            simulate FHNet training data (.npy windows with targets)
+  windows <record>   the FHNet input windows of a recording (.npy), for a network run elsewhere
 
 <record> is a .edf, .hea or .csv file, or a WFDB record path without extension.
 Run `fecg <command> --help` for the options of a command.
@@ -82,6 +85,10 @@ options:
                    warns that the model in models/ is untrained)
   --model DIR      the FHNet model files fhnet.json + fhnet.safetensors (default: models/ of
                    the source tree the executable was built in, build/<preset>/../../models)
+  --engine-outputs DIR
+                   method fhnet with a network run elsewhere: DIR holds x.npy from `fecg windows`
+                   (same record and options) and the network's fecg.npy (windows × leads × 1024)
+                   and rpeak_prob.npy (windows × 1024, probabilities); they replace our engine
   --out DIR        output directory (default: current directory; created if missing)
   --leads LIST     abdominal leads: names or 1-based indices, comma-separated
                    (default: every lead not named like a fetal reference, e.g. Direct_1)
@@ -98,6 +105,18 @@ options:
   --chunk-s S      chunk length when streaming (default 600; margins of 60 s either side)
   --progress       always show the progress bar (default: only when stderr is a terminal)
   --quiet          print nothing but errors
+)";
+
+constexpr const char* kWindowsUsage = R"(usage: fecg windows <record> --out DIR [options]
+
+Writes the windows the FHNet stage of `fecg extract --method fhnet` would hand to the network, so
+that another runtime (PyTorch, ONNX Runtime) can run it; `fecg extract --engine-outputs DIR` then
+finishes the analysis with that network's outputs through the same pipeline:
+  DIR/x.npy         float32 windows × leads × 1024, normalised, at 250 Hz, in pipeline order
+  DIR/windows.json  record, leads, windows, window, hop, sampling rate
+
+options: --leads, --reference, --powerline, --fs, --units as for `fecg extract`.
+Recordings with more than 8 abdominal leads (run in groups of leads) are not supported here.
 )";
 
 constexpr const char* kSynthUsage = R"(usage: fecg synth --out PATH [options]
@@ -334,18 +353,8 @@ std::shared_ptr<fecg::FhnetModel> load_fhnet_model(const fs::path& dir, bool& un
   return model;
 }
 
-int cmd_extract(int argc, char** argv) {
-  if (wants_help(argc, argv, 2)) {
-    std::fputs(kExtractUsage, stdout);
-    return 0;
-  }
-  const Args args = parse_args(argc, argv, 2,
-                               {"method", "model", "out", "leads", "reference", "powerline", "ref", "fs", "units",
-                                "stream", "chunk-s"},
-                               {"progress", "quiet"}, "extract");
-  if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
-  const std::string path = args.positional[0];
-
+// Pipeline options shared by extract and windows.
+fecg::PipelineParams pipeline_params(const Args& args) {
   fecg::PipelineParams params;
   params.method = fecg::parse_method(args.get("method").value_or("ts-ica"));
   if (auto pl = args.get("powerline"); pl && *pl != "auto") {
@@ -353,6 +362,91 @@ int cmd_extract(int argc, char** argv) {
     if (params.powerline_hz != 0 && params.powerline_hz != 50 && params.powerline_hz != 60)
       throw fecg::Error("--powerline: expected 50, 60, 0 or auto, got '" + *pl + "'");
   }
+  return params;
+}
+
+// The outputs of a network run elsewhere on the windows of `fecg windows` (see kWindowsUsage).
+std::shared_ptr<fecg::FhnetReplay> load_engine_outputs(const fs::path& dir) {
+  const fecg::NpyFloats x = fecg::read_npy_f32((dir / "x.npy").string());
+  const fecg::NpyFloats y = fecg::read_npy_f32((dir / "fecg.npy").string());
+  const fecg::NpyFloats p = fecg::read_npy_f32((dir / "rpeak_prob.npy").string());
+  if (x.shape.size() != 3 || x.shape[1] < 1 || x.shape[1] > fecg::FhnetEngine::kMaxLeads)
+    throw fecg::Error("--engine-outputs: " + (dir / "x.npy").string() + " must be windows × leads (1..8) × window");
+  if (y.shape != x.shape)
+    throw fecg::Error("--engine-outputs: fecg.npy must have the shape of x.npy (windows × leads × window)");
+  if (p.shape != std::vector<std::int64_t>{x.shape[0], x.shape[2]})
+    throw fecg::Error("--engine-outputs: rpeak_prob.npy must be windows × window = " + std::to_string(x.shape[0]) + " × " +
+                      std::to_string(x.shape[2]));
+  fecg::FhnetWindows w;
+  w.window = static_cast<int>(x.shape[2]);
+  w.leads.assign(static_cast<std::size_t>(x.shape[0]), static_cast<int>(x.shape[1]));
+  w.x = x.values;
+  w.fecg = y.values;
+  w.rpeak_prob = p.values;
+  return std::make_shared<fecg::FhnetReplay>(std::move(w));
+}
+
+int cmd_windows(int argc, char** argv) {
+  if (wants_help(argc, argv, 2)) {
+    std::fputs(kWindowsUsage, stdout);
+    return 0;
+  }
+  const Args args = parse_args(argc, argv, 2, {"out", "leads", "reference", "powerline", "fs", "units"}, {"quiet"},
+                               "windows");
+  if (args.positional.size() != 1) throw fecg::Error("windows: expected one record (see fecg windows --help)");
+  const auto out = args.get("out");
+  if (!out || out->empty()) throw fecg::Error("windows: --out DIR is required");
+  const fecg::Recording rec = fecg::read_record(args.positional[0], read_options(args));
+  const fecg::LeadRoles roles =
+      fecg::select_lead_roles(rec, args.get("leads").value_or(""), args.get("reference").value_or(""));
+  fecg::PipelineParams params = pipeline_params(args);
+  params.method = fecg::Method::fhnet;
+  auto capture = std::make_shared<fecg::FhnetCapture>();
+  params.fhnet_model = capture;
+  fecg::run_pipeline(rec, roles, params);
+  const fecg::FhnetWindows& w = capture->windows();
+  const int leads = w.uniform_leads();
+  if (leads == 0)
+    throw fecg::Error("windows: " + std::to_string(roles.abdominal.size()) +
+                      " abdominal leads run in groups of different sizes; select at most 8 with --leads");
+  std::error_code ec;
+  fs::create_directories(*out, ec);
+  if (ec) throw fecg::Error("windows: cannot create " + *out + ": " + ec.message());
+  fecg::write_npy_f32((fs::path(*out) / "x.npy").string(),
+                      {static_cast<std::int64_t>(w.n_windows()), leads, w.window}, w.x.data());
+  fecg::JsonWriter j;
+  j.begin_object();
+  j.key("record").value(record_name(args.positional[0]));
+  j.key("leads").value(leads);
+  j.key("windows").value(static_cast<std::int64_t>(w.n_windows()));
+  j.key("window").value(w.window);
+  j.key("hop").value(params.fhnet.hop);
+  j.key("sampling_rate_hz").value(w.fs_hz);
+  j.end_object();
+  write_text(fs::path(*out) / "windows.json", j.str() + "\n");
+  if (!args.has("quiet"))
+    std::printf("%s: %zu windows × %d leads × %d samples -> %s/x.npy\n", record_name(args.positional[0]).c_str(),
+                w.n_windows(), leads, w.window, out->c_str());
+  return 0;
+}
+
+int cmd_extract(int argc, char** argv) {
+  if (wants_help(argc, argv, 2)) {
+    std::fputs(kExtractUsage, stdout);
+    return 0;
+  }
+  const Args args = parse_args(argc, argv, 2,
+                               {"method", "model", "engine-outputs", "out", "leads", "reference", "powerline", "ref",
+                                "fs", "units", "stream", "chunk-s"},
+                               {"progress", "quiet"}, "extract");
+  if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
+  const std::string path = args.positional[0];
+
+  fecg::PipelineParams params = pipeline_params(args);
+  if (args.has("engine-outputs") && params.method != fecg::Method::fhnet)
+    throw fecg::Error("extract: --engine-outputs replaces the FHNet engine; use it with --method fhnet");
+  if (args.has("engine-outputs") && args.has("model"))
+    throw fecg::Error("extract: --engine-outputs and --model both name the network; give one");
   // Read the reference beats before the work, so a wrong path fails fast.
   std::optional<fecg::BeatIndices> reference_beats;
   if (auto ref = args.get("ref")) reference_beats = fecg::beat_samples(fecg::read_wfdb_annotations(*ref).annotations);
@@ -362,10 +456,13 @@ int cmd_extract(int argc, char** argv) {
   const std::string stream_mode = args.get("stream").value_or("auto");
   if (stream_mode != "auto" && stream_mode != "on" && stream_mode != "off")
     throw fecg::Error("--stream: expected auto, on or off, got '" + stream_mode + "'");
+  // Replayed engine outputs follow the whole recording's FHNet windows, not a chunk's.
+  if (stream_mode == "on" && args.has("engine-outputs"))
+    throw fecg::Error("extract: --engine-outputs replays the windows of the whole recording; use it with --stream off");
   fecg::StreamParams stream;
   stream.chunk_s = args.number("chunk-s", stream.chunk_s);
   std::unique_ptr<fecg::RecordReader> reader;
-  if (stream_mode != "off") {
+  if (stream_mode != "off" && !args.has("engine-outputs")) {
     try {
       reader = fecg::open_record_reader(path, read_options(args));
     } catch (const fecg::Error&) {
@@ -383,7 +480,11 @@ int cmd_extract(int argc, char** argv) {
 
   const bool quiet = args.has("quiet");
   std::vector<std::string> cli_warnings;
-  if (params.method == fecg::Method::fhnet) {
+  std::shared_ptr<fecg::FhnetReplay> replay;
+  if (auto dir = args.get("engine-outputs")) {
+    replay = load_engine_outputs(*dir);
+    params.fhnet_model = replay;
+  } else if (params.method == fecg::Method::fhnet) {
     const fs::path model_dir = fhnet_model_dir(args, argv[0]);
     bool untrained = false;
     params.fhnet_model = load_fhnet_model(model_dir, untrained);
@@ -413,9 +514,12 @@ int cmd_extract(int argc, char** argv) {
     fecg_csv.close();
   } else {
     result = fecg::run_pipeline(*whole, roles, params, on_progress);
-    fecg::write_csv(fecg_path.string(), fecg::fecg_recording(result));
   }
   bar.finish();
+  if (replay && replay->consumed() != replay->size())
+    throw fecg::Error("extract: --engine-outputs holds " + std::to_string(replay->size()) + " windows, this record and "
+                      "options produce " + std::to_string(replay->consumed()) + "; were they made by `fecg windows` on it?");
+  if (!reader) fecg::write_csv(fecg_path.string(), fecg::fecg_recording(result));
   result.quality.warnings.insert(result.quality.warnings.begin(), cli_warnings.begin(), cli_warnings.end());
 
   fecg::ReportContext context;
@@ -609,6 +713,7 @@ int main(int argc, char** argv) {
     if (command == "synth") return cmd_synth(argc, argv);
     if (command == "eval") return cmd_eval(argc, argv);
     if (command == "dataset") return cmd_dataset(argc, argv);
+    if (command == "windows") return cmd_windows(argc, argv);
     std::fprintf(stderr, "fecg: unknown command '%s' (see fecg --help)\n", command.c_str());
     return 2;
   } catch (const fecg::Cancelled&) {
