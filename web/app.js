@@ -515,6 +515,9 @@ function onChartKey(event) {
 
 let resizeTimer = 0;
 function onResize() {
+  // Print layout (a print preview, or the print emulation of a test) has its own page width;
+  // sizing the screen's charts to it would leave them too wide once back on screen.
+  if (window.matchMedia('print').matches) return;
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
     for (const c of state.charts) c.setSize({ width: chartWidth(c.root.parentElement.id), height: c.height });
@@ -561,6 +564,7 @@ function wire() {
     if (e.dataTransfer && e.dataTransfer.files.length) openFiles(e.dataTransfer.files);
   });
   window.addEventListener('resize', onResize);
+  window.matchMedia('print').addEventListener('change', onResize);
 }
 
 wire();

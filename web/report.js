@@ -36,7 +36,8 @@ function fitText(ctx, text, maxWidth) {
 async function chartCanvas(scratch, { opts, data, xRange }, w, h) {
   const el = document.createElement('div');
   scratch.append(el);
-  const u = new uPlot({ ...opts, width: w, height: h, hooks: {}, cursor: { show: false }, legend: { show: false } }, data, el);
+  const scales = { ...opts.scales, x: { time: false, ...(opts.scales && opts.scales.x) } };  // seconds, not dates
+  const u = new uPlot({ ...opts, scales, width: w, height: h, hooks: {}, cursor: { show: false }, legend: { show: false } }, data, el);
   if (xRange) u.setScale('x', { min: xRange[0], max: xRange[1] });
   // uPlot commits its drawing in a microtask; a macrotask later the canvas is complete.
   await new Promise((r) => setTimeout(r, 0));
@@ -115,7 +116,7 @@ export async function renderReport({ title, subtitle = '', facts = [], warnings 
   y += 20;
 
   // Plots share what is left above the footer; each gets a caption line and a gap.
-  const footerH = 40, captionH = 30, gapH = 18;
+  const footerH = 60, captionH = 30, gapH = 18;
   const available = H - footerH - y - plots.length * (captionH + gapH);
   const wanted = plots.reduce((s, p) => s + (p.opts.height || 200), 0);
   const scratch = document.createElement('div');
