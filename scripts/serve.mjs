@@ -39,7 +39,7 @@ const MIME = {
 // The same policy as web/index.html's meta tag, also sent as a header because a Web Worker gets
 // its policy from its own response, not from the page. 'wasm-unsafe-eval' lets the page compile
 // WebAssembly without allowing eval().
-const CSP = [
+export const CSP = [
   "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'",
   "connect-src 'self'", "img-src 'self' blob: data:", "style-src 'self'", "object-src 'none'",
   "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
@@ -68,7 +68,8 @@ function parseArgs(argv) {
 }
 
 // Maps a URL path to a file inside one mount, or null (never outside the mount: no "..").
-function resolvePath(urlPath) {
+// Exported for the page tests, which check that every file the page loads is ours or pinned.
+export function resolvePath(urlPath) {
   let path;
   try { path = decodeURIComponent(urlPath); } catch { return null; }
   if (path.includes('\0')) return null;
