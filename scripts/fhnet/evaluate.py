@@ -186,7 +186,7 @@ def main() -> None:
         jobs = []
         if classical or args.engine_check:
             methods = classical + (["fhnet"] if args.engine_check else [])
-            jobs.append((methods, base + ["--methods", ",".join(methods)]
+            jobs.append((True, base + ["--methods", ",".join(methods)]
                          + (["--model", args.engine_check] if args.engine_check else [])))
         for name, ckpt in models:
             net, meta = load_network(ckpt)
@@ -196,13 +196,13 @@ def main() -> None:
             meta.update(checkpoint=os.path.relpath(ckpt, REPO))
             info["models"][name] = meta
             print(f"evaluate: {name} on {set_name}: {n} windows in {secs:.1f} s (PyTorch)", file=sys.stderr)
-            jobs.append(([name], base + ["--methods", "external", "--engine-outputs", odir, "--engine-name", name]))
-        for i, (methods, cmd) in enumerate(jobs):
+            jobs.append((False, base + ["--methods", "external", "--engine-outputs", odir, "--engine-name", name]))
+        for i, (ours, cmd) in enumerate(jobs):
             jpath = os.path.join(args.out, f"{set_name}-{i}.json")
             run(cmd + ["--json", jpath])
             with open(jpath) as f:
                 part = json.load(f)
-            if "fhnet" in methods:  # our C++ engine's row, next to the PyTorch one named "fhnet"
+            if ours:  # our C++ engine's row "fhnet", next to the PyTorch one of the same name
                 for row in part.get("rows", []) + part.get("records", []) + part.get("means", []):
                     if row["method"] == "fhnet":
                         row["method"] = "fhnet-engine"
