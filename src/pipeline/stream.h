@@ -12,7 +12,7 @@
 //   // summary.fetal_beats, summary.fhr, summary.quality: as run_pipeline's, over the whole recording
 //
 // Memory: one chunk (chunk_s + 2 margin_s of samples, and the pipeline's working copies of it),
-// plus the beats and heart-rate series of the whole recording (about 0.1 MB per hour).
+// plus the beats and heart-rate series of the whole recording (about 0.3 MB per hour).
 // A recording no longer than 1.5 chunks is one chunk: exactly run_pipeline.
 #pragma once
 
