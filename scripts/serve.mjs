@@ -52,8 +52,9 @@ const MIME = {
 };
 
 // Compressed on first request and kept in memory (keyed by file, size and mtime). Brotli's best
-// quality (11) costs about 1 s per MB: used up to 4 MB; ORT's 14 MB binary gets quality 9,
-// within a few per cent of 11 and five times faster. Images are compressed already.
+// quality (11) takes seconds per MB: used up to 4 MB (the page, our module, the model); ONNX
+// Runtime's 14 MB binary gets quality 9, so that its first request is not held for long. Images
+// are compressed already.
 const INCOMPRESSIBLE = new Set(['.png', '.ico']);
 const BROTLI_BEST_MAX_BYTES = 4 << 20;
 const compressedCache = new Map();
@@ -87,7 +88,7 @@ function compressedBody(file, st, encoding) {
 // The same policy as web/index.html's meta tag, also sent as a header because a Web Worker gets
 // its policy from its own response, not from the page. 'wasm-unsafe-eval' lets the page compile
 // WebAssembly without allowing eval().
-const CSP = [
+export const CSP = [
   "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'",
   "connect-src 'self'", "img-src 'self' blob: data:", "style-src 'self'", "object-src 'none'",
   "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
@@ -117,7 +118,8 @@ function parseArgs(argv) {
 }
 
 // Maps a URL path to a file inside one mount, or null (never outside the mount: no "..").
-function resolvePath(urlPath) {
+// Exported for the page tests, which check that every file the page loads is ours or pinned.
+export function resolvePath(urlPath) {
   let path;
   try { path = decodeURIComponent(urlPath); } catch { return null; }
   if (path.includes('\0')) return null;

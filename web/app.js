@@ -2,6 +2,7 @@
 // No analysis runs here. Untrusted text (file names, header fields, lead names, error messages)
 // only ever goes into the page through textContent, never as HTML.
 import uPlot from './vendor/uplot/uPlot.esm.js';
+import { canvasToPng, renderReport, reportFileName } from './report.js';
 
 const $ = (id) => document.getElementById(id);
 // The demo: 60 s, 4 abdominal leads at 1 kHz, with the signal-to-noise ratios fixed at typical
@@ -45,7 +46,7 @@ function updateControls() {
   $('leads-fieldset').disabled = !state.info || state.busy;
   $('reference-select').disabled = !state.info || state.busy;
   $('engine-select').disabled = state.busy || $('method-select').value !== 'fhnet';
-  for (const b of document.querySelectorAll('[data-export]')) b.disabled = state.busy || !state.result;
+  for (const b of document.querySelectorAll('[data-export], .report-button')) b.disabled = state.busy || !state.result;
   $('export-truth').disabled = state.busy || !state.truth;
 }
 
@@ -319,6 +320,72 @@ function download(name, mime, data) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+// ---------------------------------------------------------------------------------------- report
+
+// The facts as the page shows them ([label, value] from the recording, summary and truth lists),
+// so that the report says exactly what the screen says.
+function shownFacts() {
+  const lists = [$('recording-info'), $('summary')];
+  if (!$('truth').hidden) lists.push($('truth').querySelector('dl'));
+  const facts = [];
+  for (const dl of lists) {
+    for (const dt of dl.querySelectorAll('dt')) facts.push([dt.textContent, dt.nextElementSibling ? dt.nextElementSibling.textContent : '']);
+  }
+  return facts;
+}
+
+function buildReport() {
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  return renderReport({
+    title: `FHNet-Web report: ${state.info.name}`,
+    subtitle: `Fetal ECG analysis made in this browser, ${stamp} UTC`,
+    facts: shownFacts(),
+    warnings: state.result.quality.warnings,
+    plots: chartSpecs().map((s) => ({
+      caption: $(s.fig).querySelector('figcaption').textContent,
+      opts: { ...s.opts, height: s.height }, data: s.data, xRange: [0, state.info.durationS],
+    })),
+    footer: 'FHNet-Web analysed this recording locally: nothing left this computer. Not a medical device.',
+  });
+}
+
+async function saveReportPng() {
+  if (!state.result || state.busy) return;
+  try {
+    const name = reportFileName(state.info.name);
+    download(name, 'image/png', await canvasToPng(await buildReport()));
+    setStatus(`Exported ${name}.`);
+  } catch (error) {
+    showError(`The report could not be made: ${error.message}`);
+  }
+}
+
+// Prints the report picture alone (print CSS hides the page while body has .printing-report);
+// the browser's print dialog saves it as PDF. The picture is dropped after printing, so that a
+// later Ctrl+P prints the page's own print view instead of a stale report.
+async function printReport() {
+  if (!state.result || state.busy) return;
+  try {
+    const png = await canvasToPng(await buildReport());
+    const img = $('print-report-img');
+    if (img.src) URL.revokeObjectURL(img.src);
+    img.src = URL.createObjectURL(png);
+    await img.decode();
+    document.body.classList.add('printing-report');
+    window.print();
+  } catch (error) {
+    showError(`The report could not be printed: ${error.message}`);
+  }
+}
+
+function afterPrint() {
+  const img = $('print-report-img');
+  if (!document.body.classList.contains('printing-report')) return;
+  document.body.classList.remove('printing-report');
+  if (img.src) URL.revokeObjectURL(img.src);
+  img.removeAttribute('src');
+}
+
 // ----------------------------------------------------------------------------------------- plots
 
 // Robust scale of a lead for the stacked view: the 1st–99th percentile span of a sample of it.
@@ -389,32 +456,32 @@ function syncX(source) {
   state.syncing = false;
 }
 
-function drawCharts() {
-  for (const c of state.charts) c.destroy();
-  state.charts = [];
+// The main plots as uPlot specs, shared by the page (drawCharts) and the printable report
+// (report.js draws them again at its own width over the whole recording): [{id: chart element,
+// fig: its figure, height: px, opts: uPlot options less width and interaction, data}].
+function chartSpecs() {
   const info = state.info;
-  if (!info) return;
-  $('plots-panel').hidden = false;
+  if (!info) return [];
   const raw = state.rawPlot;
-  state.fullRange = [0, info.durationS];
   const res = state.result;
   const names = info.leadNames;
+  const specs = [];
 
   const rawSeries = [{ label: 'time (s)' }, ...names.map((n, k) => ({ label: n || `lead ${k + 1}`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1 }))];
   const plugins = [];
   if (res) plugins.push(beatMarks(Array.from(res.maternalBeats, (b) => b / res.fsHz), 'rgba(220, 38, 38, 0.35)'));
-  state.charts.push(new uPlot(baseOptions('chart-raw', Math.min(420, 90 + 60 * names.length), {
+  specs.push({ id: 'chart-raw', fig: 'fig-raw', height: Math.min(420, 90 + 60 * names.length), opts: {
     series: rawSeries, plugins,
     axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
-  }), [raw.x, ...stacked(raw)], $('chart-raw')));
+  }, data: [raw.x, ...stacked(raw)] });
 
   if (res) {
     const fecgNames = res.leadNames;
-    state.charts.push(new uPlot(baseOptions('chart-fecg', Math.min(420, 90 + 60 * fecgNames.length), {
+    specs.push({ id: 'chart-fecg', fig: 'fig-fecg', height: Math.min(420, 90 + 60 * fecgNames.length), opts: {
       series: [{ label: 'time (s)' }, ...fecgNames.map((n, k) => ({ label: `${n} fECG`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1 }))],
       plugins: [beatMarks(Array.from(res.fetalBeats, (b) => b / res.fsHz), 'rgba(21, 128, 61, 0.45)')],
       axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
-    }), [res.plot.x, ...stacked(res.plot)], $('chart-fecg')));
+    }, data: [res.plot.x, ...stacked(res.plot)] });
 
     const tables = [
       [Array.from(res.fhr.timeS), Array.from(res.fhr.bpm), Array.from(res.fhr.bpmSmooth)],
@@ -425,7 +492,6 @@ function drawCharts() {
       const p = state.truth.fetalPeaks, fs = info.fsHz;
       tables.push([p.slice(1).map((b) => b / fs), p.slice(1).map((b, i) => (60 * fs) / (b - p[i]))]);
     }
-    const hrData = uPlot.join(tables);
     const hrSeries = [
       { label: 'time (s)' },
       { label: 'FHR beat-to-beat', stroke: 'rgba(21, 128, 61, 0.5)', width: 0, points: { show: true, size: 3 } , spanGaps: true },
@@ -433,23 +499,34 @@ function drawCharts() {
       { label: 'MHR smoothed', stroke: '#dc2626', width: 2, spanGaps: true },
     ];
     if (state.truth) hrSeries.push({ label: 'true FHR', stroke: '#111', width: 1, dash: [6, 4], spanGaps: true });
-    state.charts.push(new uPlot(baseOptions('chart-hr', 260, {
+    specs.push({ id: 'chart-hr', fig: 'fig-hr', height: 260, opts: {
       series: hrSeries, axes: [{ label: 'time (s)' }, { label: 'bpm' }],
       scales: { x: { time: false }, y: { range: (u, lo, hi) => [Math.min(40, lo), Math.max(200, hi)] } },
-    }), hrData, $('chart-hr')));
+    }, data: uPlot.join(tables) });
 
     const wins = res.quality.windows;
     const qx = [...wins.map((w) => w.startS), wins.length ? wins[wins.length - 1].endS : 0];
     const stepEnd = (vals) => [...vals, vals.length ? vals[vals.length - 1] : null];
     const qData = [qx, stepEnd(wins.map((w) => w.sqi)), ...res.leadNames.map((_, k) => stepEnd(wins.map((w) => w.perLead[k])))];
     const stepped = uPlot.paths.stepped({ align: 1 });
-    state.charts.push(new uPlot(baseOptions('chart-quality', 200, {
+    specs.push({ id: 'chart-quality', fig: 'fig-quality', height: 200, opts: {
       series: [{ label: 'time (s)' }, { label: 'window SQI', stroke: '#111', width: 2, paths: stepped },
         ...res.leadNames.map((n, k) => ({ label: `${n}`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1, paths: stepped }))],
       axes: [{ label: 'time (s)' }, { label: 'SQI' }],
       scales: { x: { time: false }, y: { range: [0, 1] } },
-    }), qData, $('chart-quality')));
+    }, data: qData });
   }
+  return specs;
+}
+
+function drawCharts() {
+  for (const c of state.charts) c.destroy();
+  state.charts = [];
+  const info = state.info;
+  if (!info) return;
+  $('plots-panel').hidden = false;
+  state.fullRange = [0, info.durationS];
+  for (const s of chartSpecs()) state.charts.push(new uPlot(baseOptions(s.id, s.height, s.opts), s.data, $(s.id)));
   // uPlot fits x to each chart's data; start them all on the recording's whole length.
   setRange(0, info.durationS);
 }
@@ -490,6 +567,9 @@ function onChartKey(event) {
 
 let resizeTimer = 0;
 function onResize() {
+  // Print layout (a print preview, or the print emulation of a test) has its own page width;
+  // sizing the screen's charts to it would leave them too wide once back on screen.
+  if (window.matchMedia('print').matches) return;
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
     for (const c of state.charts) c.setSize({ width: chartWidth(c.root.parentElement.id), height: c.height });
@@ -515,6 +595,9 @@ function wire() {
   for (const b of document.querySelectorAll('[data-export]')) {
     b.addEventListener('click', () => { if (!state.busy) request({ type: 'export', kind: b.dataset.export }); });
   }
+  $('report-png').addEventListener('click', saveReportPng);
+  $('report-print').addEventListener('click', printReport);
+  window.addEventListener('afterprint', afterPrint);
   $('zoom-in').addEventListener('click', () => zoom(0.5));
   $('zoom-out').addEventListener('click', () => zoom(2));
   $('pan-left').addEventListener('click', () => pan(-0.25));
@@ -534,6 +617,7 @@ function wire() {
     if (e.dataTransfer && e.dataTransfer.files.length) openFiles(e.dataTransfer.files);
   });
   window.addEventListener('resize', onResize);
+  window.matchMedia('print').addEventListener('change', onResize);
 }
 
 wire();
