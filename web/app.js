@@ -165,6 +165,10 @@ function registerServiceWorker() {
   if (state.swRegistered || !('serviceWorker' in navigator)) return;
   state.swRegistered = true;
   navigator.serviceWorker.register('sw.js').catch((e) => console.warn(`offline cache unavailable: ${e.message}`));
+  // Every same-origin file this page loaded (its modules, styles, ...) goes into the cache too.
+  const paths = performance.getEntriesByType('resource').map((e) => new URL(e.name))
+    .filter((u) => u.origin === location.origin).map((u) => u.pathname);
+  navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage({ type: 'cache', paths }));
 }
 
 // The model and ONNX Runtime's files (about 4 MB compressed) are cached after the first result,

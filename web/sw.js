@@ -1,7 +1,9 @@
 // The page's service worker: after the first visit FHNet-Web works offline. It caches the page
 // and the WebAssembly module when it installs (the page registers it once the engine is up, so
-// these come from the HTTP cache as 304s), and the model and ONNX Runtime Web's files (about
-// 4 MB compressed) when the page asks, after its first result, so that they never delay it.
+// these come from the HTTP cache as 304s), with every file the page itself loaded (the page
+// sends their list: a module added to the page needs no entry here), and the model and ONNX
+// Runtime Web's files (about 4 MB compressed) when the page asks, after its first result, so
+// that they never delay it.
 //
 // Strategy: network first, the cache when the network fails. The page always runs the files the
 // server has now (a rebuilt module, a newly exported model: the model card and its weights stay
@@ -11,7 +13,7 @@
 
 const CACHE = 'fhnet-web-v1';
 const CORE = [
-  './', 'index.html', 'app.js', 'worker.js', 'style.css',
+  './', 'index.html', 'app.js', 'report.js', 'worker.js', 'style.css',
   'vendor/uplot/uPlot.esm.js', 'vendor/uplot/uPlot.min.css',
   'wasm/fecg.js', 'wasm/fecg.wasm', 'models/fhnet.json',
 ];
@@ -40,8 +42,14 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
+// Messages from the page: {type: 'cache', paths} (the files it loaded) and {type: 'cache-extras'}.
 self.addEventListener('message', (event) => {
-  if (event.data && event.data.type === 'cache-extras') event.waitUntil(cacheAll(EXTRAS));
+  const msg = event.data ?? {};
+  if (msg.type === 'cache-extras') event.waitUntil(cacheAll(EXTRAS));
+  if (msg.type === 'cache' && Array.isArray(msg.paths)) {
+    const ours = msg.paths.filter((p) => typeof p === 'string' && p.startsWith('/') && !p.startsWith('//'));
+    event.waitUntil(cacheAll(ours.map((p) => `.${p}`)));
+  }
 });
 
 async function networkFirst(request) {
