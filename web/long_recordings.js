@@ -3,12 +3,14 @@
 // min/max plot decimation done chunk by chunk. Used by worker.js only (it needs FileReaderSync,
 // which exists in workers).
 //
-// The budget (README "Long recordings"; figures measured by tests/node/bench_wasm_stream.mjs):
-// - analysed whole: up to 30 min of 4 leads at 1 kHz (7.2 million samples), as the CLI does;
-//   the WebAssembly heap then grows to about 0.5 GB (the pipeline's working copies);
+// The budget (README "Long recordings"; figures measured by tests/node/bench_wasm_stream.mjs on
+// 4-lead 1 kHz EDF recordings, TS-ICA: the WebAssembly heap reached 295 MB analysing 1 h whole,
+// 87 MB streaming 1 h and 87 MB streaming 10 h):
+// - analysed whole: up to 30 min of 4 leads at 1 kHz (7.2 million samples, about 150 MB of heap),
+//   as the CLI does;
 // - longer EDF and WFDB recordings are streamed in chunks of at most 10 min × 4 leads × 1 kHz
-//   (2.4 million samples, fewer minutes for more leads or faster rates): the heap stays under
-//   0.2 GB whatever the length, up to 48 h;
+//   (2.4 million samples, fewer minutes for more leads or faster rates): the heap stays near
+//   90 MB whatever the length, up to 48 h;
 // - files that cannot be read by ranges (CSV, EDF with mixed rates, WFDB format 8) must fit the
 //   whole-analysis budget: a CSV above 100 MB, other files above 15 MB, are refused.
 

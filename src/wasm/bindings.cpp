@@ -865,6 +865,12 @@ JsRecording open_recording_2(const val& bytes, const std::string& file_name) {
 JsResult analyze_2(const JsRecording& recording, const val& options) {
   return analyze(recording, options, val::undefined());
 }
+JsResult analyze_stream_2(const JsRecordingStream& stream, const val& options) {
+  return analyze_stream(stream, options, val::undefined(), val::undefined());
+}
+JsResult analyze_stream_3(const JsRecordingStream& stream, const val& options, const val& on_progress) {
+  return analyze_stream(stream, options, on_progress, val::undefined());
+}
 val capture_fhnet_windows_2(const JsRecording& recording, const val& options) {
   return capture_fhnet_windows(recording, options, val::undefined());
 }
