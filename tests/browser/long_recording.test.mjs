@@ -22,6 +22,7 @@ describe('long recordings in the page', { skip }, () => {
     execFileSync(CLI, ['synth', '--out', join(dir, 'long'), '--format', 'edf', '--seconds', '2400', '--seed', '9',
       '--snr-mn', '9', '--nstdb', 'none']);
     ui = await openPage();
+    await ui.page.goto(`${ui.origin}/`);
     await ui.page.waitForFunction(() => /^Ready/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
   });
   after(async () => {
