@@ -3,7 +3,7 @@
 // only ever goes into the page through textContent, never as HTML.
 import uPlot from './vendor/uplot/uPlot.esm.js';
 import { canvasToPng, renderReport, reportFileName } from './report.js';
-import { contributionsSpec, saliencySpec, spanMark, windowAt, windowSpanS } from './explain.js';
+import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, windowSpanS } from './explain.js';
 
 const $ = (id) => document.getElementById(id);
 // The demo: 60 s, 4 abdominal leads at 1 kHz, with the signal-to-noise ratios fixed at typical
@@ -286,10 +286,11 @@ function resetExplainViews(msg) {
   const fhnet = msg.method === 'fhnet';
   $('fig-leads').hidden = false;
   $('fig-saliency').hidden = false;
-  $('chart-leads').hidden = !ex;
+  const shares = leadShares(ex);
+  $('chart-leads').hidden = !shares;
   setText('leads-note', !fhnet ? 'Available with FHNet: choose the method "FHNet" and analyse again.'
-    : !ex ? 'This analysis has no lead contributions.'
-      : ex.leadAttention.length ? 'Each band is a lead\'s share of the graph attention in that window (FHNet looks at the leads in these proportions). Click a window, or focus the plot and press Enter, to explain it below.'
+    : !shares ? 'Lead contributions come from the graph attention of our engine; this analysis ran the network elsewhere (choose our engine).'
+      : shares.kind === 'attention' ? 'Each band is a lead\'s share of the graph attention in that window (FHNet looks at the leads in these proportions). Click a window, or focus the plot and press Enter, to explain it below.'
         : 'Each band is a lead\'s share of the output change when it is left out (occlusion). Click a window to explain it below.');
   const canExplain = Boolean(ex && ex.canExplainWindow);
   $('window-controls').hidden = !canExplain;
@@ -330,14 +331,16 @@ function stepWindow(delta) {
   explainWindow(state.selectedWindow + delta);
 }
 
-// A click (not the end of a drag-to-zoom) on a chart calls back with its time in seconds.
+// A click (not the end of a drag-to-zoom) on a chart calls back with its time in seconds. Heard
+// while capturing, above uPlot's own click handler, which stops clicks it takes for drags (and
+// can take a click for a drag when its throttled cursor has not caught up with the pointer).
 function onChartClick(u, callback) {
   let downX = null;
-  u.over.addEventListener('mousedown', (e) => { downX = e.clientX; });
-  u.over.addEventListener('click', (e) => {
-    if (downX !== null && Math.abs(e.clientX - downX) > 3) return;
-    callback(u.posToVal(e.offsetX, 'x'));
-  });
+  u.root.addEventListener('mousedown', (e) => { downX = e.clientX; }, true);
+  u.root.addEventListener('click', (e) => {
+    if (e.target !== u.over || downX === null || Math.abs(e.clientX - downX) > 3) return;
+    callback(u.posToVal(e.clientX - u.over.getBoundingClientRect().left, 'x'));
+  }, true);
 }
 
 function showWindow(msg) {

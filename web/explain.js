@@ -72,7 +72,7 @@ export function contributionsSpec(ex, leadNames, colors, plugins = []) {
   const stepped = uPlot.paths.stepped({ align: 1 });
   const fillOf = (k) => `${colors[k % colors.length]}b0`;  // #rrggbb + alpha: bands stay legible over the grid
   const series = [{ label: 'time (s)' }, ...leadNames.map((name, k) => ({
-    label: name, stroke: colors[k % colors.length], width: 1, paths: stepped,
+    label: name, stroke: colors[k % colors.length], width: 1, paths: stepped, points: { show: false },
     ...(k === 0 ? { fill: fillOf(0) } : {}),
   }))];
   const bands = leadNames.slice(1).map((_, i) => ({ series: [i + 2, i + 1], fill: fillOf(i + 1) }));

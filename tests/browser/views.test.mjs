@@ -186,6 +186,7 @@ describe('views and usability', () => {
     assert.match(await page.textContent('#leads-note'), /graph attention|occlusion/);
     // A click half-way across the fECG plot (the whole 60 s demo is in view) explains a window
     // that covers 30 s.
+    await page.locator('#chart-fecg .u-over').scrollIntoViewIfNeeded();
     const over = await page.locator('#chart-fecg .u-over').boundingBox();
     await page.mouse.click(over.x + over.width / 2, over.y + over.height / 2);
     await page.waitForFunction(() => /^Explained window/.test(document.getElementById('status').textContent), null, { timeout: LONG_MS });
