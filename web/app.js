@@ -24,9 +24,13 @@ const state = {
   charts: [],           // uPlot instances sharing one x range
   syncing: false,
   fullRange: null,      // [min, max] seconds
+  model: null,          // the FHNet model's status from the worker: {available, trained, recipe, ...}
+  methodChosen: false,  // the user picked a method: the default no longer changes under them
+  extrasCached: false,  // the service worker was asked to cache ONNX Runtime's files
   selectedWindow: -1,   // FHNet window explained in the saliency view (index into the explanation)
   windowView: null,     // its uPlot chart
 };
+const ENGINE_NAMES = { fecg: 'our C++ engine (WebAssembly)', ort: 'ONNX Runtime Web' };
 
 // ------------------------------------------------------------------------------------------ status
 
@@ -44,6 +48,7 @@ function updateControls() {
   $('cancel-button').disabled = !state.busy;
   $('leads-fieldset').disabled = !state.info || state.busy;
   $('reference-select').disabled = !state.info || state.busy;
+  $('engine-select').disabled = state.busy || $('method-select').value !== 'fhnet';
   for (const b of document.querySelectorAll('[data-export], .report-button, .window-button')) b.disabled = state.busy || !state.result;
   $('export-truth').disabled = state.busy || !state.truth;
 }
@@ -77,6 +82,8 @@ function onWorkerMessage(msg) {
   switch (msg.type) {
     case 'ready':
       state.ready = true;
+      onModelStatus(msg.model);
+      registerServiceWorker();
       setStatus(state.info ? 'Ready.' : 'Ready: open a recording or run the demo.');
       updateControls();
       if (state.onReady) { state.onReady(); state.onReady = null; }
@@ -131,6 +138,52 @@ function cancelAnalysis() {
     state.reopening = true;
     request(reopen.message, []);
   });
+}
+
+// ------------------------------------------------------------------------------ model and offline
+
+// FHNet is the default method once the model is trained; an untrained (random) model stays
+// selectable, for trying the engines, with a note next to the choice.
+function onModelStatus(model) {
+  state.model = model ?? { available: false, message: 'no model status' };
+  const option = $('method-fhnet');
+  if (!state.model.available) {
+    option.disabled = true;
+    if ($('method-select').value === 'fhnet') $('method-select').value = 'ts-ica';
+    setText('model-status', `FHNet is not available: ${state.model.message}`);
+    return;
+  }
+  option.disabled = false;
+  const params = state.model.parameters ? `, ${state.model.parameters.toLocaleString('en')} parameters` : '';
+  if (state.model.trained) {
+    option.textContent = 'FHNet (neural network)';
+    setText('model-status', `FHNet model: ${state.model.recipe}${params}.`);
+    if (!state.methodChosen) $('method-select').value = 'fhnet';
+  } else {
+    option.textContent = 'FHNet (neural network, untrained)';
+    setText('model-status', `FHNet model: untrained (${state.model.recipe}${params}): its fetal ECG is not meaningful yet; use it to try the engines.`);
+  }
+}
+
+// The service worker (sw.js) caches the page, the module and the model so that the next visit
+// works offline. Registered once the engine is up, so that its caching does not compete with
+// the page's own first downloads (which it then finds in the HTTP cache: 304s).
+function registerServiceWorker() {
+  if (state.swRegistered || !('serviceWorker' in navigator)) return;
+  state.swRegistered = true;
+  navigator.serviceWorker.register('sw.js').catch((e) => console.warn(`offline cache unavailable: ${e.message}`));
+  // Every same-origin file this page loaded (its modules, styles, ...) goes into the cache too.
+  const paths = performance.getEntriesByType('resource').map((e) => new URL(e.name))
+    .filter((u) => u.origin === location.origin).map((u) => u.pathname);
+  navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage({ type: 'cache', paths }));
+}
+
+// The model and ONNX Runtime's files (about 4 MB compressed) are cached after the first result,
+// not before it (a user of our engine fetches ORT's files only here, in the background).
+function cacheExtras() {
+  if (state.extrasCached || !('serviceWorker' in navigator)) return;
+  state.extrasCached = true;
+  navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage({ type: 'cache-extras' }));
 }
 
 // -------------------------------------------------------------------------------------- opening
@@ -228,6 +281,7 @@ function analyze() {
   const reference = Number($('reference-select').value);
   if (abdominal.includes(reference)) { showError('The reference lead cannot also be an abdominal lead.'); return; }
   const options = { method: $('method-select').value, abdominal, reference, powerlineHz: Number($('powerline-select').value) };
+  if (options.method === 'fhnet') options.engine = $('engine-select').value;
   $('progress').value = 0;
   setStatus('Analysing…');
   request({ type: 'analyze', options });
@@ -243,7 +297,8 @@ function onResult(msg) {
   setText('sum-mhr', `${fmt(mhr.meanBpm)} bpm (${msg.maternalBeats.length} maternal beats)`);
   setText('sum-quality', `${fmt(quality.sqi, 2)} (0–1)`);
   setText('sum-beats', String(msg.fetalBeats.length));
-  setText('sum-method', msg.method);
+  setText('sum-method', msg.engine ? `${msg.method} on ${ENGINE_NAMES[msg.engine] ?? msg.engine}` +
+    (msg.network ? ` (${msg.network.threads} thread${msg.network.threads > 1 ? 's' : ''}, ${fmt(msg.network.ms / msg.network.windows, 1)} ms per window)` : '') : msg.method);
   setText('sum-time', `${fmt(msg.elapsedMs, 0)} ms in the worker (pipeline ${fmt(msg.timings.totalMs, 0)} ms)`);
   const warnings = $('warnings');
   warnings.replaceChildren(...quality.warnings.map((w) => { const li = document.createElement('li'); li.textContent = w; return li; }));
@@ -262,6 +317,7 @@ function onResult(msg) {
   setStatus(`Done: ${msg.fetalBeats.length} fetal beats, mean FHR ${fmt(fhr.meanBpm)} bpm.`);
   $('progress').value = 1;
   drawCharts();
+  cacheExtras();
 }
 
 function download(name, mime, data) {
@@ -638,6 +694,7 @@ function onResize() {
 function wire() {
   $('file-input').addEventListener('change', (e) => { openFiles(e.target.files); e.target.value = ''; });
   $('demo-button').addEventListener('click', runDemo);
+  $('method-select').addEventListener('change', () => { state.methodChosen = true; updateControls(); });
   $('analyze-form').addEventListener('submit', (e) => { e.preventDefault(); analyze(); });
   $('cancel-button').addEventListener('click', cancelAnalysis);
   $('csv-form').addEventListener('submit', (e) => {

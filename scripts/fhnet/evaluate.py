@@ -159,8 +159,13 @@ def main() -> None:
                     help="also run our C++ engine on MODEL_DIR (e.g. models) as the row 'fhnet-engine'")
     ap.add_argument("--out", default=os.path.join(CACHE, "eval"))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--smoke", action="store_true",
+                    help="CI: a random-init FHNet checkpoint and TS on 5 short recordings, checks the table")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.smoke:
+        smoke(args)
+        return
 
     build = os.path.join(REPO, "build", "native")
     es, ec = os.path.join(build, "eval_synthetic"), os.path.join(build, "eval_classical")
@@ -186,7 +191,7 @@ def main() -> None:
         jobs = []
         if classical or args.engine_check:
             methods = classical + (["fhnet"] if args.engine_check else [])
-            jobs.append((methods, base + ["--methods", ",".join(methods)]
+            jobs.append((True, base + ["--methods", ",".join(methods)]
                          + (["--model", args.engine_check] if args.engine_check else [])))
         for name, ckpt in models:
             net, meta = load_network(ckpt)
@@ -196,13 +201,13 @@ def main() -> None:
             meta.update(checkpoint=os.path.relpath(ckpt, REPO))
             info["models"][name] = meta
             print(f"evaluate: {name} on {set_name}: {n} windows in {secs:.1f} s (PyTorch)", file=sys.stderr)
-            jobs.append(([name], base + ["--methods", "external", "--engine-outputs", odir, "--engine-name", name]))
-        for i, (methods, cmd) in enumerate(jobs):
+            jobs.append((False, base + ["--methods", "external", "--engine-outputs", odir, "--engine-name", name]))
+        for i, (ours, cmd) in enumerate(jobs):
             jpath = os.path.join(args.out, f"{set_name}-{i}.json")
             run(cmd + ["--json", jpath])
             with open(jpath) as f:
                 part = json.load(f)
-            if "fhnet" in methods:  # our C++ engine's row, next to the PyTorch one named "fhnet"
+            if ours:  # our C++ engine's row "fhnet", next to the PyTorch one of the same name
                 for row in part.get("rows", []) + part.get("records", []) + part.get("means", []):
                     if row["method"] == "fhnet":
                         row["method"] = "fhnet-engine"
@@ -223,6 +228,31 @@ def main() -> None:
     with open(os.path.join(args.out, "evaluation.md"), "w") as f:
         f.write(table + "\n")
     print(table)
+
+
+def smoke(args) -> None:
+    """The whole evaluation path on a seeded random-init network: windows dumped by the C++
+    tools, PyTorch outputs played back, JSON rows collected, the markdown table written."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.manual_seed(0)
+        net = M.build_model("fhnet")
+        ckpt = os.path.join(tmp, "random.pt")
+        torch.save({"model": "fhnet", "state_dict": net.state_dict(), "step": 0, "elapsed_s": 0.0}, ckpt)
+        out = os.path.join(tmp, "eval")
+        cmd = [sys.executable, os.path.abspath(__file__), "--model", f"fhnet={ckpt}", "--classical", "ts",
+               "--per-band", "1", "--seconds", "12", "--no-nstdb", "--data", os.path.join(tmp, "none"),
+               "--out", out, "--threads", str(args.threads)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(out, "evaluation.json")) as f:
+            rows = json.load(f)["results"]["sim-stat"]
+        methods = {r["method"] for r in rows}
+        assert methods == {"fhnet", "ts"}, f"evaluate smoke: rows for {methods}"
+        assert len(rows) == 12 and all(math.isfinite(r["f1"]) and 0 <= r["f1"] <= 1 for r in rows), rows
+        with open(os.path.join(out, "evaluation.md")) as f:
+            table = f.read()
+        assert "| FHNet |" in table and "| TS |" in table, table
+    print("evaluate: smoke ok", file=sys.stderr)
 
 
 if __name__ == "__main__":

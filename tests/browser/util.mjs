@@ -16,7 +16,8 @@ export const HAVE_WASM = (() => {
 })();
 
 // Serves the page on a free port and opens it in headless Chromium at 1280×800; every request
-// and every console error is recorded. close() ends both.
+// and every console error is recorded. close() ends both. The page's service worker (web/sw.js,
+// tested in engines.test.mjs) is blocked here, so that page.route() sees every request.
 export async function openPage({ viewport = { width: 1280, height: 800 } } = {}) {
   const server = await startServer({ port: 0 });
   const origin = `http://127.0.0.1:${server.address().port}`;
@@ -26,6 +27,7 @@ export async function openPage({ viewport = { width: 1280, height: 800 } } = {})
     headless: true,
     acceptDownloads: true,
     viewport,
+    serviceWorkers: 'block',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
