@@ -14,6 +14,7 @@
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
+#include "pipeline/stream.h"
 #include "synth/simulator.h"
 
 #include <unistd.h>
@@ -97,6 +98,11 @@ options:
                    the JSON summary
   --fs HZ          sampling rate of a CSV file without a time column
   --units UNIT     units of a CSV file's values: uV (default), mV or V
+  --stream MODE    auto (default): recordings longer than 30 min are analysed in chunks, read
+                   from the file piece by piece, so memory stays bounded however long they are;
+                   on: always in chunks; off: read and analyse the whole recording at once.
+                   Chunked reading needs EDF or WFDB (not format 8); CSV is read whole
+  --chunk-s S      chunk length when streaming (default 600; margins of 60 s either side)
   --progress       always show the progress bar (default: only when stderr is a terminal)
   --quiet          print nothing but errors
 )";
@@ -274,6 +280,48 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
+// Recordings longer than this are streamed by `extract --stream auto`: 30 min of 4 leads at
+// 1 kHz analysed whole take about 250 MB (the pipeline holds several working copies), beyond
+// which memory, not speed, becomes the limit.
+constexpr double kStreamAbove_s = 30 * 60;
+
+// The fECG CSV of a streamed recording, written chunk by chunk in blocks (the same text as
+// write_csv of the whole fECG would give).
+class FecgCsvAppender {
+ public:
+  FecgCsvAppender(const fs::path& path, const fecg::Recording& header, const fecg::LeadRoles& roles)
+      : path_(path), fs_hz_(header.fs_hz), file_(path, std::ios::binary) {
+    if (!file_) throw fecg::Error("extract: cannot open " + path.string() + " for writing");
+    std::vector<std::string> names;
+    for (const int row : roles.abdominal) names.push_back(header.lead_names[static_cast<size_t>(row)] + "_fecg");
+    write(fecg::encode_csv_header(names));
+  }
+  void append(const fecg::StreamChunk& chunk) {
+    // 10 s of rows at a time: a few hundred KB of text, not the chunk's tens of MB.
+    const auto block = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(10 * fs_hz_));
+    for (Eigen::Index j = 0; j < chunk.fecg_uv.cols(); j += block) {
+      const Eigen::Index n = std::min(block, chunk.fecg_uv.cols() - j);
+      text_.clear();
+      fecg::append_csv_rows(text_, chunk.fecg_uv.middleCols(j, n), chunk.start + j, fs_hz_);
+      write(text_);
+    }
+  }
+  void close() {
+    file_.close();
+    if (!file_) throw fecg::Error("extract: writing " + path_.string() + " failed");
+  }
+
+ private:
+  void write(const std::string& text) {
+    file_.write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (!file_) throw fecg::Error("extract: writing " + path_.string() + " failed");
+  }
+  fs::path path_;
+  double fs_hz_;
+  std::ofstream file_;
+  std::string text_;
+};
+
 // The FHNet model directory: --model, else models/ of the source tree (the executable lives in
 // build/<preset>/), else ./models.
 fs::path fhnet_model_dir(const Args& args, const char* argv0) {
@@ -389,7 +437,7 @@ int cmd_extract(int argc, char** argv) {
   }
   const Args args = parse_args(argc, argv, 2,
                                {"method", "model", "engine-outputs", "out", "leads", "reference", "powerline", "ref",
-                                "fs", "units"},
+                                "fs", "units", "stream", "chunk-s"},
                                {"progress", "quiet"}, "extract");
   if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
   const std::string path = args.positional[0];
@@ -403,7 +451,30 @@ int cmd_extract(int argc, char** argv) {
   std::optional<fecg::BeatIndices> reference_beats;
   if (auto ref = args.get("ref")) reference_beats = fecg::beat_samples(fecg::read_wfdb_annotations(*ref).annotations);
 
-  const fecg::Recording rec = fecg::read_record(path, read_options(args));
+  // Long recordings are streamed: a ranged reader (EDF, WFDB) and the chunked pipeline; the
+  // rest is read whole. `rec` is the whole recording or, when streaming, its header only.
+  const std::string stream_mode = args.get("stream").value_or("auto");
+  if (stream_mode != "auto" && stream_mode != "on" && stream_mode != "off")
+    throw fecg::Error("--stream: expected auto, on or off, got '" + stream_mode + "'");
+  // Replayed engine outputs follow the whole recording's FHNet windows, not a chunk's.
+  if (stream_mode == "on" && args.has("engine-outputs"))
+    throw fecg::Error("extract: --engine-outputs replays the windows of the whole recording; use it with --stream off");
+  fecg::StreamParams stream;
+  stream.chunk_s = args.number("chunk-s", stream.chunk_s);
+  std::unique_ptr<fecg::RecordReader> reader;
+  if (stream_mode != "off" && !args.has("engine-outputs")) {
+    try {
+      reader = fecg::open_record_reader(path, read_options(args));
+    } catch (const fecg::Error&) {
+      if (stream_mode == "on") throw;  // auto: read_record() gives the file its whole-file chance
+    }
+    if (reader && stream_mode == "auto" && reader->duration_s() <= kStreamAbove_s) reader.reset();
+  }
+  std::optional<fecg::Recording> whole;
+  if (!reader) whole = fecg::read_record(path, read_options(args));
+  const fecg::Recording& rec = reader ? reader->header() : *whole;
+  const std::int64_t n_samples = reader ? reader->n_samples() : whole->n_samples();
+  const double duration_s = static_cast<double>(n_samples) / rec.fs_hz;
   const fecg::LeadRoles roles =
       fecg::select_lead_roles(rec, args.get("leads").value_or(""), args.get("reference").value_or(""));
 
@@ -423,25 +494,43 @@ int cmd_extract(int argc, char** argv) {
       if (!quiet) std::fprintf(stderr, "fecg: warning: %s\n", cli_warnings.back().c_str());
     }
   }
-  ProgressBar bar(!quiet && (args.has("progress") || (isatty(STDERR_FILENO) && rec.duration_s() > 60)));
-  fecg::PipelineResult result = fecg::run_pipeline(
-      rec, roles, params, [&bar](double f, const std::string& stage) { return bar.update(f, stage); });
-  bar.finish();
-  if (replay && replay->consumed() != replay->size())
-    throw fecg::Error("extract: --engine-outputs holds " + std::to_string(replay->size()) + " windows, this record and "
-                      "options produce " + std::to_string(replay->consumed()) + "; were they made by `fecg windows` on it?");
-  result.quality.warnings.insert(result.quality.warnings.begin(), cli_warnings.begin(), cli_warnings.end());
-
   const fs::path out_dir = args.get("out").value_or(".");
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw fecg::Error("extract: cannot create output directory " + out_dir.string() + ": " + ec.message());
   const std::string name = record_name(path);
+  const fs::path fecg_path = out_dir / (name + "_fecg.csv");
+
+  ProgressBar bar(!quiet && (args.has("progress") || (isatty(STDERR_FILENO) && duration_s > 60)));
+  const auto on_progress = [&bar](double f, const std::string& stage) { return bar.update(f, stage); };
+  fecg::PipelineResult result;
+  fecg::StreamPlan plan;
+  if (reader) {
+    plan = fecg::plan_stream(n_samples, rec.fs_hz, params, stream);
+    FecgCsvAppender fecg_csv(fecg_path, rec, roles);
+    result = fecg::run_pipeline_streaming(
+        rec, n_samples, [&reader](std::int64_t start, std::int64_t count) { return reader->read(start, count); },
+        roles, params, stream, [&](const fecg::StreamChunk& chunk) { fecg_csv.append(chunk); }, on_progress);
+    fecg_csv.close();
+  } else {
+    result = fecg::run_pipeline(*whole, roles, params, on_progress);
+  }
+  bar.finish();
+  if (replay && replay->consumed() != replay->size())
+    throw fecg::Error("extract: --engine-outputs holds " + std::to_string(replay->size()) + " windows, this record and "
+                      "options produce " + std::to_string(replay->consumed()) + "; were they made by `fecg windows` on it?");
+  if (!reader) fecg::write_csv(fecg_path.string(), fecg::fecg_recording(result));
+  result.quality.warnings.insert(result.quality.warnings.begin(), cli_warnings.begin(), cli_warnings.end());
 
   fecg::ReportContext context;
   context.record_name = name;
   context.source_path = path;
-  context.duration_s = rec.duration_s();
+  context.duration_s = duration_s;
+  if (reader) {
+    context.stream_chunks = plan.n_chunks();
+    context.stream_chunk_s = stream.chunk_s;
+    context.stream_margin_s = static_cast<double>(plan.margin) / rec.fs_hz;
+  }
   context.version = kVersion;
   if (roles.reference >= 0) context.reference_lead = rec.lead_names[static_cast<size_t>(roles.reference)];
   if (reference_beats) {
@@ -451,13 +540,15 @@ int cmd_extract(int argc, char** argv) {
 
   fecg::write_wfdb_annotations((out_dir / (name + ".fqrs")).string(), fecg::beat_annotations(result.fetal_beats));
   fecg::write_wfdb_annotations((out_dir / (name + ".mqrs")).string(), fecg::beat_annotations(result.maternal_beats));
-  fecg::write_csv((out_dir / (name + "_fecg.csv")).string(), fecg::fecg_recording(result));
   write_text(out_dir / (name + "_fhr.csv"), fecg::heart_rate_csv(result.fhr));
   write_text(out_dir / (name + ".json"), fecg::summary_json(result, context) + "\n");
 
   if (!quiet) {
     std::printf("%s: %d leads, %.1f s at %g Hz, method %s\n", name.c_str(), static_cast<int>(roles.abdominal.size()),
-                rec.duration_s(), rec.fs_hz, fecg::method_name(result.method).c_str());
+                duration_s, rec.fs_hz, fecg::method_name(result.method).c_str());
+    if (reader)
+      std::printf("  streamed in %d chunks of %g s (margins %g s), reading the file piece by piece\n",
+                  context.stream_chunks, context.stream_chunk_s, context.stream_margin_s);
     std::printf("  fetal    %zu beats, FHR %.1f bpm (%.1f–%.1f)\n", result.fetal_beats.size(), result.fhr.mean_bpm,
                 result.fhr.min_bpm, result.fhr.max_bpm);
     std::printf("  maternal %zu beats, MHR %.1f bpm\n", result.maternal_beats.size(), result.mhr.mean_bpm);
