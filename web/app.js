@@ -198,11 +198,11 @@ async function openFiles(fileList) {
 }
 
 async function sendOpen(files, csvOptions) {
-  const payload = [];
-  for (const f of files) payload.push({ name: f.name, bytes: await f.arrayBuffer() });
+  // The File objects themselves: the worker reads them in slices (a long recording is never
+  // read whole). Kept for a reopen after cancel; they replace the current recording's only once
+  // the worker has opened them.
+  const payload = files.map((f) => ({ name: f.name, file: f }));
   const message = { type: 'open', files: payload, csv: csvOptions };
-  // Keep the bytes (copied, since posting transfers nothing here) for a reopen after cancel; they
-  // replace the current recording's only once the worker has opened them.
   state.pendingOpen = { message };
   setStatus(`Opening ${files.map((f) => f.name).join(', ')}…`);
   request(message);
@@ -236,7 +236,8 @@ function onOpened(msg) {
     for (const id of ['fig-fecg', 'fig-hr', 'fig-quality']) $(id).hidden = true;
     drawCharts();
   }
-  setStatus(reopened ? 'Ready (the recording is still open).' : `Opened ${info.name}. Choose the leads and press Analyse.`);
+  const chunked = info.streamed ? ` It is long: it will be read and analysed in ${fmt(info.chunkS / 60, 0)}-min chunks.` : '';
+  setStatus(reopened ? 'Ready (the recording is still open).' : `Opened ${info.name}. Choose the leads and press Analyse.${chunked}`);
   $('progress').value = 0;
   setText('progress-stage', '');
 }

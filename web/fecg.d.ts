@@ -163,6 +163,45 @@ export interface FhnetModel extends EmbindHandle {
     { fecg: Float32Array; rpeakProb: Float32Array; leadAttention: Float32Array; layers: number; tokens: number };
 }
 
+/** A file read piece by piece: in a Web Worker, `read` can be
+ *  (o, n) => new Uint8Array(new FileReaderSync().readAsArrayBuffer(file.slice(o, o + n))),
+ *  so that a long recording is never held whole. read must return exactly `length` bytes. */
+export interface StreamSource {
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** A recording opened for ranged reads (openRecordingStream / openWfdbStream): the header was
+ *  read and checked, samples are read on demand. Keeps its source; delete() when done. */
+export interface RecordingStream extends EmbindHandle {
+  readonly fsHz: number;
+  readonly nLeads: number;
+  readonly nSamples: number;
+  readonly durationS: number;
+  leadNames(): string[];
+  units(): string[];
+  startTime(): string | null;
+  guessRoles(): LeadRoles;
+  /** Samples [start, start + count) of every lead, µV: one Float32Array per lead. */
+  read(start: number, count: number): Float32Array[];
+}
+
+/** analyze()'s options but engineOutputs (FHNet runs on our engine, from options.model). */
+export interface StreamOptions extends Omit<AnalyzeOptions, 'engineOutputs'> {
+  chunkS?: number;   // kept part of each chunk, seconds (default 600; 60-s margins either side)
+}
+
+/** One chunk's final results (analyzeStream's onChunk), in order, covering the recording. */
+export interface StreamChunk {
+  index: number; nChunks: number;
+  start: number; end: number;        // samples [start, end) of the recording
+  fecg: Float32Array[];              // per abdominal lead, µV, end - start values
+  fetalBeats: Int32Array;            // beats found in this chunk, samples of the recording
+  maternalBeats: Int32Array;
+}
+/** Return false to cancel (analyzeStream then throws an AbortError). */
+export type ChunkFn = (chunk: StreamChunk) => boolean | void;
+
 export interface SimulateOptions {
   seconds?: number;      // default 60
   seed?: number;         // default 1; same seed, same recording
@@ -193,6 +232,15 @@ export interface FecgModule {
   /** A WFDB record: the .hea text and its signal files by name (as the header names them). */
   openWfdb(headerText: string, files: Map<string, Uint8Array> | Record<string, Uint8Array>): Recording;
   analyze(recording: Recording, options?: AnalyzeOptions, onProgress?: ProgressFn): Result;
+  /** An EDF file (.edf) for ranged reads: memory stays bounded however long the recording is.
+   *  Refused: EDF+D, leads at different rates (openRecording reads those whole). */
+  openRecordingStream(fileName: string, source: StreamSource): RecordingStream;
+  /** A WFDB record for ranged reads: the header text and a source per signal file (not format 8). */
+  openWfdbStream(headerText: string, sources: Map<string, StreamSource> | Record<string, StreamSource>): RecordingStream;
+  /** The pipeline in chunks (chunkS long, 60-s margins), as `fecg extract --stream on`: each
+   *  chunk's fECG and beats go to onChunk; the Result summarises the whole recording (beats, fhr,
+   *  mhr, quality, summaryJson, fqrsBytes, fhrCsv) and keeps no fECG (nLeads 0, fecgCsv throws). */
+  analyzeStream(stream: RecordingStream, options?: StreamOptions, onProgress?: ProgressFn, onChunk?: ChunkFn): Result;
   /** FHNet on another engine, first phase: runs the pipeline up to the network and returns the
    *  windows it would run (the rest of that run is discarded). Run the network on them, then
    *  analyze(recording, {...sameOptions, method: 'fhnet', engineOutputs: {...windows, fecg, rpeakProb}}). */

@@ -2,7 +2,7 @@
 // recordings, runs the pipeline and answers exports, so that the page's thread only draws.
 //
 // Messages in (from app.js):
-//   {type: 'open', files: [{name, bytes: ArrayBuffer}], csv: {fsHz, units}?}
+//   {type: 'open', files: [{name, file: File} or {name, bytes: ArrayBuffer}], csv: {fsHz, units}?}
 //   {type: 'demo', options: {seconds, seed, leads, fsHz}}     simulate (truth included)
 //   {type: 'analyze', options: {method, abdominal, reference, powerlineHz, engine?, ortThreads?}}
 //   {type: 'network', options: {abdominal, reference, powerlineHz, engine, ortThreads?}}
@@ -11,6 +11,10 @@
 // Messages out: {type: 'ready'|'opened'|'progress'|'result'|'network'|'exported'|'error', ...}.
 // Cancel: the page terminates this worker and starts a fresh one (a running WASM call cannot see
 // messages), then opens the same files again; nothing here needs cleaning up.
+// Long recordings (long_recordings.js): files are read with File.slice; an EDF or WFDB record
+// longer than the whole-analysis budget stays open as a RecordingStream and is analysed in
+// chunks (analyzeStream), with the plots decimated chunk by chunk; files over budget that cannot
+// be streamed are refused with a message.
 //
 // FHNet runs on one of two engines (options.engine): 'fecg', our C++ engine inside the module, or
 // 'ort', ONNX Runtime Web (WASM backend) on models/fhnet.onnx. ORT runs in two phases through the
@@ -18,6 +22,10 @@
 // its outputs back (fecg.d.ts captureFhnetWindows / engineOutputs). Every model file is checked
 // against the sha256 and size in its card (models/fhnet.json) before use, and refused otherwise.
 // ORT's files are fetched only when that engine is first chosen.
+
+import {
+  checkWholeBudget, chunkSeconds, PlotDecimator, readWhole, shouldStream, streamOverview, streamSource,
+} from './long_recordings.js';
 
 const PLOT_MAX_POINTS = 120000;  // per lead sent for plotting: uPlot stays fluid well past this
 const MODEL_DIR = './models/';   // scripts/serve.mjs serves models/ here
@@ -28,6 +36,7 @@ const ORT_BATCH = 8;
 
 let fecg = null;         // the module
 let recording = null;    // Recording handle of the open file
+let stream = null;       // RecordingStream handle instead, for a long EDF/WFDB recording
 let recordName = '';
 let truth = null;        // demo: {fetalPeaks, maternalPeaks, fetalBpm, maternalBpm}
 let result = null;       // Result handle of the last analysis
@@ -87,28 +96,38 @@ function releaseResult() {
 function releaseRecording() {
   releaseResult();
   if (recording) { recording.delete(); recording = null; }
+  if (stream) { stream.delete(); stream = null; }
   truth = null;
 }
 
-// Swaps in a newly opened recording; a file that fails to open leaves the previous one usable.
-function replaceRecording(opened, name) {
+// Swaps in a newly opened recording (a Recording or a RecordingStream); a file that fails to
+// open leaves the previous one usable.
+function replaceRecording(opened, name, asStream = false) {
   releaseRecording();
-  recording = opened;
+  if (asStream) stream = opened;
+  else recording = opened;
   recordName = name;
 }
 
 function describeOpened(name) {
-  const leads = [];
-  for (let i = 0; i < recording.nLeads; i++) leads.push(recording.lead(i));
-  const plot = plotSeries(leads, recording.fsHz);
+  const open = stream || recording;
+  let plot;
+  if (stream) {
+    plot = streamOverview(stream, PLOT_MAX_POINTS, chunkSeconds(stream));
+  } else {
+    const leads = [];
+    for (let i = 0; i < recording.nLeads; i++) leads.push(recording.lead(i));
+    plot = plotSeries(leads, recording.fsHz);
+  }
   let roles;
-  try { roles = recording.guessRoles(); } catch { roles = { abdominal: leads.map((_, i) => i), reference: -1 }; }
+  try { roles = open.guessRoles(); } catch { roles = { abdominal: Array.from({ length: open.nLeads }, (_, i) => i), reference: -1 }; }
   const message = {
     type: 'opened',
     info: {
-      name, fsHz: recording.fsHz, nLeads: recording.nLeads, nSamples: recording.nSamples,
-      durationS: recording.durationS, leadNames: recording.leadNames(), units: recording.units(),
+      name, fsHz: open.fsHz, nLeads: open.nLeads, nSamples: open.nSamples,
+      durationS: open.durationS, leadNames: open.leadNames(), units: open.units(),
       roles: { abdominal: Array.from(roles.abdominal), reference: roles.reference },
+      streamed: Boolean(stream), chunkS: stream ? chunkSeconds(stream) : 0,
     },
     plot,
     truth,
@@ -116,16 +135,45 @@ function describeOpened(name) {
   post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
 }
 
+// Opens an EDF file or WFDB record as a stream when it is long (returns true), or says why it
+// cannot be streamed (returns the reason: the file is then read whole, within budget).
+function openLong(files, header, text) {
+  let opened;
+  try {
+    if (header) {
+      const sources = new Map(files.filter((f) => f !== header).map((f) => [f.name, streamSource(f)]));
+      opened = fecg.openWfdbStream(text, sources);
+    } else {
+      opened = fecg.openRecordingStream(files[0].name, streamSource(files[0]));
+    }
+  } catch (error) {
+    return error.message;
+  }
+  let long;
+  try {
+    long = shouldStream(opened);
+  } catch (error) {
+    opened.delete();
+    throw error;
+  }
+  if (!long) { opened.delete(); return ''; }
+  replaceRecording(opened, (header || files[0]).name.replace(/\.(hea|edf)$/i, ''), true);
+  return true;
+}
+
 function openFiles(files, csv) {
   if (!files.length) throw new Error('open: no file given');
-  const byName = new Map(files.map((f) => [f.name, new Uint8Array(f.bytes)]));
   const lower = (s) => s.toLowerCase();
   const header = files.find((f) => lower(f.name).endsWith('.hea'));
+  const headerText = header ? new TextDecoder('latin1').decode(readWhole(header)) : '';
+  const rangeable = header || (files.length === 1 && lower(files[0].name).endsWith('.edf'));
+  const why = rangeable ? openLong(files, header, headerText) : 'it cannot be read in pieces';
+  if (why === true) return (header || files[0]).name;
+  if (why !== '') for (const f of files) if (f !== header) checkWholeBudget(f, why);
+  const byName = new Map(files.filter((f) => f !== header).map((f) => [f.name, readWhole(f)]));
   if (header) {
     // A WFDB record: the header text names its signal files, which must be among the files given.
-    const text = new TextDecoder('latin1').decode(byName.get(header.name));
-    byName.delete(header.name);
-    replaceRecording(fecg.openWfdb(text, byName), header.name.replace(/\.hea$/i, ''));
+    replaceRecording(fecg.openWfdb(headerText, byName), header.name.replace(/\.hea$/i, ''));
     return header.name;
   }
   if (files.some((f) => lower(f.name).endsWith('.dat'))) {
@@ -332,7 +380,48 @@ async function runPipeline(options) {
   return { result, engine, network: { windows: windows.nWindows, ms: networkMs, threads: ort.env.wasm.numThreads } };
 }
 
+// A long recording, chunk by chunk: the fECG plot is decimated as the chunks come.
+// FHNet runs on our engine only: ONNX Runtime's two phases would need every window of the
+// recording at once.
+async function analyzeStreamed(options) {
+  releaseResult();
+  const base = { ...pipelineOptions(options), chunkS: chunkSeconds(stream) };
+  if (base.method === 'fhnet') {
+    if ((options.engine ?? 'fecg') !== 'fecg') {
+      throw new Error('analyze: a long recording is analysed in chunks, where FHNet runs on our engine only; choose it instead of ONNX Runtime Web');
+    }
+    post({ type: 'progress', fraction: 0, stage: 'loading the FHNet model' });
+    base.model = await loadOurModel();
+  }
+  const t0 = performance.now();
+  let fecgPlot = null;
+  result = fecg.analyzeStream(stream, base, progressReporter(0, 1), (chunk) => {
+    if (!fecgPlot) fecgPlot = new PlotDecimator(chunk.fecg.length, stream.nSamples, stream.fsHz, PLOT_MAX_POINTS);
+    fecgPlot.add(chunk.start, chunk.fecg);
+    return true;
+  });
+  const elapsedMs = performance.now() - t0;
+  resultFsHz = result.fsHz;
+  resultFetalBeats = result.fetalBeats();
+  const plot = fecgPlot ? fecgPlot.result() : { x: new Float64Array(0), y: [] };
+  const quality = result.quality;
+  const message = {
+    type: 'result',
+    fsHz: result.fsHz, method: result.method, leadNames: result.leadNames(), powerlineHz: result.powerlineHz,
+    engine: result.method === 'fhnet' ? 'fecg' : null, network: null,
+    fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
+    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),
+    quality: {
+      sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
+      windows: quality.windows.map((w) => ({ startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead })),
+    },
+    timings: result.timings, elapsedMs, plot, truthScore: null, streamed: true,
+  };
+  post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
+}
+
 async function analyze(options) {
+  if (stream) { await analyzeStreamed(options); return; }
   if (!recording) throw new Error('analyze: open a recording first');
   releaseResult();
   const t0 = performance.now();
@@ -365,6 +454,7 @@ async function analyze(options) {
 // FHNet alone on the open recording's windows with one engine: the raw network outputs and the
 // time the network took (not the pipeline around it).
 async function network(options) {
+  if (stream) throw new Error('network: the open recording is long and analysed in chunks; FHNet alone runs on recordings of up to 30 min');
   if (!recording) throw new Error('network: open a recording first');
   const engine = options.engine ?? 'fecg';
   const runBatch = engine === 'ort' ? ortBatch(await loadOrt(options.ortThreads))

@@ -9,8 +9,8 @@ equal-budget rows of scripts/fhnet/train_table.sh under scripts/.cache/runs/tabl
 whichever exist). Networks run in PyTorch here, on the very windows the C++ pipeline would feed
 our engine (build/native/eval_* --dump-windows), and their outputs are played back into the
 pipeline (--engine-outputs, src/pipeline/fhnet_external.h), so blending, beat detection, heart
-rate and every score are the same code for every row. --engine-check also runs the product model
-on our C++ engine (--model models/) to show that both runtimes give the same row.
+rate and every score are the same code for every row. --engine-check models runs the product model
+on our C++ engine instead (or beside the PyTorch row, to show that both runtimes agree).
 
 Data:
 - simulated test set: eval_synthetic's seeds 900000 + 100·band + k (never used in training:
@@ -149,16 +149,21 @@ def markdown(results: dict, labels: list[str]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",
-                    help="a trained network to evaluate (repeatable); default: the product and table runs found")
+                    help="a trained network to evaluate (repeatable); 'none': no PyTorch rows; "
+                         "default: the product and table runs found")
     ap.add_argument("--classical", default=",".join(CLASSICAL), help="classical methods ('' for none)")
     ap.add_argument("--per-band", type=int, default=6, help="simulated recordings per SNRmn band")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data"))
     ap.add_argument("--no-nstdb", action="store_true", help="skip the NSTDB-noise simulated set")
     ap.add_argument("--engine-check", default=None, metavar="MODEL_DIR",
-                    help="also run our C++ engine on MODEL_DIR (e.g. models) as the row 'fhnet-engine'")
+                    help="run our C++ engine on MODEL_DIR (e.g. models): the row 'fhnet', or 'fhnet-engine' "
+                         "beside a PyTorch model named fhnet")
+    ap.add_argument("--include", action="append", default=[], metavar="EVALUATION_JSON",
+                    help="add the rows of an earlier run on the same sets (repeatable)")
     ap.add_argument("--out", default=os.path.join(CACHE, "eval"))
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="PyTorch threads (1: on a shared 2-core machine 2 threads were 10x slower)")
     ap.add_argument("--smoke", action="store_true",
                     help="CI: a random-init FHNet checkpoint and TS on 5 short recordings, checks the table")
     args = ap.parse_args()
@@ -172,7 +177,7 @@ def main() -> None:
     for exe in (es, ec):
         if not os.path.exists(exe):
             raise SystemExit(f"evaluate: {exe} missing; run scripts/build.sh native")
-    models = [tuple(m.split("=", 1)) for m in args.model] if args.model else default_models()
+    models = [tuple(m.split("=", 1)) for m in args.model if m != "none"] if args.model else default_models()
     classical = [m for m in args.classical.split(",") if m]
     nstdb = os.path.join(args.data, "nstdb")
     sets = [("sim-stat", [es, "--per-band", str(args.per_band), "--seconds", str(args.seconds)])]
@@ -207,7 +212,7 @@ def main() -> None:
             run(cmd + ["--json", jpath])
             with open(jpath) as f:
                 part = json.load(f)
-            if ours:  # our C++ engine's row "fhnet", next to the PyTorch one of the same name
+            if ours and any(n == "fhnet" for n, _ in models):  # both runtimes: keep the rows apart
                 for row in part.get("rows", []) + part.get("records", []) + part.get("means", []):
                     if row["method"] == "fhnet":
                         row["method"] = "fhnet-engine"
@@ -219,9 +224,27 @@ def main() -> None:
                 results.setdefault(set_name, []).extend(part["rows"])
                 results[set_name + ":meta"] = {"per_band": part["per_band"], "seconds": part["seconds"],
                                                "noise": part["noise"]}
-    labels = (["fhnet"] if any(n == "fhnet" for n, _ in models) else []) + \
-             (["fhnet-engine"] if args.engine_check else []) + \
-             [f"{m}@table" for m in TABLE_ROWS if any(n == f"{m}@table" for n, _ in models)] + classical
+    for path in args.include:  # rows of earlier runs on the same sets (e.g. the classical rows)
+        with open(path) as f:
+            prev = json.load(f)
+        for key, value in prev["results"].items():
+            if key.endswith(":meta"):
+                results.setdefault(key, value)
+            elif key == "real":
+                r = results.setdefault("real", {"records": [], "means": []})
+                r["records"] += value["records"]
+                r["means"] += value["means"]
+            else:
+                results.setdefault(key, []).extend(value)
+        info["models"].update(prev["info"]["models"])
+        if any(m["method"] == "fhnet" for rows in prev["results"].values() if isinstance(rows, list) for m in rows):
+            args.engine_check = args.engine_check or "(included)"
+        classical += [m for m in CLASSICAL if m not in classical and any(
+            r["method"] == m for rows in prev["results"].values() if isinstance(rows, list) for r in rows)]
+    torch_fhnet = any(n == "fhnet" for n, _ in models)
+    labels = (["fhnet"] if torch_fhnet or args.engine_check else []) + \
+             (["fhnet-engine"] if torch_fhnet and args.engine_check else []) + \
+             [f"{m}@table" for m in TABLE_ROWS if f"{m}@table" in info["models"]] + classical
     table = markdown(results, labels)
     with open(os.path.join(args.out, "evaluation.json"), "w") as f:
         json.dump({"info": info, "results": results}, f, indent=1)

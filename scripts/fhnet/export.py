@@ -261,6 +261,7 @@ def main() -> None:
     src.add_argument("--random-init", action="store_true", help="seeded random weights (until trained)")
     ap.add_argument("--seed", type=int, default=2026, help="random init and test-vector seed")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "models"))
+    ap.add_argument("--note", default=None, help="a sentence about the training run, into the card's training")
     ap.add_argument("--evaluation", default=None,
                     help="evaluation.json of scripts/fhnet/evaluate.py: its FHNet rows go into the card's metrics")
     args = ap.parse_args()
@@ -268,6 +269,8 @@ def main() -> None:
     net, training, metrics = load_model(args)
     if args.evaluation:
         metrics = {"validation": metrics, "evaluation": evaluation_metrics(args.evaluation)}
+    if args.note:
+        training = dict(training, note=args.note)
     export_all(net, os.path.normpath(args.out), args.seed, training, metrics)
 
 

@@ -494,10 +494,18 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
 std::unique_ptr<RecordReader> open_edf_reader(std::unique_ptr<ByteSource> source) {
   const std::string name = source->name();
   const std::int64_t size = source->size();
-  // The header is 256 bytes plus 256 per signal, and the 4-character signal count allows 9999.
-  std::vector<std::uint8_t> header(static_cast<size_t>(
-      std::min<std::int64_t>(size, static_cast<std::int64_t>(kFixedHeaderBytes + 9999 * kSignalHeaderBytes))));
+  // The header is 256 bytes plus 256 per signal: read the fixed part, then as many signal
+  // headers as it announces (a bad count is left for parse_edf_layout to report).
+  std::vector<std::uint8_t> header(static_cast<size_t>(std::min<std::int64_t>(size, kFixedHeaderBytes)));
   source->read(0, header);
+  if (header.size() == kFixedHeaderBytes) {
+    const auto n_signals = parse_int(std::string_view(reinterpret_cast<const char*>(header.data()) + 252, 4));
+    if (n_signals && *n_signals > 0) {
+      const std::int64_t want = static_cast<std::int64_t>(kFixedHeaderBytes) + *n_signals * static_cast<std::int64_t>(kSignalHeaderBytes);
+      header.resize(static_cast<size_t>(std::min(size, want)));
+      source->read(0, header);
+    }
+  }
   EdfLayout layout;
   try {
     layout = parse_edf_layout(header, size);

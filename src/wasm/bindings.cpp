@@ -36,12 +36,14 @@
 #include "eval/metrics.h"
 #include "io/csv.h"
 #include "io/edf.h"
+#include "io/record_reader.h"
 #include "io/wfdb.h"
 #include "model/fhnet.h"
 #include "model/sha256.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
+#include "pipeline/stream.h"
 #include "synth/simulator.h"
 
 #include <emscripten/bind.h>
@@ -490,7 +492,11 @@ class JsResult {
     return guarded([&] { return heart_rate_csv(r_.fhr); });
   }
   std::string fecg_csv() const {
-    return guarded([&] { return encode_csv(fecg_recording(r_)); });
+    return guarded([&] {
+      if (r_.fecg_uv.size() == 0 && !r_.lead_names.empty())
+        throw Error("Result.fecgCsv: a streamed analysis keeps no fECG (it was handed out chunk by chunk)");
+      return encode_csv(fecg_recording(r_));
+    });
   }
 
  private:
@@ -666,6 +672,152 @@ val sha256_hex_js(const val& bytes) {
   });
 }
 
+// ------------------------------------------------------------------------- streamed recordings
+
+// A file read piece by piece through a JS source {size, read(offset, length) → Uint8Array}; in a
+// Web Worker, read can be FileReaderSync over File.slice, so a 10-hour recording is never held
+// whole, neither in JS nor in the WASM heap.
+class JsByteSource final : public ByteSource {
+ public:
+  JsByteSource(val source, std::string name) : source_(std::move(source)), name_(std::move(name)) {
+    if (source_.isUndefined() || source_.isNull() || !source_["size"].isNumber() ||
+        source_["read"].typeOf().as<std::string>() != "function")
+      throw Error("stream source for '" + name_ + "': expected {size: number, read(offset, length) → Uint8Array}");
+    const double size = source_["size"].as<double>();
+    if (!(size >= 0) || size != std::floor(size) || size > 9.0e15)
+      throw Error("stream source for '" + name_ + "': size must be a non-negative integer");
+    size_ = static_cast<std::int64_t>(size);
+  }
+  std::int64_t size() const override { return size_; }
+  const std::string& name() const override { return name_; }
+  void read(std::int64_t offset, std::span<std::uint8_t> out) override {
+    if (offset < 0 || static_cast<std::int64_t>(out.size()) > size_ - offset)
+      throw Error("read: bytes [" + std::to_string(offset) + ", " + std::to_string(offset + static_cast<std::int64_t>(out.size())) +
+                  ") are outside '" + name_ + "' of " + std::to_string(size_) + " bytes");
+    // Through a pre.js helper that catches what read() throws (see __fecgCallProgress).
+    const val bytes = val::module_property("__fecgCallRead")(source_, val(static_cast<double>(offset)),
+                                                           val(static_cast<double>(out.size())));
+    if (bytes.isString()) throw Error("reading '" + name_ + "': " + bytes.as<std::string>());
+    if (!bytes.instanceof(val::global("Uint8Array")) || bytes["length"].as<std::size_t>() != out.size())
+      throw Error("reading '" + name_ + "': read(" + std::to_string(offset) + ", " + std::to_string(out.size()) +
+                  ") must return a Uint8Array of that many bytes");
+    val(emscripten::typed_memory_view(out.size(), out.data())).call<void>("set", bytes);
+  }
+
+ private:
+  val source_;
+  std::string name_;
+  std::int64_t size_ = 0;
+};
+
+class JsRecordingStream {
+ public:
+  explicit JsRecordingStream(std::unique_ptr<RecordReader> reader) : reader_(std::move(reader)) {}
+  RecordReader& reader() const { return *reader_; }
+
+  double fs_hz() const { return reader_->header().fs_hz; }
+  int n_leads() const { return reader_->header().n_leads(); }
+  double n_samples() const { return static_cast<double>(reader_->n_samples()); }
+  double duration_s() const { return reader_->duration_s(); }
+  val lead_names() const { return string_array(reader_->header().lead_names); }
+  val units() const { return string_array(reader_->header().units); }
+  val start_time() const {
+    return reader_->header().start_time ? val(*reader_->header().start_time) : val::null();
+  }
+  val guess_roles() const {
+    return guarded([&] { return JsRecording::roles_to_js(guess_lead_roles(reader_->header())); });
+  }
+  // Samples [start, start + count) of every lead: an array of Float32Array (µV), one per lead.
+  val read(double start, double count) const {
+    return guarded([&] {
+      if (!(start >= 0) || !(count >= 0) || start != std::floor(start) || count != std::floor(count))
+        throw Error("RecordingStream.read: start and count must be non-negative integers");
+      const LeadMatrix block = reader_->read(static_cast<std::int64_t>(start), static_cast<std::int64_t>(count));
+      val out = val::array();
+      for (Eigen::Index i = 0; i < block.rows(); ++i)
+        out.set(static_cast<unsigned>(i), float32_array(block.row(i).data(), static_cast<std::size_t>(block.cols())));
+      return out;
+    });
+  }
+
+ private:
+  std::shared_ptr<RecordReader> reader_;  // shared: Embind copies class_ values it returns
+};
+
+JsRecordingStream open_recording_stream(const std::string& file_name, const val& source) {
+  return guarded([&] {
+    const std::string ext = lower_extension(file_name);
+    if (ext != "edf")
+      throw Error("openRecordingStream: " + file_name +
+                  " is not an .edf file; only EDF (and WFDB records, with openWfdbStream) are read piece by piece");
+    return JsRecordingStream(open_edf_reader(std::make_unique<JsByteSource>(source, file_name)));
+  });
+}
+
+JsRecordingStream open_wfdb_stream(const std::string& header_text, const val& sources) {
+  return guarded([&] {
+    if (sources.isUndefined() || sources.isNull())
+      throw Error("openWfdbStream: expected the signal files as a Map or an object name → {size, read}");
+    const bool is_map = sources.instanceof(val::global("Map"));
+    auto open_file = [&](const std::string& name) -> std::unique_ptr<ByteSource> {
+      const val source = is_map ? sources.call<val>("get", name) : sources[name];
+      if (source.isUndefined() || source.isNull())
+        throw Error("openWfdbStream: the header names the signal file '" + name + "' but it was not given");
+      return std::make_unique<JsByteSource>(source, name);
+    };
+    return JsRecordingStream(open_wfdb_reader(header_text, open_file));
+  });
+}
+
+// The pipeline chunk by chunk (pipeline/stream.h). onChunk(chunk) receives each chunk's results
+// as soon as they are final: {index, nChunks, start, end (samples), fecg: Float32Array per lead
+// (µV, end - start samples), fetalBeats, maternalBeats (Int32Array, samples of the recording)};
+// returning false cancels. The Result is the summary of the whole recording; it keeps no fECG.
+JsResult analyze_stream(const JsRecordingStream& stream, const val& options, const val& on_progress,
+                        const val& on_chunk) {
+  return guarded([&] {
+    RecordReader& reader = stream.reader();
+    const Options opts(options, "analyzeStream",
+                       {"method", "abdominal", "reference", "powerlineHz", "model", "recordName", "chunkS"});
+    PipelineRequest req = read_pipeline_request(reader.header(), opts, "analyzeStream");
+    req.context.duration_s = reader.duration_s();  // the header holds no samples
+    if (req.params.method == Method::fhnet) {
+      if (!opts.has("model"))
+        throw Error("analyzeStream: method 'fhnet' needs options.model, a model from loadFhnet(cardJson, weights)");
+      req.params.fhnet_model = opts.get("model").as<JsFhnetModel*>(emscripten::allow_raw_pointers())->model();
+    }
+    const ProgressFn progress = read_progress(on_progress, "analyzeStream");
+    StreamParams sp;
+    if (opts.has("chunkS")) sp.chunk_s = opts.number("chunkS");
+    ChunkSink sink;
+    if (!on_chunk.isUndefined() && !on_chunk.isNull()) {
+      if (on_chunk.typeOf().as<std::string>() != "function")
+        throw Error("analyzeStream: onChunk must be a function (chunk) → boolean");
+      sink = [&on_chunk](const StreamChunk& c) {
+        val chunk = val::object();
+        chunk.set("index", val(c.index));
+        chunk.set("nChunks", val(c.n_chunks));
+        chunk.set("start", val(static_cast<double>(c.start)));
+        chunk.set("end", val(static_cast<double>(c.end)));
+        val leads = val::array();
+        for (Eigen::Index i = 0; i < c.fecg_uv.rows(); ++i)
+          leads.set(static_cast<unsigned>(i), float32_array(c.fecg_uv.row(i).data(), static_cast<std::size_t>(c.fecg_uv.cols())));
+        chunk.set("fecg", leads);
+        chunk.set("fetalBeats", beats_array(c.fetal_beats));
+        chunk.set("maternalBeats", beats_array(c.maternal_beats));
+        const val answer = val::module_property("__fecgCallChunk")(on_chunk, chunk);
+        if (answer.isString()) throw Error("analyzeStream: " + answer.as<std::string>());
+        if (answer.as<int>() != 1) throw Cancelled();
+      };
+    }
+    PipelineResult result = run_pipeline_streaming(
+        reader.header(), reader.n_samples(),
+        [&reader](std::int64_t start, std::int64_t count) { return reader.read(start, count); }, req.roles, req.params,
+        sp, sink, progress);
+    return JsResult(std::move(result), std::move(req.context));
+  });
+}
+
 // --------------------------------------------------------------------------------------- simulate
 
 val simulate_js(const val& options) {
@@ -712,6 +864,12 @@ JsRecording open_recording_2(const val& bytes, const std::string& file_name) {
 }
 JsResult analyze_2(const JsRecording& recording, const val& options) {
   return analyze(recording, options, val::undefined());
+}
+JsResult analyze_stream_2(const JsRecordingStream& stream, const val& options) {
+  return analyze_stream(stream, options, val::undefined(), val::undefined());
+}
+JsResult analyze_stream_3(const JsRecordingStream& stream, const val& options, const val& on_progress) {
+  return analyze_stream(stream, options, on_progress, val::undefined());
 }
 val capture_fhnet_windows_2(const JsRecording& recording, const val& options) {
   return capture_fhnet_windows(recording, options, val::undefined());
@@ -768,6 +926,22 @@ EMSCRIPTEN_BINDINGS(fecg) {
       .function("fhrCsv", &JsResult::fhr_csv)
       .function("fecgCsv", &JsResult::fecg_csv);
 
+  class_<JsRecordingStream>("RecordingStream")
+      .property("fsHz", &JsRecordingStream::fs_hz)
+      .property("nLeads", &JsRecordingStream::n_leads)
+      .property("nSamples", &JsRecordingStream::n_samples)
+      .property("durationS", &JsRecordingStream::duration_s)
+      .function("leadNames", &JsRecordingStream::lead_names)
+      .function("units", &JsRecordingStream::units)
+      .function("startTime", &JsRecordingStream::start_time)
+      .function("guessRoles", &JsRecordingStream::guess_roles)
+      .function("read", &JsRecordingStream::read);
+
+  function("openRecordingStream", &open_recording_stream);
+  function("openWfdbStream", &open_wfdb_stream);
+  function("analyzeStream", &analyze_stream);
+  function("analyzeStream", &analyze_stream_3);
+  function("analyzeStream", &analyze_stream_2);
   function("openRecording", &open_recording);
   function("openRecording", &open_recording_2);
   function("openWfdb", &open_wfdb);
