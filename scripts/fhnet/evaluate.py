@@ -244,7 +244,7 @@ def main() -> None:
     torch_fhnet = any(n == "fhnet" for n, _ in models)
     labels = (["fhnet"] if torch_fhnet or args.engine_check else []) + \
              (["fhnet-engine"] if torch_fhnet and args.engine_check else []) + \
-             [f"{m}@table" for m in TABLE_ROWS if any(n == f"{m}@table" for n, _ in models)] + classical
+             [f"{m}@table" for m in TABLE_ROWS if f"{m}@table" in info["models"]] + classical
     table = markdown(results, labels)
     with open(os.path.join(args.out, "evaluation.json"), "w") as f:
         json.dump({"info": info, "results": results}, f, indent=1)

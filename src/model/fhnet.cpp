@@ -1,19 +1,25 @@
-// FHNet inference on Eigen. Mirrors scripts/fhnet/model.py op for op; see that file for the
-// design. Layout: every activation is a column-major matrix features × (sequence · time), one
-// column per time step of one lead, leads of a batch side by side (column (b·K + k)·L + t), so
-// that a conv or linear layer over all leads of all windows is one GEMM.
+// FHNet inference. Mirrors scripts/fhnet/model.py op for op; see that file for the design.
+// Layout: every activation is a column-major matrix features × (sequence · time), one column per
+// time step of one lead, leads of a batch side by side (column (b·K + k)·L + t), so that a conv
+// or linear layer over all leads of all windows is one GEMM.
 //
-// Optimisations (exact up to float rounding):
-//   - weights pre-packed at load for im2col GEMMs: W(o, tap·C_in + c);
+// The heavy work runs on the kernels of model/fhnet_kernels.h (wasm_simd128 under Emscripten,
+// SSE2 natively), which were measured faster than Eigen's products on these small matrices
+// natively and much faster in WebAssembly, where Eigen has no SIMD. Exact up to float rounding:
+//   - weights pre-packed at load into GEMM panels: conv weights as W(o, tap·C_in + c), so a
+//     conv's input column is a contiguous run of the activation (no im2col but at the edges);
+//   - bias, GELU and residual/skip additions fused into the GEMM's store (one pass, no temporary);
 //   - nearest ×2 upsampling followed by a conv is computed polyphase: the two output phases
 //     are convs of the un-upsampled input with summed taps (k = 3: two taps per phase instead of
 //     three, and no upsampled copy), written straight into the interleaved output columns;
+//   - the depthwise branches are scaled by their gate and summed as they are computed;
 //   - scratch buffers only grow, so after the first call with a given batch and lead count no
 //     allocation of ours is made.
 #include "model/fhnet.h"
 
 #include "core/error.h"
 #include "core/json_parse.h"
+#include "model/fhnet_kernels.h"
 #include "model/safetensors.h"
 #include "model/sha256.h"
 
@@ -27,11 +33,9 @@
 namespace fecg {
 namespace {
 
+namespace k = fhnet_kernels;
 using Mat = Eigen::MatrixXf;
 using Vec = Eigen::VectorXf;
-using MatRef = Eigen::Ref<Mat>;
-using ConstMatRef = Eigen::Ref<const Mat>;
-using StridedMap = Eigen::Map<Mat, 0, Eigen::OuterStride<>>;
 
 constexpr int kCardFormatVersion = 1;
 constexpr double kSamplingRateHz = 250.0;
@@ -47,52 +51,13 @@ struct Buffer {
   }
 };
 
-// ---- Element-wise ops, written as torch computes them -------------------------------------
-
-// GELU, tanh form (Hendrycks & Gimpel 2016): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-// Applied to a whole contiguous buffer at once, so that Eigen vectorises it as one flat array.
-void gelu_inplace(Eigen::Map<Mat> m) {
-  constexpr float kBeta = 0.7978845608028654f;  // sqrt(2 / pi)
-  constexpr float kKappa = 0.044715f;
-  Eigen::Map<Eigen::ArrayXf> a(m.data(), m.size());
-  a = 0.5f * a * (1.0f + (kBeta * (a + kKappa * a.cube())).tanh());
-}
-
-// Softmax down every column of a small-row matrix (gate: one column per token): the max
-// subtraction per column, then one flat vectorised exp, then the normalisation.
-void softmax_columns(Eigen::Map<Mat> m) {
-  for (Eigen::Index c = 0; c < m.cols(); ++c) m.col(c).array() -= m.col(c).maxCoeff();
-  Eigen::Map<Eigen::ArrayXf> flat(m.data(), m.size());
-  flat = flat.exp();
-  for (Eigen::Index c = 0; c < m.cols(); ++c) m.col(c) /= m.col(c).sum();
-}
-
-// LayerNorm over the features of every column (biased variance, as torch).
-void layer_norm(const ConstMatRef& in, const Vec& gamma, const Vec& beta, float eps, MatRef out) {
-  const auto d = static_cast<float>(in.rows());
-  for (Eigen::Index c = 0; c < in.cols(); ++c) {
-    const float mean = in.col(c).sum() / d;
-    const float var = (in.col(c).array() - mean).square().sum() / d;
-    const float inv = 1.0f / std::sqrt(var + eps);
-    out.col(c) = (((in.col(c).array() - mean) * inv) * gamma.array() + beta.array()).matrix();
-  }
-}
-
 // ---- Layers ---------------------------------------------------------------------------------
 
 struct Linear {
-  Mat w;  // out × in
-  Vec b;
-  // out = W in + b over all columns. The bias is written first and the product accumulated
-  // onto it: Eigen's "dst = A * B" would zero dst first and need a second pass for the bias.
-  void apply(const ConstMatRef& in, MatRef out) const {
-    out.colwise() = b;
-    out.noalias() += w * in;
-  }
-  // acc += W in + b (residual connections).
-  void accumulate(const ConstMatRef& in, MatRef acc) const {
-    acc.noalias() += w * in;
-    acc.colwise() += b;
+  k::PackedMatrix w;  // out × in, with the bias
+  // out = epilogue(W in + b) over n_cols columns (in: `in` features each, out: `out` features).
+  void apply(const float* in, Eigen::Index n_cols, float* out, const k::Epilogue& e = {}) const {
+    k::gemm(w, in, w.depth, n_cols, out, w.rows, e);
   }
 };
 
@@ -100,63 +65,33 @@ struct Norm {
   Vec gamma, beta;
 };
 
-// im2col for a conv of any stride and tap offsets: column (n, t) of `cols` stacks, for every
-// tap, the input column n·l_in + t·stride + offset[tap] (zeros outside 0..l_in-1).
-void im2col(const ConstMatRef& in, int n_seq, int l_in, int l_out, int stride, const std::vector<int>& offsets,
-            MatRef cols) {
-  const Eigen::Index c_in = in.rows();
-  for (int n = 0; n < n_seq; ++n) {
-    for (int t = 0; t < l_out; ++t) {
-      float* dst = cols.col(static_cast<Eigen::Index>(n) * l_out + t).data();
-      for (std::size_t tap = 0; tap < offsets.size(); ++tap, dst += c_in) {
-        const int s = t * stride + offsets[tap];
-        if (s >= 0 && s < l_in) {
-          const float* src = in.col(static_cast<Eigen::Index>(n) * l_in + s).data();
-          std::copy(src, src + c_in, dst);
-        } else {
-          std::fill(dst, dst + c_in, 0.0f);
-        }
-      }
-    }
-  }
-}
-
-// Conv1d (torch semantics: cross-correlation, zero padding), packed for im2col.
+// Conv1d (torch semantics: cross-correlation, zero padding).
 struct Conv {
   int c_in = 0, c_out = 0, kernel = 0, stride = 1, pad = 0;
-  std::vector<int> offsets;  // tap j reads input t·stride + j - pad
-  Mat w;                     // c_out × (kernel·c_in), column j·c_in + c
-  Vec b;
+  k::PackedMatrix w;  // c_out × (kernel·c_in), column j·c_in + c
 
   int out_length(int l_in) const { return (l_in + 2 * pad - kernel) / stride + 1; }
 
-  void apply(const ConstMatRef& in, int n_seq, int l_in, Buffer& cols_buf, MatRef out) const {
-    const int l_out = out_length(l_in);
-    auto cols = cols_buf.view(static_cast<Eigen::Index>(kernel) * c_in, static_cast<Eigen::Index>(n_seq) * l_out);
-    im2col(in, n_seq, l_in, l_out, stride, offsets, cols);
-    out.colwise() = b;
-    out.noalias() += w * cols;
+  void apply(const float* in, int n_seq, int l_in, float* out, const k::Epilogue& e, std::vector<float>& edge) const {
+    k::conv1d(w, c_in, kernel, -pad, stride, in, n_seq, l_in, out_length(l_in), out, c_out, e, edge);
   }
 };
 
 // Nearest ×2 upsampling then a stride-1 conv (kernel k odd, padding k/2), polyphase: output
 // sample 2u + r reads upsampled samples 2u + r + j - p = input floor((r + j - p) / 2) + u, so
-// phase r is a conv of the input with the taps that land on the same input sample summed.
+// phase r is a conv of the input with the taps that land on the same input sample summed; those
+// input offsets are consecutive (first[r], first[r] + 1, ...).
 struct UpConv {
   int c_in = 0, c_out = 0;
-  std::vector<int> offsets[2];
-  Mat w[2];
-  Vec b;
+  int first[2] = {0, 0}, taps[2] = {0, 0};
+  k::PackedMatrix w[2];
 
-  void apply(const ConstMatRef& in, int n_seq, int l_in, Buffer& cols_buf, MatRef out) const {
-    const Eigen::Index cols_n = static_cast<Eigen::Index>(n_seq) * l_in;
-    out.colwise() = b;
+  // out (c_out × 2·l_in per sequence) = gelu(upconv(in)) + skip (skip laid out like out).
+  void apply_gelu_add(const float* in, int n_seq, int l_in, const float* skip, float* out, std::vector<float>& edge) const {
     for (int r = 0; r < 2; ++r) {
-      auto cols = cols_buf.view(static_cast<Eigen::Index>(offsets[r].size()) * c_in, cols_n);
-      im2col(in, n_seq, l_in, l_in, 1, offsets[r], cols);
-      // Output column n·2L + 2u + r = 2(n·L + u) + r: one stride-2 view covers every sequence.
-      StridedMap phase(out.data() + static_cast<Eigen::Index>(r) * c_out, c_out, cols_n, Eigen::OuterStride<>(2 * c_out));
-      phase.noalias() += w[r] * cols;
+      // Output column n·2L + 2u + r = 2(n·L + u) + r: a column stride of 2·c_out covers every sequence.
+      k::conv1d(w[r], c_in, taps[r], first[r], 1, in, n_seq, l_in, l_in, out + r * c_out, 2 * c_out,
+                k::Epilogue{true, skip + r * c_out}, edge);
     }
   }
 };
@@ -164,36 +99,8 @@ struct UpConv {
 // Depthwise conv over time (groups = channels, stride 1, padding k/2).
 struct DepthwiseConv {
   int kernel = 0;
-  Mat w;  // channels × kernel
+  std::vector<float> w;  // kernel × channels (tap-major)
   Vec b;
-
-  // Channels go in blocks of 16 (four SSE/WASM-SIMD packets) held in registers while all taps
-  // of one output column accumulate: one store per output instead of one per tap.
-  void apply(const ConstMatRef& in, int n_seq, int len, MatRef out) const {
-    using Block16 = Eigen::Array<float, 16, 1>;
-    const int pad = kernel / 2;
-    const Eigen::Index channels = in.rows();
-    const Eigen::Index full = channels - channels % 16;
-    for (int n = 0; n < n_seq; ++n) {
-      const Eigen::Index base = static_cast<Eigen::Index>(n) * len;
-      for (int t = 0; t < len; ++t) {
-        const int j0 = std::max(0, pad - t), j1 = std::min(kernel, len + pad - t);  // taps inside the sequence
-        for (Eigen::Index c = 0; c < full; c += 16) {
-          Block16 acc = Eigen::Map<const Block16>(b.data() + c);
-          for (int j = j0; j < j1; ++j) {
-            acc += Eigen::Map<const Block16>(w.col(j).data() + c) *
-                   Eigen::Map<const Block16>(in.col(base + t + j - pad).data() + c);
-          }
-          Eigen::Map<Block16>(out.col(base + t).data() + c) = acc;
-        }
-        for (Eigen::Index c = full; c < channels; ++c) {
-          float acc = b[c];
-          for (int j = j0; j < j1; ++j) acc += w(c, j) * in(c, base + t + j - pad);
-          out(c, base + t) = acc;
-        }
-      }
-    }
-  }
 };
 
 struct GraphLayer {
@@ -327,12 +234,6 @@ void check_name_and_shape(const JsonValue& spec, const std::string& name, const 
   if (!same) refuse(spec.path() + ".shape: expected " + want + "], found " + found + "]");
 }
 
-Mat linear_weight(const Tensor& t) {
-  // torch [out, in] row-major -> column-major out × in.
-  return Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-      t.data.data(), t.shape[0], t.shape[1]);
-}
-
 Vec vector_of(const Tensor& t) { return Eigen::Map<const Vec>(t.data.data(), static_cast<Eigen::Index>(t.data.size())); }
 
 Conv make_conv(const Safetensors& st, const std::string& name, int stride, int pad) {
@@ -343,14 +244,12 @@ Conv make_conv(const Safetensors& st, const std::string& name, int stride, int p
   c.kernel = static_cast<int>(w.shape[2]);
   c.stride = stride;
   c.pad = pad;
-  c.w.resize(c.c_out, static_cast<Eigen::Index>(c.kernel) * c.c_in);
-  for (int o = 0; o < c.c_out; ++o) {
-    for (int i = 0; i < c.c_in; ++i) {
-      for (int j = 0; j < c.kernel; ++j) c.w(o, j * c.c_in + i) = w.data[(static_cast<std::size_t>(o) * c.c_in + i) * c.kernel + j];
-    }
-  }
-  for (int j = 0; j < c.kernel; ++j) c.offsets.push_back(j - pad);
-  c.b = vector_of(st.get(name + ".bias"));
+  // torch [out, in, tap] -> W(o, tap·c_in + i).
+  const int c_in = c.c_in, kernel = c.kernel;
+  c.w = k::PackedMatrix::pack(
+      c.c_out, kernel * c_in,
+      [&](int o, int col) { return w.data[(static_cast<std::size_t>(o) * c_in + col % c_in) * kernel + col / c_in]; },
+      st.get(name + ".bias").data.data());
   return c;
 }
 
@@ -358,33 +257,43 @@ int floor_div2(int v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
 
 UpConv make_upconv(const Safetensors& st, const std::string& name) {
   const Tensor& w = st.get(name + ".weight");
+  const float* bias = st.get(name + ".bias").data.data();
   UpConv u;
   u.c_out = static_cast<int>(w.shape[0]);
   u.c_in = static_cast<int>(w.shape[1]);
-  const int k = static_cast<int>(w.shape[2]), pad = k / 2;
+  const int kernel = static_cast<int>(w.shape[2]), pad = kernel / 2;
   for (int r = 0; r < 2; ++r) {
-    for (int j = 0; j < k; ++j) {
-      const int d = floor_div2(r + j - pad);
-      if (std::find(u.offsets[r].begin(), u.offsets[r].end(), d) == u.offsets[r].end()) u.offsets[r].push_back(d);
-    }
-    std::sort(u.offsets[r].begin(), u.offsets[r].end());
-    u.w[r] = Mat::Zero(u.c_out, static_cast<Eigen::Index>(u.offsets[r].size()) * u.c_in);
-    for (int j = 0; j < k; ++j) {
-      const int d = floor_div2(r + j - pad);
-      const auto slot = std::find(u.offsets[r].begin(), u.offsets[r].end(), d) - u.offsets[r].begin();
+    // Tap j lands on input offset floor((r + j - pad) / 2): non-decreasing in j, so the offsets
+    // form the run first .. first + taps - 1.
+    u.first[r] = floor_div2(r - pad);
+    u.taps[r] = floor_div2(r + kernel - 1 - pad) - u.first[r] + 1;
+    Mat wr = Mat::Zero(u.c_out, static_cast<Eigen::Index>(u.taps[r]) * u.c_in);
+    for (int j = 0; j < kernel; ++j) {
+      const int slot = floor_div2(r + j - pad) - u.first[r];
       for (int o = 0; o < u.c_out; ++o) {
-        for (int i = 0; i < u.c_in; ++i) {
-          u.w[r](o, slot * u.c_in + i) += w.data[(static_cast<std::size_t>(o) * u.c_in + i) * k + j];
-        }
+        for (int i = 0; i < u.c_in; ++i) wr(o, slot * u.c_in + i) += w.data[(static_cast<std::size_t>(o) * u.c_in + i) * kernel + j];
       }
     }
+    u.w[r] = k::PackedMatrix::pack(u.c_out, static_cast<int>(wr.cols()), [&](int o, int col) { return wr(o, col); }, bias);
   }
-  u.b = vector_of(st.get(name + ".bias"));
   return u;
 }
 
 Linear make_linear(const Safetensors& st, const std::string& name) {
-  return Linear{linear_weight(st.get(name + ".weight")), vector_of(st.get(name + ".bias"))};
+  const Tensor& w = st.get(name + ".weight");  // torch [out, in], row-major
+  const int in = static_cast<int>(w.shape[1]);
+  return Linear{k::PackedMatrix::pack(
+      static_cast<int>(w.shape[0]), in, [&](int o, int i) { return w.data[static_cast<std::size_t>(o) * in + i]; },
+      st.get(name + ".bias").data.data())};
+}
+
+// A 1×1 conv [out, in, 1] is a linear layer.
+Linear make_linear_1x1(const Safetensors& st, const std::string& name) {
+  const Tensor& w = st.get(name + ".weight");
+  const int in = static_cast<int>(w.shape[1]);
+  return Linear{k::PackedMatrix::pack(
+      static_cast<int>(w.shape[0]), in, [&](int o, int i) { return w.data[static_cast<std::size_t>(o) * in + i]; },
+      st.get(name + ".bias").data.data())};
 }
 
 Norm make_norm(const Safetensors& st, const std::string& name) {
@@ -392,10 +301,14 @@ Norm make_norm(const Safetensors& st, const std::string& name) {
 }
 
 DepthwiseConv make_depthwise(const Safetensors& st, const std::string& name) {
-  const Tensor& w = st.get(name + ".weight");
+  const Tensor& w = st.get(name + ".weight");  // torch [channels, 1, kernel]
   DepthwiseConv c;
   c.kernel = static_cast<int>(w.shape[2]);
-  c.w = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(w.data.data(), w.shape[0], c.kernel);
+  const auto channels = static_cast<std::size_t>(w.shape[0]);
+  c.w.resize(channels * static_cast<std::size_t>(c.kernel));
+  for (std::size_t ch = 0; ch < channels; ++ch) {
+    for (int j = 0; j < c.kernel; ++j) c.w[static_cast<std::size_t>(j) * channels + ch] = w.data[ch * static_cast<std::size_t>(c.kernel) + static_cast<std::size_t>(j)];
+  }
   c.b = vector_of(st.get(name + ".bias"));
   return c;
 }
@@ -404,24 +317,27 @@ DepthwiseConv make_depthwise(const Safetensors& st, const std::string& name) {
 
 // ---- The engine ---------------------------------------------------------------------------------
 
-struct FhnetModel::Impl {
-  FhnetArchitecture arch;
-  std::string sha256;
-  std::int64_t parameters = 0;
-
+// The packed weights: read-only after load, shared by every clone_for_thread() of a model.
+struct FhnetNet {
   Conv stem, down1, down2, down3;
   std::vector<GraphLayer> graphs;
   std::vector<TemporalBlock> blocks;
   Norm final_norm;
   UpConv up3, up2, up1;
-  Mat fecg_w;  // 1 × c0
-  float fecg_b = 0.0f;
+  Linear fecg;   // 1 × c0 (the decoder's 1×1 conv)
   Conv head_conv;
-  Mat logit_w;  // 1 × c0
-  float logit_b = 0.0f;
+  Linear logit;  // 1 × c0
+};
 
-  // Scratch (grows only).
-  Buffer cols, e0, e1, e2, h, u, qkv, o, branch, mix, pooled, cqkv, co, coarse, gate, ffn, d2, d1, d0, head_in, head_out, scores;
+struct FhnetModel::Impl {
+  FhnetArchitecture arch;
+  std::string sha256;
+  std::int64_t parameters = 0;
+  std::shared_ptr<const FhnetNet> net;
+
+  // Scratch (grows only); per model, so never shared between threads.
+  Buffer e0, e1, e2, h, u, qkv, o, mix, pooled, cqkv, co, coarse, gate, ffn, d2, d1, d0, head_in, head_out, scores;
+  std::vector<float> edge;  // conv columns that cross a sequence edge
 
   void graph_attention(const GraphLayer& g, int batch, int leads, int layer, FhnetOutput& out);
   void temporal_block(const TemporalBlock& blk, int n_seq);
@@ -435,26 +351,26 @@ void FhnetModel::Impl::graph_attention(const GraphLayer& g, int batch, int leads
   auto um = u.view(d, n_cols);
   auto qkvm = qkv.view(3 * d, n_cols);
   auto om = o.view(d, n_cols);
-  layer_norm(hm, g.norm.gamma, g.norm.beta, arch.layer_norm_eps, um);
-  g.qkv.apply(um, qkvm);
+  k::layer_norm(hm.data(), d, n_cols, g.norm.gamma.data(), g.norm.beta.data(), arch.layer_norm_eps, um.data());
+  g.qkv.apply(um.data(), n_cols, qkvm.data());
 
   // Scores for every (window, token, head, query lead) as a column of K key scores, so that the
   // softmax exp runs once over the whole buffer instead of on K-long pieces.
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   auto s = scores.view(leads, static_cast<Eigen::Index>(batch) * t_len * heads * leads);
-  auto column_of = [&](int b, int k, int t) { return (static_cast<Eigen::Index>(b) * leads + k) * t_len + t; };
+  auto column_of = [&](int b, int lead, int t) { return (static_cast<Eigen::Index>(b) * leads + lead) * t_len + t; };
   Eigen::Index sc = 0;
   for (int b = 0; b < batch; ++b) {
     for (int t = 0; t < t_len; ++t) {
       for (int hd = 0; hd < heads; ++hd) {
         for (int i = 0; i < leads; ++i, ++sc) {
-          const auto q = qkvm.col(column_of(b, i, t)).segment(hd * dh, dh);
-          for (int j = 0; j < leads; ++j) s(j, sc) = scale * q.dot(qkvm.col(column_of(b, j, t)).segment(d + hd * dh, dh));
+          const float* q = qkvm.col(column_of(b, i, t)).data() + hd * dh;
+          for (int j = 0; j < leads; ++j) s(j, sc) = scale * k::dot(q, qkvm.col(column_of(b, j, t)).data() + d + hd * dh, dh);
         }
       }
     }
   }
-  softmax_columns(s);
+  k::softmax_columns(s.data(), leads, s.cols());
 
   float* att = out.lead_attention.data();
   const float inv_heads = 1.0f / static_cast<float>(heads);
@@ -465,17 +381,17 @@ void FhnetModel::Impl::graph_attention(const GraphLayer& g, int batch, int leads
       std::fill(a_bt, a_bt + leads * leads, 0.0f);
       for (int hd = 0; hd < heads; ++hd) {
         for (int i = 0; i < leads; ++i, ++sc) {
-          auto oi = om.col(column_of(b, i, t)).segment(hd * dh, dh);
-          oi.setZero();
+          float* oi = om.col(column_of(b, i, t)).data() + hd * dh;
+          std::fill(oi, oi + dh, 0.0f);
           for (int j = 0; j < leads; ++j) {
-            oi += s(j, sc) * qkvm.col(column_of(b, j, t)).segment(2 * d + hd * dh, dh);
+            k::axpy(s(j, sc), qkvm.col(column_of(b, j, t)).data() + 2 * d + hd * dh, oi, dh);
             a_bt[i * leads + j] += s(j, sc) * inv_heads;
           }
         }
       }
     }
   }
-  g.out.accumulate(om, hm);
+  g.out.apply(om.data(), n_cols, hm.data(), k::Epilogue{false, hm.data()});  // residual
 }
 
 void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
@@ -485,54 +401,59 @@ void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
   const Eigen::Index n_cols = static_cast<Eigen::Index>(n_seq) * t_len, c_cols = static_cast<Eigen::Index>(n_seq) * tc;
   auto hm = h.view(d, n_cols);
   auto um = u.view(d, n_cols);
-  layer_norm(hm, blk.norm1.gamma, blk.norm1.beta, arch.layer_norm_eps, um);
+  k::layer_norm(hm.data(), d, n_cols, blk.norm1.gamma.data(), blk.norm1.beta.data(), arch.layer_norm_eps, um.data());
 
   // Coarse branch: average pool ×P, multi-head self-attention over the pooled tokens.
   auto pm = pooled.view(d, c_cols);
   for (Eigen::Index c = 0; c < c_cols; ++c) pm.col(c) = um.middleCols(c * pool, pool).rowwise().sum() / static_cast<float>(pool);
   auto cq = cqkv.view(3 * d, c_cols);
   auto com = co.view(d, c_cols);
-  blk.coarse_qkv.apply(pm, cq);
+  blk.coarse_qkv.apply(pm.data(), c_cols, cq.data());
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   auto s = scores.view(tc, tc);  // s(key, query)
   for (int n = 0; n < n_seq; ++n) {
+    const Eigen::Index c0 = static_cast<Eigen::Index>(n) * tc;
     for (int hd = 0; hd < heads; ++hd) {
-      const auto q = cq.block(hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc);
-      const auto k = cq.block(d + hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc);
-      const auto v = cq.block(2 * d + hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc);
-      s.noalias() = k.transpose() * q;
-      s *= scale;
-      softmax_columns(s);
-      com.block(hd * dh, static_cast<Eigen::Index>(n) * tc, dh, tc).noalias() = v * s;
+      for (int i = 0; i < tc; ++i) {
+        const float* q = cq.col(c0 + i).data() + hd * dh;
+        for (int j = 0; j < tc; ++j) s(j, i) = scale * k::dot(q, cq.col(c0 + j).data() + d + hd * dh, dh);
+      }
+      k::softmax_columns(s.data(), tc, tc);
+      for (int i = 0; i < tc; ++i) {
+        float* oi = com.col(c0 + i).data() + hd * dh;
+        std::fill(oi, oi + dh, 0.0f);
+        for (int j = 0; j < tc; ++j) k::axpy(s(j, i), cq.col(c0 + j).data() + 2 * d + hd * dh, oi, dh);
+      }
     }
   }
   auto cm = coarse.view(d, c_cols);
-  blk.coarse_out.apply(com, cm);
+  blk.coarse_out.apply(com.data(), c_cols, cm.data());
 
   // Gate: softmax over the branches, per token.
   auto gm = gate.view(n_branch, n_cols);
-  blk.gate.apply(um, gm);
-  softmax_columns(gm);
+  blk.gate.apply(um.data(), n_cols, gm.data());
+  k::softmax_columns(gm.data(), n_branch, n_cols);
 
-  // Fuse: mix = sum_b gate_b ⊙ branch_b, the coarse branch upsampled (nearest ×P) on the fly.
+  // Fuse: mix = sum_b gate_b ⊙ branch_b, the coarse branch upsampled (nearest ×P) on the fly,
+  // the depthwise branches gated as they are computed.
   auto mm = mix.view(d, n_cols);
   for (Eigen::Index c = 0; c < n_cols; ++c) mm.col(c) = gm(n_branch - 1, c) * cm.col(c / pool);
-  auto bm = branch.view(d, n_cols);
   for (int br = 0; br < n_branch - 1; ++br) {
-    blk.dw[br].apply(um, n_seq, t_len, bm);
-    mm.array() += bm.array().rowwise() * gm.row(br).array();
+    const DepthwiseConv& dw = blk.dw[static_cast<std::size_t>(br)];
+    k::depthwise_scaled_add(dw.w.data(), dw.b.data(), d, dw.kernel, um.data(), n_seq, t_len, gm.data() + br, n_branch,
+                            mm.data());
   }
-  blk.mix_out.accumulate(mm, hm);
+  blk.mix_out.apply(mm.data(), n_cols, hm.data(), k::Epilogue{false, hm.data()});  // residual
 
   // Feed-forward.
-  layer_norm(hm, blk.norm2.gamma, blk.norm2.beta, arch.layer_norm_eps, um);
+  k::layer_norm(hm.data(), d, n_cols, blk.norm2.gamma.data(), blk.norm2.beta.data(), arch.layer_norm_eps, um.data());
   auto fm = ffn.view(arch.ffn_mult * d, n_cols);
-  blk.fc1.apply(um, fm);
-  gelu_inplace(fm);
-  blk.fc2.accumulate(fm, hm);
+  blk.fc1.apply(um.data(), n_cols, fm.data(), k::Epilogue{true, nullptr});
+  blk.fc2.apply(fm.data(), n_cols, hm.data(), k::Epilogue{false, hm.data()});  // residual
 }
 
 void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput& out) {
+  const FhnetNet& m = *net;
   const int w = arch.window, d = arch.d_model, t_len = arch.tokens();
   const int c0 = arch.enc_channels[0], c1 = arch.enc_channels[1], c2 = arch.enc_channels[2];
   const int n_seq = batch * leads;
@@ -547,46 +468,34 @@ void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput
   out.lead_attention.resize(static_cast<std::size_t>(batch) * arch.n_blocks * t_len * leads * leads);
 
   // Encoder: the input is 1 × (N·W), already in column order n·W + t.
-  const Eigen::Map<const Mat> xm(x, 1, n * w);
+  const k::Epilogue gelu{true, nullptr};
   auto e0m = e0.view(c0, n * w);
-  stem.apply(xm, n_seq, w, cols, e0m);
-  gelu_inplace(e0m);
+  m.stem.apply(x, n_seq, w, e0m.data(), gelu, edge);
   auto e1m = e1.view(c1, n * w / 2);
-  down1.apply(e0m, n_seq, w, cols, e1m);
-  gelu_inplace(e1m);
+  m.down1.apply(e0m.data(), n_seq, w, e1m.data(), gelu, edge);
   auto e2m = e2.view(c2, n * w / 4);
-  down2.apply(e1m, n_seq, w / 2, cols, e2m);
-  gelu_inplace(e2m);
+  m.down2.apply(e1m.data(), n_seq, w / 2, e2m.data(), gelu, edge);
   auto hm = h.view(d, n * t_len);
-  down3.apply(e2m, n_seq, w / 4, cols, hm);
-  gelu_inplace(hm);
+  m.down3.apply(e2m.data(), n_seq, w / 4, hm.data(), gelu, edge);
 
   // Core: per block, graph attention across leads, then the multi-scale temporal block.
   for (int i = 0; i < arch.n_blocks; ++i) {
-    graph_attention(graphs[i], batch, leads, i, out);
-    temporal_block(blocks[i], n_seq);
+    graph_attention(m.graphs[static_cast<std::size_t>(i)], batch, leads, i, out);
+    temporal_block(m.blocks[static_cast<std::size_t>(i)], n_seq);
   }
   auto um = u.view(d, n * t_len);
-  layer_norm(hm, final_norm.gamma, final_norm.beta, arch.layer_norm_eps, um);
+  k::layer_norm(hm.data(), d, n * t_len, m.final_norm.gamma.data(), m.final_norm.beta.data(), arch.layer_norm_eps, um.data());
 
-  // Decoder with the encoder skips.
+  // Decoder with the encoder skips: d = gelu(upconv(previous)) + skip, in one pass.
   auto d2m = d2.view(c2, n * w / 4);
-  up3.apply(um, n_seq, t_len, cols, d2m);
-  gelu_inplace(d2m);
-  d2m += e2m;
+  m.up3.apply_gelu_add(um.data(), n_seq, t_len, e2m.data(), d2m.data(), edge);
   auto d1m = d1.view(c1, n * w / 2);
-  up2.apply(d2m, n_seq, w / 4, cols, d1m);
-  gelu_inplace(d1m);
-  d1m += e1m;
+  m.up2.apply_gelu_add(d2m.data(), n_seq, w / 4, e1m.data(), d1m.data(), edge);
   auto d0m = d0.view(c0, n * w);
-  up1.apply(d1m, n_seq, w / 2, cols, d0m);
-  gelu_inplace(d0m);
-  d0m += e0m;
+  m.up1.apply_gelu_add(d1m.data(), n_seq, w / 2, e0m.data(), d0m.data(), edge);
 
   // fECG per lead: a 1×1 conv; row n of out.fecg is columns n·W .. n·W + W - 1.
-  Eigen::Map<Eigen::RowVectorXf> fecg_flat(out.fecg.data(), n * w);
-  fecg_flat.noalias() = fecg_w * d0m;
-  fecg_flat.array() += fecg_b;
+  m.fecg.apply(d0m.data(), n * w, out.fecg.data());
 
   // R-peak head on the mean over the leads of each window.
   auto pm = head_in.view(c0, static_cast<Eigen::Index>(batch) * w);
@@ -594,21 +503,33 @@ void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput
   for (int b = 0; b < batch; ++b) {
     auto dst = pm.middleCols(static_cast<Eigen::Index>(b) * w, w);
     dst = d0m.middleCols(static_cast<Eigen::Index>(b) * leads * w, w);
-    for (int k = 1; k < leads; ++k) dst += d0m.middleCols((static_cast<Eigen::Index>(b) * leads + k) * w, w);
+    for (int lead = 1; lead < leads; ++lead) dst += d0m.middleCols((static_cast<Eigen::Index>(b) * leads + lead) * w, w);
     dst *= inv_leads;
   }
   auto rm = head_out.view(c0, static_cast<Eigen::Index>(batch) * w);
-  head_conv.apply(pm, batch, w, cols, rm);
-  gelu_inplace(rm);
-  Eigen::Map<Eigen::RowVectorXf> prob(out.rpeak_prob.data(), static_cast<Eigen::Index>(batch) * w);
-  prob.noalias() = logit_w * rm;
-  prob = (1.0f / (1.0f + (-(prob.array() + logit_b)).exp())).matrix();
+  m.head_conv.apply(pm.data(), batch, w, rm.data(), gelu, edge);
+  // Sigmoid: 1 / (1 + e^-z).
+  float* prob = out.rpeak_prob.data();
+  const Eigen::Index n_prob = static_cast<Eigen::Index>(batch) * w;
+  m.logit.apply(rm.data(), n_prob, prob);
+  for (Eigen::Index i = 0; i < n_prob; ++i) prob[i] = -prob[i];
+  k::exp_inplace(prob, n_prob);
+  for (Eigen::Index i = 0; i < n_prob; ++i) prob[i] = 1.0f / (1.0f + prob[i]);
 }
 
 FhnetModel::FhnetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 FhnetModel::FhnetModel(FhnetModel&&) noexcept = default;
 FhnetModel& FhnetModel::operator=(FhnetModel&&) noexcept = default;
 FhnetModel::~FhnetModel() = default;
+
+std::unique_ptr<FhnetEngine> FhnetModel::clone_for_thread() const {
+  auto impl = std::make_unique<Impl>();
+  impl->arch = impl_->arch;
+  impl->sha256 = impl_->sha256;
+  impl->parameters = impl_->parameters;
+  impl->net = impl_->net;
+  return std::unique_ptr<FhnetEngine>(new FhnetModel(std::move(impl)));
+}
 
 const FhnetArchitecture& FhnetModel::architecture() const { return impl_->arch; }
 std::int64_t FhnetModel::parameter_count() const { return impl_->parameters; }
@@ -684,7 +605,8 @@ FhnetModel FhnetModel::load(std::string_view card_json, const std::uint8_t* weig
   }
 
   // Pack.
-  Impl& m = *impl;
+  auto net = std::make_shared<FhnetNet>();
+  FhnetNet& m = *net;
   const int pd = (a.down_kernel - 1) / 2;  // stride-2 convs halve the length exactly
   m.stem = make_conv(st, "encoder.stem", 1, a.stem_kernel / 2);
   m.down1 = make_conv(st, "encoder.down1", 2, pd);
@@ -710,11 +632,10 @@ FhnetModel FhnetModel::load(std::string_view card_json, const std::uint8_t* weig
   m.up3 = make_upconv(st, "decoder.up3");
   m.up2 = make_upconv(st, "decoder.up2");
   m.up1 = make_upconv(st, "decoder.up1");
-  m.fecg_w = vector_of(st.get("decoder.fecg.weight")).transpose();
-  m.fecg_b = st.get("decoder.fecg.bias").data[0];
+  m.fecg = make_linear_1x1(st, "decoder.fecg");
   m.head_conv = make_conv(st, "rpeak.conv", 1, a.head_kernel / 2);
-  m.logit_w = vector_of(st.get("rpeak.logit.weight")).transpose();
-  m.logit_b = st.get("rpeak.logit.bias").data[0];
+  m.logit = make_linear_1x1(st, "rpeak.logit");
+  impl->net = std::move(net);
   return FhnetModel(std::move(impl));
 }
 

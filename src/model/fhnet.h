@@ -86,6 +86,10 @@ class FhnetEngine {
   // batch × leads × window floats in; `out` resized and filled (lead_attention may be empty:
   // layers = 0 when the engine has none). Throws fecg::Error on a bad shape or input.
   virtual void run_batch(const float* x, int batch, int leads, FhnetOutput& out) = 0;
+  // A second engine for another thread: the same network (weights shared, read-only) with its
+  // own scratch, giving bit-identical outputs; nullptr when the engine cannot run concurrently
+  // (the default: FhnetCapture and FhnetReplay must see the windows in order).
+  virtual std::unique_ptr<FhnetEngine> clone_for_thread() const { return nullptr; }
 };
 
 class FhnetModel final : public FhnetEngine {
@@ -110,6 +114,9 @@ class FhnetModel final : public FhnetEngine {
   // lead count outside 1..8, batch < 1, a null pointer or a non-finite sample (naming it).
   // Not re-entrant: the model owns the scratch buffers (one model per thread or worker).
   void run_batch(const float* x, int batch, int leads, FhnetOutput& out) override;
+  // A model sharing these weights with fresh scratch buffers (pipeline/fhnet_stage.h runs one
+  // per thread). Cheap: no weights are copied.
+  std::unique_ptr<FhnetEngine> clone_for_thread() const override;
 
   const FhnetArchitecture& architecture() const;
   int window() const override { return architecture().window; }

@@ -5,8 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <memory>
 #include <numbers>
 #include <string>
+#ifndef __EMSCRIPTEN__
+#include <thread>
+#endif
 
 namespace fecg {
 
@@ -52,39 +57,91 @@ std::vector<std::vector<int>> fhnet_lead_groups(int leads) {
 
 namespace {
 
-// Runs one group of ≤ 8 leads over every window; adds weight × output into the accumulators.
-void run_group(const LeadMatrix& x_uv, FhnetEngine& model, const std::vector<std::int64_t>& starts,
-               const FhnetStageParams& params, const std::vector<float>& weight, LeadMatrix& fecg_acc,
-               Eigen::VectorXd& prob_acc) {
-  const int window = model.window();
-  const int leads = static_cast<int>(x_uv.rows());
-  const std::int64_t n = x_uv.cols();
-  const int batch = std::max(1, params.batch);
+// One engine and the batch it works on: the normalised input windows, their scalings, the output.
+struct Lane {
+  FhnetEngine* engine = nullptr;
   std::vector<float> input;
   std::vector<LeadScaling> scalings;
   FhnetOutput out;
-  for (std::size_t first = 0; first < starts.size(); first += static_cast<std::size_t>(batch)) {
-    const int b = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), starts.size() - first));
-    input.assign(static_cast<std::size_t>(b) * leads * window, 0.0f);
-    scalings.clear();
-    for (int w = 0; w < b; ++w) {
-      NormalizedWindow nw = normalize_fhnet_window(x_uv, starts[first + static_cast<std::size_t>(w)], window);
-      std::copy(nw.x.data(), nw.x.data() + nw.x.size(), input.begin() + static_cast<std::ptrdiff_t>(w) * leads * window);
-      scalings.push_back(std::move(nw.scaling));
+  std::size_t first = 0;  // index of the batch's first window in `starts`
+  int count = 0;          // windows in the batch (0: idle this round)
+};
+
+// Cuts and normalises the lane's windows, then runs its engine on them.
+void run_lane(const LeadMatrix& x_uv, const std::vector<std::int64_t>& starts, int window, Lane& lane) {
+  const int leads = static_cast<int>(x_uv.rows());
+  lane.input.assign(static_cast<std::size_t>(lane.count) * leads * window, 0.0f);
+  lane.scalings.clear();
+  for (int w = 0; w < lane.count; ++w) {
+    NormalizedWindow nw = normalize_fhnet_window(x_uv, starts[lane.first + static_cast<std::size_t>(w)], window);
+    std::copy(nw.x.data(), nw.x.data() + nw.x.size(), lane.input.begin() + static_cast<std::ptrdiff_t>(w) * leads * window);
+    lane.scalings.push_back(std::move(nw.scaling));
+  }
+  lane.engine->run_batch(lane.input.data(), lane.count, leads, lane.out);
+}
+
+// Adds weight × the lane's outputs into the accumulators.
+void blend_lane(const Lane& lane, const std::vector<std::int64_t>& starts, std::int64_t n, int window,
+                const std::vector<float>& weight, LeadMatrix& fecg_acc, Eigen::VectorXd& prob_acc) {
+  const int leads = static_cast<int>(fecg_acc.rows());
+  for (int w = 0; w < lane.count; ++w) {
+    const std::int64_t start = starts[lane.first + static_cast<std::size_t>(w)];
+    const std::int64_t have = std::min<std::int64_t>(window, n - start);
+    for (int k = 0; k < leads; ++k) {
+      const float scale = lane.scalings[static_cast<std::size_t>(w)].scale_uv(k);
+      const auto y = lane.out.fecg.row(static_cast<Eigen::Index>(w) * leads + k);
+      auto acc = fecg_acc.row(k);
+      for (std::int64_t i = 0; i < have; ++i) acc(start + i) += weight[static_cast<std::size_t>(i)] * y(i) * scale;
     }
-    model.run_batch(input.data(), b, leads, out);
-    for (int w = 0; w < b; ++w) {
-      const std::int64_t start = starts[first + static_cast<std::size_t>(w)];
-      const std::int64_t have = std::min<std::int64_t>(window, n - start);
-      for (int k = 0; k < leads; ++k) {
-        const float scale = scalings[static_cast<std::size_t>(w)].scale_uv(k);
-        const auto y = out.fecg.row(static_cast<Eigen::Index>(w) * leads + k);
-        auto acc = fecg_acc.row(k);
-        for (std::int64_t i = 0; i < have; ++i) acc(start + i) += weight[static_cast<std::size_t>(i)] * y(i) * scale;
-      }
-      const auto p = out.rpeak_prob.row(w);
-      for (std::int64_t i = 0; i < have; ++i) prob_acc(start + i) += weight[static_cast<std::size_t>(i)] * p(i);
+    const auto p = lane.out.rpeak_prob.row(w);
+    for (std::int64_t i = 0; i < have; ++i) prob_acc(start + i) += weight[static_cast<std::size_t>(i)] * p(i);
+  }
+}
+
+// Runs one group of ≤ 8 leads over every window; adds weight × output into the accumulators.
+// Batches go round-robin to the engines, one round at a time, and are blended in window order
+// after each round, so the sums are formed in the same order whatever the number of engines.
+void run_group(const LeadMatrix& x_uv, const std::vector<FhnetEngine*>& engines,
+               const std::vector<std::int64_t>& starts, const FhnetStageParams& params,
+               const std::vector<float>& weight, LeadMatrix& fecg_acc, Eigen::VectorXd& prob_acc) {
+  const int window = engines.front()->window();
+  const std::int64_t n = x_uv.cols();
+  const std::size_t batch = static_cast<std::size_t>(std::max(1, params.batch));
+  std::vector<Lane> lanes(engines.size());
+  for (std::size_t i = 0; i < lanes.size(); ++i) lanes[i].engine = engines[i];
+  for (std::size_t next = 0; next < starts.size();) {
+    for (Lane& lane : lanes) {
+      lane.first = next;
+      lane.count = static_cast<int>(std::min(batch, starts.size() - next));
+      next += static_cast<std::size_t>(lane.count);
     }
+#ifndef __EMSCRIPTEN__
+    // Lanes 1.. on their own threads, lane 0 on this one; an engine's error is rethrown here.
+    std::vector<std::thread> workers;
+    std::vector<std::exception_ptr> errors(lanes.size());
+    for (std::size_t i = 1; i < lanes.size(); ++i) {
+      if (lanes[i].count == 0) continue;
+      workers.emplace_back([&, i] {
+        try {
+          run_lane(x_uv, starts, window, lanes[i]);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      });
+    }
+    try {
+      run_lane(x_uv, starts, window, lanes[0]);
+    } catch (...) {
+      errors[0] = std::current_exception();
+    }
+    for (std::thread& t : workers) t.join();
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
+#else
+    for (Lane& lane : lanes)
+      if (lane.count > 0) run_lane(x_uv, starts, window, lane);
+#endif
+    for (const Lane& lane : lanes) blend_lane(lane, starts, n, window, weight, fecg_acc, prob_acc);
   }
 }
 
@@ -114,13 +171,27 @@ FhnetExtraction extract_fhnet(const LeadMatrix& x_uv, double fs_hz, FhnetEngine&
   for (const std::int64_t s : starts)
     for (std::int64_t i = 0; i < std::min<std::int64_t>(window, n - s); ++i) weight_sum(s + i) += weight[static_cast<std::size_t>(i)];
 
+  // The engines: the caller's, plus clones for the other threads where allowed and possible.
+  std::vector<FhnetEngine*> engines{&model};
+  std::vector<std::unique_ptr<FhnetEngine>> clones;
+#ifndef __EMSCRIPTEN__
+  const std::size_t batch = static_cast<std::size_t>(std::max(1, params.batch));
+  const std::size_t batches = (starts.size() + batch - 1) / batch;  // no idle engines
+  for (std::size_t i = 1; i < std::min(static_cast<std::size_t>(std::max(1, params.threads)), batches); ++i) {
+    std::unique_ptr<FhnetEngine> clone = model.clone_for_thread();
+    if (!clone) break;
+    engines.push_back(clone.get());
+    clones.push_back(std::move(clone));
+  }
+#endif
+
   result.fecg_uv = LeadMatrix::Zero(leads, n);
   Eigen::VectorXd prob_acc = Eigen::VectorXd::Zero(n);
   for (const auto& group : result.lead_groups) {
     LeadMatrix x_group(static_cast<Eigen::Index>(group.size()), n);
     for (std::size_t j = 0; j < group.size(); ++j) x_group.row(static_cast<Eigen::Index>(j)) = x_uv.row(group[j]);
     LeadMatrix acc = LeadMatrix::Zero(x_group.rows(), n);
-    run_group(x_group, model, starts, params, weight, acc, prob_acc);
+    run_group(x_group, engines, starts, params, weight, acc, prob_acc);
     for (std::size_t j = 0; j < group.size(); ++j) result.fecg_uv.row(group[j]) = acc.row(static_cast<Eigen::Index>(j));
   }
   for (Eigen::Index k = 0; k < result.fecg_uv.rows(); ++k)

@@ -56,6 +56,11 @@ struct FhnetStageParams {
   int hop = 512;
   // Windows per call of the engine (FhnetModel::run_batch): bigger GEMMs, same results.
   int batch = 8;
+  // Engines run at once, each on its own batches (a clone_for_thread() of the model, sharing its
+  // weights). The outputs are blended in window order whatever the count, so the result is
+  // bit-identical to threads = 1. Native builds only: under Emscripten (no pthreads in the
+  // module), and for engines that cannot be cloned, the stage runs on the calling thread.
+  int threads = 2;
 };
 
 struct FhnetExtraction {

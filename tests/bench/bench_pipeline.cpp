@@ -1,14 +1,18 @@
 // Benchmark (not a test): wall time of the whole analysis of a 5-minute, 4-lead, 1 kHz recording,
-// per method and per stage, as the CLI runs it (read the file → pipeline). Prints medians.
+// per method and per stage, as the CLI runs it (read the file → pipeline). Prints medians (and
+// minima for the total: the machine may be shared). FHNet runs with the model in MODELS (default
+// models/) on 1 engine thread and on 2 (pipeline/fhnet_stage.h FhnetStageParams::threads).
 //
-//   build/native/bench_pipeline [RECORD] [--repeats N]
+//   build/native/bench_pipeline [RECORD] [--repeats N] [--models DIR] [--methods ts,ica,ts-ica,fhnet]
 // Without RECORD, a seeded simulated recording is written to a temporary WFDB record first.
 #include "core/error.h"
 #include "io/record.h"
 #include "io/wfdb.h"
+#include "model/fhnet.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +20,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,6 +32,13 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
+// CPU time of the whole process (all threads), ms: on a shared machine the steadier figure.
+double process_cpu_ms() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -33,11 +46,13 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string record;
+  std::string record, models = "models", methods_arg = "ts,ica,ts-ica,fhnet";
   int repeats = 7;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--repeats" && i + 1 < argc) repeats = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--models" && i + 1 < argc) models = argv[++i];
+    else if (a == "--methods" && i + 1 < argc) methods_arg = argv[++i];
     else record = a;
   }
   try {
@@ -54,18 +69,45 @@ int main(int argc, char** argv) {
       record = (tmp / "bench").string();
       fecg::write_wfdb_record(record, fecg::simulate(p).mixture);
     }
-    std::printf("bench_pipeline: %s, %d repeats, median ms\n", record.c_str(), repeats);
-    std::printf("%-7s %8s %10s %9s %9s %9s %9s %10s\n", "method", "read", "preprocess", "maternal",
-                "extract", "fetal", "hr+sqi", "total");
-    for (const fecg::Method method :
-         {fecg::Method::template_subtraction, fecg::Method::ica, fecg::Method::ts_ica}) {
-      std::vector<double> read, pre, mat, ext, fet, hr, total;
+    // Rows: a method and, for FHNet, the engine threads.
+    struct Row {
+      fecg::Method method;
+      int threads;
+    };
+    std::vector<Row> rows;
+    std::stringstream list(methods_arg);
+    for (std::string name; std::getline(list, name, ',');) {
+      const fecg::Method m = fecg::parse_method(name);
+      if (m == fecg::Method::fhnet) {
+        rows.push_back({m, 1});
+        rows.push_back({m, 2});
+      } else {
+        rows.push_back({m, 1});
+      }
+    }
+    std::shared_ptr<fecg::FhnetModel> model;
+    if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.method == fecg::Method::fhnet; })) {
+      const auto card = fecg::read_file_bytes(models + "/fhnet.json");
+      const auto weights = fecg::read_file_bytes(models + "/fhnet.safetensors");
+      model = std::make_shared<fecg::FhnetModel>(fecg::FhnetModel::load(
+          std::string_view(reinterpret_cast<const char*>(card.data()), card.size()), weights.data(), weights.size()));
+    }
+
+    std::printf("bench_pipeline: %s, %d repeats, median ms (total: median and min; cpu: process CPU time, all threads)\n",
+                record.c_str(), repeats);
+    std::printf("%-9s %8s %10s %9s %9s %9s %9s %10s %8s %8s\n", "method", "read", "preprocess", "maternal",
+                "extract", "fetal", "hr+sqi", "total", "min", "cpu");
+    for (const Row& row : rows) {
+      std::vector<double> read, pre, mat, ext, fet, hr, total, cpu;
       for (int r = 0; r < repeats; ++r) {
+        const double c0 = process_cpu_ms();
         const auto t0 = std::chrono::steady_clock::now();
         const fecg::Recording rec = fecg::read_record(record);
         const double read_ms = ms_since(t0);
         fecg::PipelineParams params;
-        params.method = method;
+        params.method = row.method;
+        params.fhnet_model = model;
+        params.fhnet.threads = row.threads;
         const fecg::PipelineResult out = fecg::run_pipeline(rec, fecg::guess_lead_roles(rec), params);
         read.push_back(read_ms);
         pre.push_back(out.timings.preprocess_ms);
@@ -74,9 +116,13 @@ int main(int argc, char** argv) {
         fet.push_back(out.timings.fetal_ms);
         hr.push_back(out.timings.heart_rate_ms + out.timings.output_ms);
         total.push_back(ms_since(t0));
+        cpu.push_back(process_cpu_ms() - c0);
       }
-      std::printf("%-7s %8.1f %10.1f %9.1f %9.1f %9.1f %9.1f %10.1f\n", fecg::method_name(method).c_str(),
-                  median(read), median(pre), median(mat), median(ext), median(fet), median(hr), median(total));
+      std::string name = fecg::method_name(row.method);
+      if (row.method == fecg::Method::fhnet) name += "/" + std::to_string(row.threads) + "t";
+      std::printf("%-9s %8.1f %10.1f %9.1f %9.1f %9.1f %9.1f %10.1f %8.1f %8.1f\n", name.c_str(), median(read),
+                  median(pre), median(mat), median(ext), median(fet), median(hr), median(total),
+                  *std::min_element(total.begin(), total.end()), median(cpu));
     }
     if (!tmp.empty()) std::filesystem::remove_all(tmp);
   } catch (const std::exception& e) {
