@@ -9,6 +9,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 namespace fecg {
 namespace {
@@ -61,6 +64,77 @@ ExtractionResult extract(const LeadMatrix& x, double afs, const BeatIndices& mat
       break;  // extract_with_fhnet: it does not need the maternal beats and returns more
   }
   throw Error("pipeline: unknown method");
+}
+
+// Reads the graph-attention lead contributions (pipeline/explain.h) of every window while the
+// FHNet stage runs, on however many threads the stage uses: each clone for a stage thread
+// records into the same store, keyed by a fingerprint of the window's normalised input, so that
+// the explain stage finds each window's contributions whatever the scheduling (two identical
+// inputs give identical outputs, so sharing a key is harmless). Costs ~0.2 ms per recording.
+std::uint64_t window_fingerprint(const float* x, std::size_t n) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bit
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, x + i, sizeof bits);
+    h = (h ^ bits) * 1099511628211ull;
+  }
+  return h;
+}
+
+struct AttentionStore {
+  std::mutex mutex;
+  std::unordered_map<std::uint64_t, std::vector<float>> by_window;
+};
+
+class AttentionTap final : public FhnetEngine {
+ public:
+  AttentionTap(std::shared_ptr<FhnetEngine> owned, FhnetEngine* inner, std::shared_ptr<AttentionStore> store)
+      : owned_(std::move(owned)), inner_(inner), store_(std::move(store)) {}
+  int window() const override { return inner_->window(); }
+  double sampling_rate_hz() const override { return inner_->sampling_rate_hz(); }
+  void run_batch(const float* x, int batch, int leads, FhnetOutput& out) override {
+    inner_->run_batch(x, batch, leads, out);
+    const std::size_t per = static_cast<std::size_t>(leads) * static_cast<std::size_t>(inner_->window());
+    for (int b = 0; b < batch; ++b) {
+      std::vector<float> c = attention_contributions(out, b);
+      const std::uint64_t key = window_fingerprint(x + static_cast<std::size_t>(b) * per, per);
+      const std::lock_guard<std::mutex> lock(store_->mutex);
+      store_->by_window[key] = std::move(c);
+    }
+  }
+  std::unique_ptr<FhnetEngine> clone_for_thread() const override {
+    std::unique_ptr<FhnetEngine> clone = inner_->clone_for_thread();
+    if (!clone) return nullptr;
+    FhnetEngine* raw = clone.get();
+    return std::make_unique<AttentionTap>(std::shared_ptr<FhnetEngine>(std::move(clone)), raw, store_);
+  }
+
+ private:
+  std::shared_ptr<FhnetEngine> owned_;  // a clone's own engine (null for the caller's)
+  FhnetEngine* inner_;
+  std::shared_ptr<AttentionStore> store_;
+};
+
+// Windows × leads attention contributions from the store (empty when the engine gave none),
+// each group's shares divided by the number of groups as explain.h documents.
+LeadMatrix attention_from_store(const AttentionStore& store, const LeadMatrix& x, int window, int hop) {
+  const std::vector<std::vector<int>> groups = fhnet_lead_groups(static_cast<int>(x.rows()));
+  const std::vector<std::int64_t> starts = fhnet_window_starts(x.cols(), window, hop);
+  LeadMatrix c = LeadMatrix::Zero(static_cast<Eigen::Index>(starts.size()), x.rows());
+  for (const auto& group : groups) {
+    LeadMatrix xg(static_cast<Eigen::Index>(group.size()), x.cols());
+    for (std::size_t j = 0; j < group.size(); ++j) xg.row(static_cast<Eigen::Index>(j)) = x.row(group[j]);
+    for (std::size_t w = 0; w < starts.size(); ++w) {
+      const NormalizedWindow nw = normalize_fhnet_window(xg, starts[w], window);
+      const auto found = store.by_window.find(window_fingerprint(nw.x.data(), static_cast<std::size_t>(nw.x.size())));
+      if (found == store.by_window.end())
+        throw Error("pipeline: explain: no graph attention recorded for window " + std::to_string(w));
+      if (found->second.empty()) return {};  // the engine gives no attention
+      for (std::size_t j = 0; j < group.size(); ++j)
+        c(static_cast<Eigen::Index>(w), group[j]) = found->second[j] / static_cast<float>(groups.size());
+    }
+  }
+  return c;
 }
 
 // FHNet: the network's fetal ECG per lead is both the result and the detection input; its R-peak
@@ -198,13 +272,17 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
 
   report(progress, 0.3 * until_explain, "fetal ECG extraction (" + method_name(params.method) + ")");
   // FHNet's graph attention is read per window as the extraction runs (explain stage, below).
-  std::shared_ptr<LeadAttentionRecorder> attention;
+  std::shared_ptr<AttentionStore> attention;
+  std::unique_ptr<AttentionTap> tap;
   std::vector<std::vector<int>> fhnet_groups;
   int fhnet_windows = 0;
   ExtractionResult extracted;
   if (params.method == Method::fhnet) {
-    if (params.explain.lead_attention) attention = std::make_shared<LeadAttentionRecorder>(params.fhnet_model);
-    FhnetEngine& engine = attention ? static_cast<FhnetEngine&>(*attention) : *params.fhnet_model;
+    if (params.explain.lead_attention) {
+      attention = std::make_shared<AttentionStore>();
+      tap = std::make_unique<AttentionTap>(nullptr, params.fhnet_model.get(), attention);
+    }
+    FhnetEngine& engine = tap ? static_cast<FhnetEngine&>(*tap) : *params.fhnet_model;
     extracted = extract_with_fhnet(result.preprocessed, afs, engine, params, result.rpeak_prob, warnings,
                                    fhnet_groups, fhnet_windows);
   } else {
@@ -230,7 +308,7 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
                                         [&](double f) { report(progress, explain_start + f * (0.95 - explain_start), "explain"); });
     if (attention)
       result.explanation.lead_attention =
-          attention_per_window(*attention, fhnet_windows, fhnet_groups, static_cast<int>(result.preprocessed.rows()));
+          attention_from_store(*attention, result.preprocessed, params.fhnet_model->window(), params.fhnet.hop);
   }
   result.timings.explain_ms = clock.lap_ms();
 
