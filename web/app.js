@@ -3,6 +3,7 @@
 // only ever goes into the page through textContent, never as HTML.
 import uPlot from './vendor/uplot/uPlot.esm.js';
 import { canvasToPng, renderReport, reportFileName } from './report.js';
+import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, windowSpanS } from './explain.js';
 
 const $ = (id) => document.getElementById(id);
 // The demo: 60 s, 4 abdominal leads at 1 kHz, with the signal-to-noise ratios fixed at typical
@@ -26,6 +27,8 @@ const state = {
   model: null,          // the FHNet model's status from the worker: {available, trained, recipe, ...}
   methodChosen: false,  // the user picked a method: the default no longer changes under them
   extrasCached: false,  // the service worker was asked to cache ONNX Runtime's files
+  selectedWindow: -1,   // FHNet window explained in the saliency view (index into the explanation)
+  windowView: null,     // its uPlot chart
 };
 const ENGINE_NAMES = { fecg: 'our C++ engine (WebAssembly)', ort: 'ONNX Runtime Web' };
 // Whether a trained FHNet is the page's default method. Not yet: on real recordings it does not
@@ -50,7 +53,7 @@ function updateControls() {
   $('leads-fieldset').disabled = !state.info || state.busy;
   $('reference-select').disabled = !state.info || state.busy;
   $('engine-select').disabled = state.busy || $('method-select').value !== 'fhnet';
-  for (const b of document.querySelectorAll('[data-export], .report-button')) b.disabled = state.busy || !state.result;
+  for (const b of document.querySelectorAll('[data-export], .report-button, .window-button')) b.disabled = state.busy || !state.result;
   $('export-truth').disabled = state.busy || !state.truth;
 }
 
@@ -100,6 +103,10 @@ function onWorkerMessage(msg) {
     case 'result':
       state.busy = false;
       onResult(msg);
+      break;
+    case 'window-explained':
+      state.busy = false;
+      showWindow(msg);
       break;
     case 'exported':
       state.busy = false;
@@ -237,7 +244,7 @@ function onOpened(msg) {
   if (!reopened) {
     buildLeadChoice(info);
     $('summary-panel').hidden = true;
-    for (const id of ['fig-fecg', 'fig-hr', 'fig-quality']) $(id).hidden = true;
+    for (const id of ['fig-fecg', 'fig-hr', 'fig-quality', 'fig-leads', 'fig-saliency']) $(id).hidden = true;
     drawCharts();
   }
   const chunked = info.streamed ? ` It is long: it will be read and analysed in ${fmt(info.chunkS / 60, 0)}-min chunks.` : '';
@@ -311,6 +318,7 @@ function onResult(msg) {
   }
   $('summary-panel').hidden = false;
   for (const id of ['fig-fecg', 'fig-hr', 'fig-quality']) $(id).hidden = false;
+  resetExplainViews(msg);
   setStatus(`Done: ${msg.fetalBeats.length} fetal beats, mean FHR ${fmt(fhr.meanBpm)} bpm.`);
   $('progress').value = 1;
   drawCharts();
@@ -327,6 +335,97 @@ function download(name, mime, data) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// ------------------------------------------------------------------------------------ explaining
+
+// Lead contributions and saliency exist for FHNet only; other methods say so in their place.
+function resetExplainViews(msg) {
+  state.selectedWindow = -1;
+  if (state.windowView) { state.windowView.destroy(); state.windowView = null; }
+  const ex = msg.explanation;
+  const fhnet = msg.method === 'fhnet';
+  $('fig-leads').hidden = false;
+  $('fig-saliency').hidden = false;
+  const shares = leadShares(ex);
+  $('chart-leads').hidden = !shares;
+  setText('leads-note', !fhnet ? 'Available with FHNet: choose the method "FHNet" and analyse again.'
+    : !shares ? 'Lead contributions come from the graph attention of our engine; this analysis ran the network elsewhere (choose our engine).'
+      : shares.kind === 'attention' ? 'Each band is a lead\'s share of the graph attention in that window (FHNet looks at the leads in these proportions). Click a window, or focus the plot and press Enter, to explain it below.'
+        : 'Each band is a lead\'s share of the output change when it is left out (occlusion). Click a window to explain it below.');
+  const canExplain = Boolean(ex && ex.canExplainWindow);
+  $('window-controls').hidden = !canExplain;
+  $('window-leads').hidden = true;
+  $('chart-saliency').hidden = true;
+  setText('saliency-note', !fhnet ? 'Available with FHNet: choose the method "FHNet" and analyse again.'
+    : !canExplain ? 'Explaining a single window needs FHNet on our engine (this analysis ran the network elsewhere).'
+      : 'Choose a window: click it on the fetal ECG or lead contribution plot, focus either plot and press Enter (the window at the centre of the view), or use the buttons.');
+  setText('window-readout', '');
+}
+
+function selectedSpan() {
+  const ex = state.result && state.result.explanation;
+  return ex && state.selectedWindow >= 0 ? windowSpanS(ex, state.selectedWindow) : null;
+}
+
+function explainWindow(index) {
+  const ex = state.result && state.result.explanation;
+  if (!ex || !ex.canExplainWindow || state.busy) return;
+  const i = Math.max(0, Math.min(ex.nWindows - 1, index));
+  state.selectedWindow = i;
+  for (const c of state.charts) c.redraw(false, false);
+  const [a, b] = windowSpanS(ex, i);
+  setText('window-readout', `Window ${i + 1} of ${ex.nWindows}: ${fmt(a, 2)}–${fmt(b, 2)} s`);
+  setStatus(`Explaining window ${i + 1} (${fmt(a, 1)}–${fmt(b, 1)} s)…`);
+  request({ type: 'explain-window', index: i });
+}
+
+function explainAt(tS) {
+  const ex = state.result && state.result.explanation;
+  if (ex) explainWindow(windowAt(ex, tS));
+}
+
+function stepWindow(delta) {
+  const ex = state.result && state.result.explanation;
+  if (!ex) return;
+  if (state.selectedWindow < 0) { const [a, b] = currentRange(); explainAt((a + b) / 2); return; }
+  explainWindow(state.selectedWindow + delta);
+}
+
+// A click (not the end of a drag-to-zoom) on a chart calls back with its time in seconds. Heard
+// while capturing, above uPlot's own click handler, which stops clicks it takes for drags (and
+// can take a click for a drag when its throttled cursor has not caught up with the pointer).
+function onChartClick(u, callback) {
+  let downX = null;
+  u.root.addEventListener('mousedown', (e) => { downX = e.clientX; }, true);
+  u.root.addEventListener('click', (e) => {
+    if (e.target !== u.over || downX === null || Math.abs(e.clientX - downX) > 3) return;
+    callback(u.posToVal(e.clientX - u.over.getBoundingClientRect().left, 'x'));
+  }, true);
+}
+
+function showWindow(msg) {
+  const res = state.result;
+  if (!res || msg.index !== state.selectedWindow) return;
+  const names = res.leadNames;
+  $('chart-saliency').hidden = false;
+  setText('saliency-note', `Shaded where hiding ${fmt(1000 * msg.segment / msg.fsHz, 0)} ms of every lead changed FHNet's outputs most (saliency; mean 1 over the window).`);
+  if (state.windowView) state.windowView.destroy();
+  const spec = saliencySpec(msg, stacked({ y: msg.leads }), names, LEAD_COLORS);
+  state.windowView = new uPlot({ ...spec.opts, width: chartWidth('chart-saliency'), height: spec.height,
+    cursor: { drag: { x: false, y: false } }, legend: { live: false } }, spec.data, $('chart-saliency'));
+  const rows = names.map((name, k) => {
+    const tr = document.createElement('tr');
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = name;
+    const cell = (v) => { const td = document.createElement('td'); td.textContent = v === undefined ? '—' : `${fmt(100 * v, 0)} %`; return td; };
+    tr.append(th, cell(msg.leadAttention[k]), cell(msg.leadOcclusion[k]));
+    return tr;
+  });
+  $('window-leads').querySelector('tbody').replaceChildren(...rows);
+  $('window-leads').hidden = false;
+  setStatus(`Explained window ${msg.index + 1} (${fmt(msg.startS, 1)} s).`);
 }
 
 // ---------------------------------------------------------------------------------------- report
@@ -488,7 +587,7 @@ function chartSpecs() {
     const fecgNames = res.leadNames;
     specs.push({ id: 'chart-fecg', fig: 'fig-fecg', height: Math.min(420, 90 + 60 * fecgNames.length), opts: {
       series: [{ label: 'time (s)' }, ...fecgNames.map((n, k) => ({ label: `${n} fECG`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1 }))],
-      plugins: [beatMarks(Array.from(res.fetalBeats, (b) => b / res.fsHz), 'rgba(21, 128, 61, 0.45)')],
+      plugins: [beatMarks(Array.from(res.fetalBeats, (b) => b / res.fsHz), 'rgba(21, 128, 61, 0.45)'), spanMark(selectedSpan)],
       axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
     }, data: [res.plot.x, ...stacked(res.plot)] });
 
@@ -524,6 +623,9 @@ function chartSpecs() {
       axes: [{ label: 'time (s)' }, { label: 'SQI' }],
       scales: { x: { time: false }, y: { range: [0, 1] } },
     }, data: qData });
+
+    const contributions = res.explanation && contributionsSpec(res.explanation, res.leadNames, LEAD_COLORS, [spanMark(selectedSpan)]);
+    if (contributions) specs.push({ id: 'chart-leads', fig: 'fig-leads', ...contributions });
   }
   return specs;
 }
@@ -536,6 +638,7 @@ function drawCharts() {
   $('plots-panel').hidden = false;
   state.fullRange = [0, info.durationS];
   for (const s of chartSpecs()) state.charts.push(new uPlot(baseOptions(s.id, s.height, s.opts), s.data, $(s.id)));
+  for (const c of state.charts) if (['chart-fecg', 'chart-leads'].includes(c.root.parentElement.id)) onChartClick(c, explainAt);
   // uPlot fits x to each chart's data; start them all on the recording's whole length.
   setRange(0, info.durationS);
 }
@@ -569,6 +672,12 @@ function pan(fraction) {
 function resetZoom() { if (state.fullRange) setRange(...state.fullRange); }
 
 function onChartKey(event) {
+  if (event.key === 'Enter' && ['chart-fecg', 'chart-leads'].includes(event.currentTarget.id)) {
+    event.preventDefault();
+    const [a, b] = currentRange();
+    explainAt((a + b) / 2);
+    return;
+  }
   const actions = { ArrowLeft: () => pan(-0.25), ArrowRight: () => pan(0.25), '+': () => zoom(0.5), '=': () => zoom(0.5), '-': () => zoom(2), '0': resetZoom };
   const act = actions[event.key];
   if (act) { event.preventDefault(); act(); }
@@ -581,7 +690,7 @@ function onResize() {
   if (window.matchMedia('print').matches) return;
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
-    for (const c of state.charts) c.setSize({ width: chartWidth(c.root.parentElement.id), height: c.height });
+    for (const c of [...state.charts, state.windowView].filter(Boolean)) c.setSize({ width: chartWidth(c.root.parentElement.id), height: c.height });
   }, 150);
 }
 
@@ -605,6 +714,9 @@ function wire() {
     b.addEventListener('click', () => { if (!state.busy) request({ type: 'export', kind: b.dataset.export }); });
   }
   $('report-png').addEventListener('click', saveReportPng);
+  $('window-prev').addEventListener('click', () => stepWindow(-1));
+  $('window-next').addEventListener('click', () => stepWindow(1));
+  $('window-center').addEventListener('click', () => { const [a, b] = currentRange(); explainAt((a + b) / 2); });
   $('report-print').addEventListener('click', printReport);
   window.addEventListener('afterprint', afterPrint);
   $('zoom-in').addEventListener('click', () => zoom(0.5));
@@ -612,7 +724,7 @@ function wire() {
   $('pan-left').addEventListener('click', () => pan(-0.25));
   $('pan-right').addEventListener('click', () => pan(0.25));
   $('zoom-reset').addEventListener('click', resetZoom);
-  for (const id of ['chart-raw', 'chart-fecg', 'chart-hr', 'chart-quality']) {
+  for (const id of ['chart-raw', 'chart-fecg', 'chart-hr', 'chart-quality', 'chart-leads']) {
     $(id).addEventListener('keydown', onChartKey);
     $(id).addEventListener('dblclick', resetZoom);
   }

@@ -159,6 +159,7 @@ export function canvasToPng(canvas) {
 // A file name from a recording's name: letters, digits, "._-" kept, the rest "_" (names come from
 // the user's files and may hold anything).
 export function reportFileName(recordName) {
-  const base = String(recordName || 'recording').replace(/\.[A-Za-z0-9]{1,4}$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+  const base = String(recordName || 'recording').replace(/\.[A-Za-z0-9]{1,4}$/, '').replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[_.]+|_+$/g, '').slice(0, 80);
   return `${base || 'recording'}_report.png`;
 }

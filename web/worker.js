@@ -8,7 +8,8 @@
 //   {type: 'network', options: {abdominal, reference, powerlineHz, engine, ortThreads?}}
 //       FHNet alone on the recording's windows: its raw outputs (comparing engines, benchmarks)
 //   {type: 'export', kind: 'fqrs'|'beats-csv'|'fhr-csv'|'fecg-csv'|'json'|'truth-csv'}
-// Messages out: {type: 'ready'|'opened'|'progress'|'result'|'network'|'exported'|'error', ...}.
+//   {type: 'explain-window', index}     method 'fhnet': lead contributions and saliency of window i
+// Messages out: {type: 'ready'|'opened'|'progress'|'result'|'network'|'window-explained'|'exported'|'error', ...}.
 // Cancel: the page terminates this worker and starts a fresh one (a running WASM call cannot see
 // messages), then opens the same files again; nothing here needs cleaning up.
 // Long recordings (long_recordings.js): files are read with File.slice; an EDF or WFDB record
@@ -448,7 +449,45 @@ async function analyze(options) {
     },
     timings: result.timings, elapsedMs, plot, truthScore: f1,
   };
+  message.explanation = describeExplanation(result, options);
   post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
+}
+
+// ------------------------------------------------------------------------------------ explaining
+
+// The per-window lead contributions of a method 'fhnet' analysis (fecg.d.ts Explanation; a few
+// numbers per window), or null for the classical methods. Whether single windows can be explained
+// here: Result.explainWindow needs the network in this module (our engine), not outputs replayed
+// from ONNX Runtime.
+function describeExplanation(res, options) {
+  if (res.method !== 'fhnet' || typeof res.explanation !== 'function') return null;
+  const e = res.explanation();
+  if (!e.nWindows) return null;
+  return {
+    fsHz: e.fsHz, window: e.window, hop: e.hop, nWindows: e.nWindows, nLeads: e.nLeads,
+    windowStarts: e.windowStarts, leadAttention: e.leadAttention, leadOcclusion: e.leadOcclusion,
+    canExplainWindow: typeof res.explainWindow === 'function' && (options.engine ?? 'fecg') === 'fecg',
+  };
+}
+
+// Window i explained now (1 + K + 32 runs of the network): its saliency and lead contributions,
+// with the preprocessed leads the network saw in it (µV at analysisFsHz) to draw them over.
+function explainWindow(index) {
+  if (!result) throw new Error('explain: analyse a recording first');
+  const w = result.explainWindow(index);
+  const end = w.start + w.window;
+  const leads = [];
+  for (let k = 0; k < result.nLeads; k++) {
+    const lead = result.preprocessed(k);
+    // The last window may reach past the record's end (the stage pads it): pad the view likewise.
+    const out = new Float32Array(w.window).fill(NaN);
+    out.set(lead.subarray(w.start, Math.min(end, lead.length)));
+    leads.push(out);
+  }
+  post({
+    type: 'window-explained', index, startS: w.startS, fsHz: result.analysisFsHz, window: w.window,
+    segment: w.segment, saliency: w.saliency, leadAttention: w.leadAttention, leadOcclusion: w.leadOcclusion, leads,
+  }, [w.saliency.buffer, ...leads.map((l) => l.buffer)]);
 }
 
 // FHNet alone on the open recording's windows with one engine: the raw network outputs and the
@@ -508,6 +547,8 @@ self.onmessage = async (event) => {
       await analyze(msg.options);
     } else if (msg.type === 'network') {
       await network(msg.options);
+    } else if (msg.type === 'explain-window') {
+      explainWindow(msg.index);
     } else if (msg.type === 'export') {
       const out = exportKind(msg.kind);
       post({ type: 'exported', kind: msg.kind, ...out });

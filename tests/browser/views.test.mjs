@@ -6,9 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, HAVE_WASM, assertNotBlank, assertPngNotBlank, decodePng, greyVariance, inkBands, openPage } from './util.mjs';
+import { ARTIFACTS, HAVE_WASM, ROOT, assertNotBlank, assertPngNotBlank, decodePng, greyVariance, inkBands, openPage } from './util.mjs';
 
 const NO_WASM = !HAVE_WASM && 'build/wasm/fecg.js missing: run scripts/build.sh wasm';
+// The interpretability views need the explain bindings (Result.explanation/explainWindow).
+const NO_EXPLAIN = !readFileSync(join(ROOT, 'web', 'fecg.d.ts'), 'utf8').includes('explainWindow(') &&
+  'web/fecg.d.ts documents no Result.explainWindow yet (the explain bindings are not on this branch)';
 const LONG_MS = 120_000;
 const REPORT_SIZE = { width: 1240, height: 1754 };  // web/report.js REPORT_SIZE_PX: A4 at 150 dpi
 
@@ -116,7 +119,7 @@ describe('views and usability', () => {
     await tabTo('report-png');
     await assertFocusVisible();
     const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.keyboard.press('Enter')]);
-    assert.match(dl.suggestedFilename(), /^demo_simulated_report\.png$|_report\.png$/);
+    assert.equal(dl.suggestedFilename(), 'demo_simulated_report.png', 'named after the recording, safe characters only');
     const buf = readFileSync(await dl.path());
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, '11-report.png'), buf);
@@ -162,6 +165,83 @@ describe('views and usability', () => {
     for (const id of ['#analyze-panel', '#demo-button', '.exports', '.plot-controls']) assert.equal(await page.isVisible(id), false, `${id} not printed`);
     await screenshot('13-print-view.png');
     await page.emulateMedia({ media: 'screen' });
+  });
+
+  test('classical methods: the interpretability views say they need FHNet', { skip: NO_WASM }, async () => {
+    // FHNet is the default once the model is trained: choose TS-ICA for this one.
+    if (!/^ts-ica/.test(await page.textContent('#sum-method'))) {
+      await page.selectOption('#method-select', 'ts-ica');
+      await page.click('#analyze-button');
+      await page.waitForFunction(() => /^(Done|Analysis failed)/.test(document.getElementById('status').textContent), null, { timeout: LONG_MS });
+    }
+    assert.match(await page.textContent('#sum-method'), /^ts-ica/);
+    for (const id of ['#leads-note', '#saliency-note']) assert.match(await page.textContent(id), /^Available with FHNet/);
+    assert.equal(await page.locator('#chart-leads .u-wrap').count(), 0);
+    assert.equal(await page.isVisible('#window-controls'), false);
+  });
+
+  test('FHNet: lead contributions per window, synced; a window chosen by click or keyboard shows its saliency', { skip: NO_WASM || NO_EXPLAIN }, async (t) => {
+    const offered = await page.$eval('#method-select', (s) => { const o = s.querySelector('option[value="fhnet"]'); return Boolean(o && !o.disabled); });
+    if (!offered) { t.skip('the page offers no FHNet method (the model is missing or the engines are not on this branch)'); return; }
+    await page.selectOption('#method-select', 'fhnet');
+    if (await page.locator('#engine-select').count()) await page.selectOption('#engine-select', 'fecg');
+    await page.click('#analyze-button');
+    await page.waitForFunction(() => /^(Done|Analysis failed)/.test(document.getElementById('status').textContent), null, { timeout: LONG_MS });
+    assert.match(await page.textContent('#status'), /^Done/, await page.textContent('#error'));
+    assert.equal(await page.locator('#chart-leads .u-wrap').count(), 1, 'the lead contribution plot is drawn');
+    assert.match(await page.textContent('#leads-note'), /graph attention|occlusion/);
+    // A click half-way across the fECG plot (the whole 60 s demo is in view) explains a window
+    // that covers 30 s.
+    await page.locator('#chart-fecg .u-over').scrollIntoViewIfNeeded();
+    const over = await page.locator('#chart-fecg .u-over').boundingBox();
+    await page.mouse.click(over.x + over.width / 2, over.y + over.height / 2);
+    await page.waitForFunction(() => /^Explained window/.test(document.getElementById('status').textContent), null, { timeout: LONG_MS });
+    const readout = async () => {
+      const m = (await page.textContent('#window-readout')).match(/^Window (\d+) of (\d+): ([\d.]+)–([\d.]+) s$/);
+      assert.ok(m, `readout: ${await page.textContent('#window-readout')}`);
+      return { index: Number(m[1]), count: Number(m[2]), startS: Number(m[3]), endS: Number(m[4]) };
+    };
+    const first = await readout();
+    assert.ok(first.startS <= 30 && first.endS >= 30, `the clicked time is in the window: ${JSON.stringify(first)}`);
+    assert.ok(first.count >= 20, `a 60 s demo has about 29 windows of 4.1 s hop 2 s: ${first.count}`);
+    // The window's lead contributions: one row per lead, each column a set of shares summing to 1.
+    const table = await page.$$eval('#window-leads tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (c) => c.textContent)));
+    assert.equal(table.length, 4);
+    for (const col of [1, 2]) {
+      const sum = table.reduce((acc, row) => acc + Number(row[col].replace(' %', '')), 0);
+      assert.ok(Math.abs(sum - 100) <= 3, `column ${col} sums to ${sum} % (each value rounded to 1 %)`);
+    }
+    assert.equal(await page.isVisible('#chart-saliency canvas'), true);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const sal = join(ARTIFACTS, '15-saliency-window.png');
+    await page.locator('#fig-saliency').screenshot({ path: sal });
+    assertNotBlank(sal);
+    // Keyboard: the next window (Enter on its button), then Enter on the focused fECG plot
+    // explains the window at the centre of the view again.
+    await tabTo('window-next');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((i) => document.getElementById('window-readout').textContent.startsWith(`Window ${i} `) &&
+      /^Explained window/.test(document.getElementById('status').textContent), first.index + 1, { timeout: LONG_MS });
+    await page.evaluate(() => document.getElementById('chart-fecg').focus());
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((i) => document.getElementById('window-readout').textContent.startsWith(`Window ${i} `) &&
+      /^Explained window/.test(document.getElementById('status').textContent), first.index, { timeout: LONG_MS });
+    // Synced: zooming the fECG plot redraws the contribution plot over the same time span.
+    const before = await page.locator('#chart-leads canvas').screenshot();
+    await page.keyboard.press('+');
+    let changed = false;
+    for (let i = 0; i < 20 && !changed; i++) {
+      await page.waitForTimeout(100);
+      changed = !before.equals(await page.locator('#chart-leads canvas').screenshot());
+    }
+    assert.ok(changed, 'the contribution plot follows the zoom');
+    await page.keyboard.press('0');
+    await screenshot('15-fhnet-explain.png');
+    // The report has the contribution plot too: five plot regions.
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#report-png')]);
+    const png = decodePng(readFileSync(await dl.path()));
+    writeFileSync(join(ARTIFACTS, '16-report-fhnet.png'), readFileSync(await dl.path()));
+    assert.ok(inkBands(png, { minRows: 80 }).length >= 5, 'raw, fECG, heart rate, quality, lead contributions');
   });
 
   for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
