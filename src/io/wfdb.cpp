@@ -450,9 +450,19 @@ Recording parse_wfdb_record(std::string_view header_text,
     const bool has_invalid = fmt.format != 8;
     for (std::int64_t t = 0; t < n_samples; ++t) {
       const std::int32_t v = adu[i][static_cast<size_t>(t)];
-      out.samples_uv(static_cast<Eigen::Index>(i), t) =
-          (has_invalid && v == fmt.invalid) ? std::numeric_limits<float>::quiet_NaN()
-                                            : static_cast<float>((static_cast<double>(v) - s.baseline_adu) * uv_per_adu);
+      if (has_invalid && v == fmt.invalid) {
+        out.samples_uv(static_cast<Eigen::Index>(i), t) = std::numeric_limits<float>::quiet_NaN();
+        continue;
+      }
+      // Samples are 32-bit floats in µV: a tiny gain (1e-30 adu/V) would make them Inf.
+      const double uv = (static_cast<double>(v) - s.baseline_adu) * uv_per_adu;
+      if (!(std::abs(uv) <= std::numeric_limits<float>::max())) {
+        char gain[32];
+        std::snprintf(gain, sizeof gain, "%g", s.gain_adu_per_unit);
+        throw Error(rec + ": " + signal_label(s, i) + ": sample " + std::to_string(t) + " (" + std::to_string(v) +
+                    " adu at gain " + gain + " adu/" + s.units + ") is beyond the range of a 32-bit float in uV");
+      }
+      out.samples_uv(static_cast<Eigen::Index>(i), t) = static_cast<float>(uv);
     }
     out.lead_names.push_back(s.description.empty() ? "signal_" + std::to_string(i + 1) : s.description);
     out.units.push_back(s.units);
