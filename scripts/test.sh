@@ -24,6 +24,7 @@ suite "wasm smoke (node)" node build/wasm/fecg_wasm_smoke.cjs
 suite "web page (chromium)" node --test tests/browser/
 suite "fhnet python smoke" /usr/bin/python3 scripts/fhnet/test_smoke.py
 suite "fhnet train smoke" /usr/bin/python3 scripts/fhnet/train.py --smoke --fecg build/native/fecg
+suite "fhnet evaluation smoke" /usr/bin/python3 scripts/fhnet/evaluate.py --smoke
 suite "wasm API and onnx runtime (node)" node --test tests/node/
 # Reliability (README): libFuzzer on the readers and the pipeline, 6 targets × 30 s, failing on
 # any crash, hang, leak or broken invariant; with FECG_TEST_ASAN=1 also the whole doctest suite

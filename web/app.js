@@ -2,6 +2,7 @@
 // No analysis runs here. Untrusted text (file names, header fields, lead names, error messages)
 // only ever goes into the page through textContent, never as HTML.
 import uPlot from './vendor/uplot/uPlot.esm.js';
+import { canvasToPng, renderReport, reportFileName } from './report.js';
 
 const $ = (id) => document.getElementById(id);
 // The demo: 60 s, 4 abdominal leads at 1 kHz, with the signal-to-noise ratios fixed at typical
@@ -22,7 +23,11 @@ const state = {
   charts: [],           // uPlot instances sharing one x range
   syncing: false,
   fullRange: null,      // [min, max] seconds
+  model: null,          // the FHNet model's status from the worker: {available, trained, recipe, ...}
+  methodChosen: false,  // the user picked a method: the default no longer changes under them
+  extrasCached: false,  // the service worker was asked to cache ONNX Runtime's files
 };
+const ENGINE_NAMES = { fecg: 'our C++ engine (WebAssembly)', ort: 'ONNX Runtime Web' };
 
 // ------------------------------------------------------------------------------------------ status
 
@@ -40,7 +45,8 @@ function updateControls() {
   $('cancel-button').disabled = !state.busy;
   $('leads-fieldset').disabled = !state.info || state.busy;
   $('reference-select').disabled = !state.info || state.busy;
-  for (const b of document.querySelectorAll('[data-export]')) b.disabled = state.busy || !state.result;
+  $('engine-select').disabled = state.busy || $('method-select').value !== 'fhnet';
+  for (const b of document.querySelectorAll('[data-export], .report-button')) b.disabled = state.busy || !state.result;
   $('export-truth').disabled = state.busy || !state.truth;
 }
 
@@ -73,6 +79,8 @@ function onWorkerMessage(msg) {
   switch (msg.type) {
     case 'ready':
       state.ready = true;
+      onModelStatus(msg.model);
+      registerServiceWorker();
       setStatus(state.info ? 'Ready.' : 'Ready: open a recording or run the demo.');
       updateControls();
       if (state.onReady) { state.onReady(); state.onReady = null; }
@@ -125,6 +133,52 @@ function cancelAnalysis() {
   });
 }
 
+// ------------------------------------------------------------------------------ model and offline
+
+// FHNet is the default method once the model is trained; an untrained (random) model stays
+// selectable, for trying the engines, with a note next to the choice.
+function onModelStatus(model) {
+  state.model = model ?? { available: false, message: 'no model status' };
+  const option = $('method-fhnet');
+  if (!state.model.available) {
+    option.disabled = true;
+    if ($('method-select').value === 'fhnet') $('method-select').value = 'ts-ica';
+    setText('model-status', `FHNet is not available: ${state.model.message}`);
+    return;
+  }
+  option.disabled = false;
+  const params = state.model.parameters ? `, ${state.model.parameters.toLocaleString('en')} parameters` : '';
+  if (state.model.trained) {
+    option.textContent = 'FHNet (neural network)';
+    setText('model-status', `FHNet model: ${state.model.recipe}${params}.`);
+    if (!state.methodChosen) $('method-select').value = 'fhnet';
+  } else {
+    option.textContent = 'FHNet (neural network, untrained)';
+    setText('model-status', `FHNet model: untrained (${state.model.recipe}${params}): its fetal ECG is not meaningful yet; use it to try the engines.`);
+  }
+}
+
+// The service worker (sw.js) caches the page, the module and the model so that the next visit
+// works offline. Registered once the engine is up, so that its caching does not compete with
+// the page's own first downloads (which it then finds in the HTTP cache: 304s).
+function registerServiceWorker() {
+  if (state.swRegistered || !('serviceWorker' in navigator)) return;
+  state.swRegistered = true;
+  navigator.serviceWorker.register('sw.js').catch((e) => console.warn(`offline cache unavailable: ${e.message}`));
+  // Every same-origin file this page loaded (its modules, styles, ...) goes into the cache too.
+  const paths = performance.getEntriesByType('resource').map((e) => new URL(e.name))
+    .filter((u) => u.origin === location.origin).map((u) => u.pathname);
+  navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage({ type: 'cache', paths }));
+}
+
+// The model and ONNX Runtime's files (about 4 MB compressed) are cached after the first result,
+// not before it (a user of our engine fetches ORT's files only here, in the background).
+function cacheExtras() {
+  if (state.extrasCached || !('serviceWorker' in navigator)) return;
+  state.extrasCached = true;
+  navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage({ type: 'cache-extras' }));
+}
+
 // -------------------------------------------------------------------------------------- opening
 
 async function openFiles(fileList) {
@@ -144,11 +198,11 @@ async function openFiles(fileList) {
 }
 
 async function sendOpen(files, csvOptions) {
-  const payload = [];
-  for (const f of files) payload.push({ name: f.name, bytes: await f.arrayBuffer() });
+  // The File objects themselves: the worker reads them in slices (a long recording is never
+  // read whole). Kept for a reopen after cancel; they replace the current recording's only once
+  // the worker has opened them.
+  const payload = files.map((f) => ({ name: f.name, file: f }));
   const message = { type: 'open', files: payload, csv: csvOptions };
-  // Keep the bytes (copied, since posting transfers nothing here) for a reopen after cancel; they
-  // replace the current recording's only once the worker has opened them.
   state.pendingOpen = { message };
   setStatus(`Opening ${files.map((f) => f.name).join(', ')}…`);
   request(message);
@@ -182,7 +236,8 @@ function onOpened(msg) {
     for (const id of ['fig-fecg', 'fig-hr', 'fig-quality']) $(id).hidden = true;
     drawCharts();
   }
-  setStatus(reopened ? 'Ready (the recording is still open).' : `Opened ${info.name}. Choose the leads and press Analyse.`);
+  const chunked = info.streamed ? ` It is long: it will be read and analysed in ${fmt(info.chunkS / 60, 0)}-min chunks.` : '';
+  setStatus(reopened ? 'Ready (the recording is still open).' : `Opened ${info.name}. Choose the leads and press Analyse.${chunked}`);
   $('progress').value = 0;
   setText('progress-stage', '');
 }
@@ -220,6 +275,7 @@ function analyze() {
   const reference = Number($('reference-select').value);
   if (abdominal.includes(reference)) { showError('The reference lead cannot also be an abdominal lead.'); return; }
   const options = { method: $('method-select').value, abdominal, reference, powerlineHz: Number($('powerline-select').value) };
+  if (options.method === 'fhnet') options.engine = $('engine-select').value;
   $('progress').value = 0;
   setStatus('Analysing…');
   request({ type: 'analyze', options });
@@ -235,7 +291,8 @@ function onResult(msg) {
   setText('sum-mhr', `${fmt(mhr.meanBpm)} bpm (${msg.maternalBeats.length} maternal beats)`);
   setText('sum-quality', `${fmt(quality.sqi, 2)} (0–1)`);
   setText('sum-beats', String(msg.fetalBeats.length));
-  setText('sum-method', msg.method);
+  setText('sum-method', msg.engine ? `${msg.method} on ${ENGINE_NAMES[msg.engine] ?? msg.engine}` +
+    (msg.network ? ` (${msg.network.threads} thread${msg.network.threads > 1 ? 's' : ''}, ${fmt(msg.network.ms / msg.network.windows, 1)} ms per window)` : '') : msg.method);
   setText('sum-time', `${fmt(msg.elapsedMs, 0)} ms in the worker (pipeline ${fmt(msg.timings.totalMs, 0)} ms)`);
   const warnings = $('warnings');
   warnings.replaceChildren(...quality.warnings.map((w) => { const li = document.createElement('li'); li.textContent = w; return li; }));
@@ -253,6 +310,7 @@ function onResult(msg) {
   setStatus(`Done: ${msg.fetalBeats.length} fetal beats, mean FHR ${fmt(fhr.meanBpm)} bpm.`);
   $('progress').value = 1;
   drawCharts();
+  cacheExtras();
 }
 
 function download(name, mime, data) {
@@ -265,6 +323,72 @@ function download(name, mime, data) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// ---------------------------------------------------------------------------------------- report
+
+// The facts as the page shows them ([label, value] from the recording, summary and truth lists),
+// so that the report says exactly what the screen says.
+function shownFacts() {
+  const lists = [$('recording-info'), $('summary')];
+  if (!$('truth').hidden) lists.push($('truth').querySelector('dl'));
+  const facts = [];
+  for (const dl of lists) {
+    for (const dt of dl.querySelectorAll('dt')) facts.push([dt.textContent, dt.nextElementSibling ? dt.nextElementSibling.textContent : '']);
+  }
+  return facts;
+}
+
+function buildReport() {
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  return renderReport({
+    title: `FHNet-Web report: ${state.info.name}`,
+    subtitle: `Fetal ECG analysis made in this browser, ${stamp} UTC`,
+    facts: shownFacts(),
+    warnings: state.result.quality.warnings,
+    plots: chartSpecs().map((s) => ({
+      caption: $(s.fig).querySelector('figcaption').textContent,
+      opts: { ...s.opts, height: s.height }, data: s.data, xRange: [0, state.info.durationS],
+    })),
+    footer: 'FHNet-Web analysed this recording locally: nothing left this computer. Not a medical device.',
+  });
+}
+
+async function saveReportPng() {
+  if (!state.result || state.busy) return;
+  try {
+    const name = reportFileName(state.info.name);
+    download(name, 'image/png', await canvasToPng(await buildReport()));
+    setStatus(`Exported ${name}.`);
+  } catch (error) {
+    showError(`The report could not be made: ${error.message}`);
+  }
+}
+
+// Prints the report picture alone (print CSS hides the page while body has .printing-report);
+// the browser's print dialog saves it as PDF. The picture is dropped after printing, so that a
+// later Ctrl+P prints the page's own print view instead of a stale report.
+async function printReport() {
+  if (!state.result || state.busy) return;
+  try {
+    const png = await canvasToPng(await buildReport());
+    const img = $('print-report-img');
+    if (img.src) URL.revokeObjectURL(img.src);
+    img.src = URL.createObjectURL(png);
+    await img.decode();
+    document.body.classList.add('printing-report');
+    window.print();
+  } catch (error) {
+    showError(`The report could not be printed: ${error.message}`);
+  }
+}
+
+function afterPrint() {
+  const img = $('print-report-img');
+  if (!document.body.classList.contains('printing-report')) return;
+  document.body.classList.remove('printing-report');
+  if (img.src) URL.revokeObjectURL(img.src);
+  img.removeAttribute('src');
 }
 
 // ----------------------------------------------------------------------------------------- plots
@@ -337,32 +461,32 @@ function syncX(source) {
   state.syncing = false;
 }
 
-function drawCharts() {
-  for (const c of state.charts) c.destroy();
-  state.charts = [];
+// The main plots as uPlot specs, shared by the page (drawCharts) and the printable report
+// (report.js draws them again at its own width over the whole recording): [{id: chart element,
+// fig: its figure, height: px, opts: uPlot options less width and interaction, data}].
+function chartSpecs() {
   const info = state.info;
-  if (!info) return;
-  $('plots-panel').hidden = false;
+  if (!info) return [];
   const raw = state.rawPlot;
-  state.fullRange = [0, info.durationS];
   const res = state.result;
   const names = info.leadNames;
+  const specs = [];
 
   const rawSeries = [{ label: 'time (s)' }, ...names.map((n, k) => ({ label: n || `lead ${k + 1}`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1 }))];
   const plugins = [];
   if (res) plugins.push(beatMarks(Array.from(res.maternalBeats, (b) => b / res.fsHz), 'rgba(220, 38, 38, 0.35)'));
-  state.charts.push(new uPlot(baseOptions('chart-raw', Math.min(420, 90 + 60 * names.length), {
+  specs.push({ id: 'chart-raw', fig: 'fig-raw', height: Math.min(420, 90 + 60 * names.length), opts: {
     series: rawSeries, plugins,
     axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
-  }), [raw.x, ...stacked(raw)], $('chart-raw')));
+  }, data: [raw.x, ...stacked(raw)] });
 
   if (res) {
     const fecgNames = res.leadNames;
-    state.charts.push(new uPlot(baseOptions('chart-fecg', Math.min(420, 90 + 60 * fecgNames.length), {
+    specs.push({ id: 'chart-fecg', fig: 'fig-fecg', height: Math.min(420, 90 + 60 * fecgNames.length), opts: {
       series: [{ label: 'time (s)' }, ...fecgNames.map((n, k) => ({ label: `${n} fECG`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1 }))],
       plugins: [beatMarks(Array.from(res.fetalBeats, (b) => b / res.fsHz), 'rgba(21, 128, 61, 0.45)')],
       axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
-    }), [res.plot.x, ...stacked(res.plot)], $('chart-fecg')));
+    }, data: [res.plot.x, ...stacked(res.plot)] });
 
     const tables = [
       [Array.from(res.fhr.timeS), Array.from(res.fhr.bpm), Array.from(res.fhr.bpmSmooth)],
@@ -373,7 +497,6 @@ function drawCharts() {
       const p = state.truth.fetalPeaks, fs = info.fsHz;
       tables.push([p.slice(1).map((b) => b / fs), p.slice(1).map((b, i) => (60 * fs) / (b - p[i]))]);
     }
-    const hrData = uPlot.join(tables);
     const hrSeries = [
       { label: 'time (s)' },
       { label: 'FHR beat-to-beat', stroke: 'rgba(21, 128, 61, 0.5)', width: 0, points: { show: true, size: 3 } , spanGaps: true },
@@ -381,23 +504,34 @@ function drawCharts() {
       { label: 'MHR smoothed', stroke: '#dc2626', width: 2, spanGaps: true },
     ];
     if (state.truth) hrSeries.push({ label: 'true FHR', stroke: '#111', width: 1, dash: [6, 4], spanGaps: true });
-    state.charts.push(new uPlot(baseOptions('chart-hr', 260, {
+    specs.push({ id: 'chart-hr', fig: 'fig-hr', height: 260, opts: {
       series: hrSeries, axes: [{ label: 'time (s)' }, { label: 'bpm' }],
       scales: { x: { time: false }, y: { range: (u, lo, hi) => [Math.min(40, lo), Math.max(200, hi)] } },
-    }), hrData, $('chart-hr')));
+    }, data: uPlot.join(tables) });
 
     const wins = res.quality.windows;
     const qx = [...wins.map((w) => w.startS), wins.length ? wins[wins.length - 1].endS : 0];
     const stepEnd = (vals) => [...vals, vals.length ? vals[vals.length - 1] : null];
     const qData = [qx, stepEnd(wins.map((w) => w.sqi)), ...res.leadNames.map((_, k) => stepEnd(wins.map((w) => w.perLead[k])))];
     const stepped = uPlot.paths.stepped({ align: 1 });
-    state.charts.push(new uPlot(baseOptions('chart-quality', 200, {
+    specs.push({ id: 'chart-quality', fig: 'fig-quality', height: 200, opts: {
       series: [{ label: 'time (s)' }, { label: 'window SQI', stroke: '#111', width: 2, paths: stepped },
         ...res.leadNames.map((n, k) => ({ label: `${n}`, stroke: LEAD_COLORS[k % LEAD_COLORS.length], width: 1, paths: stepped }))],
       axes: [{ label: 'time (s)' }, { label: 'SQI' }],
       scales: { x: { time: false }, y: { range: [0, 1] } },
-    }), qData, $('chart-quality')));
+    }, data: qData });
   }
+  return specs;
+}
+
+function drawCharts() {
+  for (const c of state.charts) c.destroy();
+  state.charts = [];
+  const info = state.info;
+  if (!info) return;
+  $('plots-panel').hidden = false;
+  state.fullRange = [0, info.durationS];
+  for (const s of chartSpecs()) state.charts.push(new uPlot(baseOptions(s.id, s.height, s.opts), s.data, $(s.id)));
   // uPlot fits x to each chart's data; start them all on the recording's whole length.
   setRange(0, info.durationS);
 }
@@ -438,6 +572,9 @@ function onChartKey(event) {
 
 let resizeTimer = 0;
 function onResize() {
+  // Print layout (a print preview, or the print emulation of a test) has its own page width;
+  // sizing the screen's charts to it would leave them too wide once back on screen.
+  if (window.matchMedia('print').matches) return;
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
     for (const c of state.charts) c.setSize({ width: chartWidth(c.root.parentElement.id), height: c.height });
@@ -449,6 +586,7 @@ function onResize() {
 function wire() {
   $('file-input').addEventListener('change', (e) => { openFiles(e.target.files); e.target.value = ''; });
   $('demo-button').addEventListener('click', runDemo);
+  $('method-select').addEventListener('change', () => { state.methodChosen = true; updateControls(); });
   $('analyze-form').addEventListener('submit', (e) => { e.preventDefault(); analyze(); });
   $('cancel-button').addEventListener('click', cancelAnalysis);
   $('csv-form').addEventListener('submit', (e) => {
@@ -462,6 +600,9 @@ function wire() {
   for (const b of document.querySelectorAll('[data-export]')) {
     b.addEventListener('click', () => { if (!state.busy) request({ type: 'export', kind: b.dataset.export }); });
   }
+  $('report-png').addEventListener('click', saveReportPng);
+  $('report-print').addEventListener('click', printReport);
+  window.addEventListener('afterprint', afterPrint);
   $('zoom-in').addEventListener('click', () => zoom(0.5));
   $('zoom-out').addEventListener('click', () => zoom(2));
   $('pan-left').addEventListener('click', () => pan(-0.25));
@@ -481,6 +622,7 @@ function wire() {
     if (e.dataTransfer && e.dataTransfer.files.length) openFiles(e.dataTransfer.files);
   });
   window.addEventListener('resize', onResize);
+  window.matchMedia('print').addEventListener('change', onResize);
 }
 
 wire();

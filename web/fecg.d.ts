@@ -9,6 +9,12 @@
 //   plot(res.fecg(0), res.fetalBeats(), res.fhr.timeS, res.fhr.bpmSmooth);
 //   res.delete(); rec.delete();
 //
+// FHNet with another engine (ONNX Runtime Web), through the same pipeline in two phases:
+//   const w = fecg.captureFhnetWindows(rec, roles);                 // the network's inputs
+//   const out = await session.run({ x: new ort.Tensor('float32', w.x, [w.nWindows, w.leads[0], w.window]) });
+//   const res = fecg.analyze(rec, { ...roles, method: 'fhnet',
+//                                   engineOutputs: { ...w, fecg: out.fecg.data, rpeakProb: out.rpeak_prob.data } });
+//
 // Units: signals in microvolts (µV), beats as sample indices at the recording's rate (fsHz),
 // times in seconds, rates in beats per minute. Every array returned is a fresh copy owned by JS.
 // Recording, Result and FhnetModel are handles to C++ objects in the WASM heap: call delete()
@@ -56,8 +62,41 @@ export interface AnalyzeOptions {
   abdominal?: number[];      // default: guessRoles().abdominal
   reference?: number;        // default: guessRoles().reference; -1 for none
   powerlineHz?: number;      // -1 (default): detect 50/60 Hz; 0: no notch; 50 or 60
-  model?: FhnetModel;        // required for method 'fhnet'
+  model?: FhnetModel;        // method 'fhnet' with our engine: exactly one of model, engineOutputs
+  engineOutputs?: EngineOutputs;  // method 'fhnet' with another engine's outputs (second phase)
   recordName?: string;       // the record name in summaryJson() (default "recording")
+}
+
+/** Options of captureFhnetWindows: those of analyze that choose the windows (method, if given,
+ *  must be 'fhnet'); `window` must equal the model's (its card's window_samples, default 1024). */
+export interface CaptureOptions {
+  method?: 'fhnet';
+  abdominal?: number[];
+  reference?: number;
+  powerlineHz?: number;
+  recordName?: string;
+  window?: number;
+}
+
+/** The windows the pipeline hands the network, in order, in the ONNX input layout: window i is
+ *  leads[i] × window floats at offset window · (leads[0] + … + leads[i-1]) of x, each lead
+ *  normalised on its own (the card's "normalisation"). At most 8 leads per window: a recording
+ *  with more abdominal leads gives windows for each lead group in turn. */
+export interface FhnetWindows {
+  x: Float32Array;
+  leads: Int32Array;         // per window, 1..8
+  window: number;            // samples per window (1024)
+  fsHz: number;              // their rate (250 Hz)
+  nWindows: number;
+}
+
+/** The second phase: the captured windows with the network's outputs for each, in the same
+ *  order and layouts (the ONNX outputs fecg and rpeak_prob). analyze() checks that the pipeline
+ *  asks for exactly these windows (same count, lead counts and inputs to 1e-5) and throws,
+ *  naming the window, when they belong to another recording or other options. */
+export interface EngineOutputs extends FhnetWindows {
+  fecg: Float32Array;        // same layout as x: the fetal ECG, normalised units
+  rpeakProb: Float32Array;   // nWindows × window, probabilities 0..1 (not logits)
 }
 
 /** Called between stages: return false to cancel (analyze then throws an AbortError). If it
@@ -124,6 +163,45 @@ export interface FhnetModel extends EmbindHandle {
     { fecg: Float32Array; rpeakProb: Float32Array; leadAttention: Float32Array; layers: number; tokens: number };
 }
 
+/** A file read piece by piece: in a Web Worker, `read` can be
+ *  (o, n) => new Uint8Array(new FileReaderSync().readAsArrayBuffer(file.slice(o, o + n))),
+ *  so that a long recording is never held whole. read must return exactly `length` bytes. */
+export interface StreamSource {
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** A recording opened for ranged reads (openRecordingStream / openWfdbStream): the header was
+ *  read and checked, samples are read on demand. Keeps its source; delete() when done. */
+export interface RecordingStream extends EmbindHandle {
+  readonly fsHz: number;
+  readonly nLeads: number;
+  readonly nSamples: number;
+  readonly durationS: number;
+  leadNames(): string[];
+  units(): string[];
+  startTime(): string | null;
+  guessRoles(): LeadRoles;
+  /** Samples [start, start + count) of every lead, µV: one Float32Array per lead. */
+  read(start: number, count: number): Float32Array[];
+}
+
+/** analyze()'s options but engineOutputs (FHNet runs on our engine, from options.model). */
+export interface StreamOptions extends Omit<AnalyzeOptions, 'engineOutputs'> {
+  chunkS?: number;   // kept part of each chunk, seconds (default 600; 60-s margins either side)
+}
+
+/** One chunk's final results (analyzeStream's onChunk), in order, covering the recording. */
+export interface StreamChunk {
+  index: number; nChunks: number;
+  start: number; end: number;        // samples [start, end) of the recording
+  fecg: Float32Array[];              // per abdominal lead, µV, end - start values
+  fetalBeats: Int32Array;            // beats found in this chunk, samples of the recording
+  maternalBeats: Int32Array;
+}
+/** Return false to cancel (analyzeStream then throws an AbortError). */
+export type ChunkFn = (chunk: StreamChunk) => boolean | void;
+
 export interface SimulateOptions {
   seconds?: number;      // default 60
   seed?: number;         // default 1; same seed, same recording
@@ -154,6 +232,21 @@ export interface FecgModule {
   /** A WFDB record: the .hea text and its signal files by name (as the header names them). */
   openWfdb(headerText: string, files: Map<string, Uint8Array> | Record<string, Uint8Array>): Recording;
   analyze(recording: Recording, options?: AnalyzeOptions, onProgress?: ProgressFn): Result;
+  /** An EDF file (.edf) for ranged reads: memory stays bounded however long the recording is.
+   *  Refused: EDF+D, leads at different rates (openRecording reads those whole). */
+  openRecordingStream(fileName: string, source: StreamSource): RecordingStream;
+  /** A WFDB record for ranged reads: the header text and a source per signal file (not format 8). */
+  openWfdbStream(headerText: string, sources: Map<string, StreamSource> | Record<string, StreamSource>): RecordingStream;
+  /** The pipeline in chunks (chunkS long, 60-s margins), as `fecg extract --stream on`: each
+   *  chunk's fECG and beats go to onChunk; the Result summarises the whole recording (beats, fhr,
+   *  mhr, quality, summaryJson, fqrsBytes, fhrCsv) and keeps no fECG (nLeads 0, fecgCsv throws). */
+  analyzeStream(stream: RecordingStream, options?: StreamOptions, onProgress?: ProgressFn, onChunk?: ChunkFn): Result;
+  /** FHNet on another engine, first phase: runs the pipeline up to the network and returns the
+   *  windows it would run (the rest of that run is discarded). Run the network on them, then
+   *  analyze(recording, {...sameOptions, method: 'fhnet', engineOutputs: {...windows, fecg, rpeakProb}}). */
+  captureFhnetWindows(recording: Recording, options?: CaptureOptions, onProgress?: ProgressFn): FhnetWindows;
+  /** SHA-256 of bytes, 64 lowercase hex digits (checks model files against their card). */
+  sha256Hex(bytes: Uint8Array): string;
   simulate(options?: SimulateOptions): Simulation;
   /** The recording as a 16-bit EDF+C file. */
   encodeEdf(recording: Recording): Uint8Array;

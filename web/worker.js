@@ -2,23 +2,52 @@
 // recordings, runs the pipeline and answers exports, so that the page's thread only draws.
 //
 // Messages in (from app.js):
-//   {type: 'open', files: [{name, bytes: ArrayBuffer}], csv: {fsHz, units}?}
+//   {type: 'open', files: [{name, file: File} or {name, bytes: ArrayBuffer}], csv: {fsHz, units}?}
 //   {type: 'demo', options: {seconds, seed, leads, fsHz}}     simulate (truth included)
-//   {type: 'analyze', options: {method, abdominal, reference, powerlineHz}}
+//   {type: 'analyze', options: {method, abdominal, reference, powerlineHz, engine?, ortThreads?}}
+//   {type: 'network', options: {abdominal, reference, powerlineHz, engine, ortThreads?}}
+//       FHNet alone on the recording's windows: its raw outputs (comparing engines, benchmarks)
 //   {type: 'export', kind: 'fqrs'|'beats-csv'|'fhr-csv'|'fecg-csv'|'json'|'truth-csv'}
-// Messages out: {type: 'ready'|'opened'|'progress'|'result'|'exported'|'error', ...}.
+// Messages out: {type: 'ready'|'opened'|'progress'|'result'|'network'|'exported'|'error', ...}.
 // Cancel: the page terminates this worker and starts a fresh one (a running WASM call cannot see
 // messages), then opens the same files again; nothing here needs cleaning up.
+// Long recordings (long_recordings.js): files are read with File.slice; an EDF or WFDB record
+// longer than the whole-analysis budget stays open as a RecordingStream and is analysed in
+// chunks (analyzeStream), with the plots decimated chunk by chunk; files over budget that cannot
+// be streamed are refused with a message.
+//
+// FHNet runs on one of two engines (options.engine): 'fecg', our C++ engine inside the module, or
+// 'ort', ONNX Runtime Web (WASM backend) on models/fhnet.onnx. ORT runs in two phases through the
+// same pipeline: the module captures the windows, ORT runs the network on them, the module plays
+// its outputs back (fecg.d.ts captureFhnetWindows / engineOutputs). Every model file is checked
+// against the sha256 and size in its card (models/fhnet.json) before use, and refused otherwise.
+// ORT's files are fetched only when that engine is first chosen.
+
+import {
+  checkWholeBudget, chunkSeconds, PlotDecimator, readWhole, shouldStream, streamOverview, streamSource,
+} from './long_recordings.js';
 
 const PLOT_MAX_POINTS = 120000;  // per lead sent for plotting: uPlot stays fluid well past this
+const MODEL_DIR = './models/';   // scripts/serve.mjs serves models/ here
+const ORT_DIR = './vendor/ort/'; // ... and onnxruntime-web's WASM backend here
+// Windows per ONNX Runtime call: as our pipeline batches (pipeline/fhnet_stage.h FhnetStageParams),
+// enough for ORT's kernels to amortise a call, small enough to report progress often.
+const ORT_BATCH = 8;
 
 let fecg = null;         // the module
 let recording = null;    // Recording handle of the open file
+let stream = null;       // RecordingStream handle instead, for a long EDF/WFDB recording
 let recordName = '';
 let truth = null;        // demo: {fetalPeaks, maternalPeaks, fetalBpm, maternalBpm}
 let result = null;       // Result handle of the last analysis
 let resultFetalBeats = null;
 let resultFsHz = 0;
+let card = null;         // the model card (parsed), its text, and the model status for the page
+let cardText = '';
+let modelInfo = { available: false, message: 'the model card has not been read' };
+let ourModel = null;     // FhnetModel, loaded (and checked) on first use
+let ortSession = null;   // ONNX Runtime Web session, created on first use
+let ort = null;          // the onnxruntime-web module
 
 function post(message, transfer = []) { self.postMessage(message, transfer); }
 
@@ -67,28 +96,38 @@ function releaseResult() {
 function releaseRecording() {
   releaseResult();
   if (recording) { recording.delete(); recording = null; }
+  if (stream) { stream.delete(); stream = null; }
   truth = null;
 }
 
-// Swaps in a newly opened recording; a file that fails to open leaves the previous one usable.
-function replaceRecording(opened, name) {
+// Swaps in a newly opened recording (a Recording or a RecordingStream); a file that fails to
+// open leaves the previous one usable.
+function replaceRecording(opened, name, asStream = false) {
   releaseRecording();
-  recording = opened;
+  if (asStream) stream = opened;
+  else recording = opened;
   recordName = name;
 }
 
 function describeOpened(name) {
-  const leads = [];
-  for (let i = 0; i < recording.nLeads; i++) leads.push(recording.lead(i));
-  const plot = plotSeries(leads, recording.fsHz);
+  const open = stream || recording;
+  let plot;
+  if (stream) {
+    plot = streamOverview(stream, PLOT_MAX_POINTS, chunkSeconds(stream));
+  } else {
+    const leads = [];
+    for (let i = 0; i < recording.nLeads; i++) leads.push(recording.lead(i));
+    plot = plotSeries(leads, recording.fsHz);
+  }
   let roles;
-  try { roles = recording.guessRoles(); } catch { roles = { abdominal: leads.map((_, i) => i), reference: -1 }; }
+  try { roles = open.guessRoles(); } catch { roles = { abdominal: Array.from({ length: open.nLeads }, (_, i) => i), reference: -1 }; }
   const message = {
     type: 'opened',
     info: {
-      name, fsHz: recording.fsHz, nLeads: recording.nLeads, nSamples: recording.nSamples,
-      durationS: recording.durationS, leadNames: recording.leadNames(), units: recording.units(),
+      name, fsHz: open.fsHz, nLeads: open.nLeads, nSamples: open.nSamples,
+      durationS: open.durationS, leadNames: open.leadNames(), units: open.units(),
       roles: { abdominal: Array.from(roles.abdominal), reference: roles.reference },
+      streamed: Boolean(stream), chunkS: stream ? chunkSeconds(stream) : 0,
     },
     plot,
     truth,
@@ -96,16 +135,45 @@ function describeOpened(name) {
   post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
 }
 
+// Opens an EDF file or WFDB record as a stream when it is long (returns true), or says why it
+// cannot be streamed (returns the reason: the file is then read whole, within budget).
+function openLong(files, header, text) {
+  let opened;
+  try {
+    if (header) {
+      const sources = new Map(files.filter((f) => f !== header).map((f) => [f.name, streamSource(f)]));
+      opened = fecg.openWfdbStream(text, sources);
+    } else {
+      opened = fecg.openRecordingStream(files[0].name, streamSource(files[0]));
+    }
+  } catch (error) {
+    return error.message;
+  }
+  let long;
+  try {
+    long = shouldStream(opened);
+  } catch (error) {
+    opened.delete();
+    throw error;
+  }
+  if (!long) { opened.delete(); return ''; }
+  replaceRecording(opened, (header || files[0]).name.replace(/\.(hea|edf)$/i, ''), true);
+  return true;
+}
+
 function openFiles(files, csv) {
   if (!files.length) throw new Error('open: no file given');
-  const byName = new Map(files.map((f) => [f.name, new Uint8Array(f.bytes)]));
   const lower = (s) => s.toLowerCase();
   const header = files.find((f) => lower(f.name).endsWith('.hea'));
+  const headerText = header ? new TextDecoder('latin1').decode(readWhole(header)) : '';
+  const rangeable = header || (files.length === 1 && lower(files[0].name).endsWith('.edf'));
+  const why = rangeable ? openLong(files, header, headerText) : 'it cannot be read in pieces';
+  if (why === true) return (header || files[0]).name;
+  if (why !== '') for (const f of files) if (f !== header) checkWholeBudget(f, why);
+  const byName = new Map(files.filter((f) => f !== header).map((f) => [f.name, readWhole(f)]));
   if (header) {
     // A WFDB record: the header text names its signal files, which must be among the files given.
-    const text = new TextDecoder('latin1').decode(byName.get(header.name));
-    byName.delete(header.name);
-    replaceRecording(fecg.openWfdb(text, byName), header.name.replace(/\.hea$/i, ''));
+    replaceRecording(fecg.openWfdb(headerText, byName), header.name.replace(/\.hea$/i, ''));
     return header.name;
   }
   if (files.some((f) => lower(f.name).endsWith('.dat'))) {
@@ -148,16 +216,217 @@ function heartRate(hr) {
   return { timeS: hr.timeS, bpm: hr.bpm, bpmSmooth: hr.bpmSmooth, meanBpm: hr.meanBpm, minBpm: hr.minBpm, maxBpm: hr.maxBpm };
 }
 
-function analyze(options) {
+// ------------------------------------------------------------------------------------- the model
+
+async function fetchBytes(path) {
+  let response;
+  try {
+    response = await fetch(path);
+  } catch (error) {
+    throw new Error(`model: could not fetch ${path}: ${error && error.message ? error.message : error}`);
+  }
+  if (!response.ok) throw new Error(`model: could not fetch ${path}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// The card's record of a model file ({path, sha256, bytes}) against the bytes received: a file that
+// differs is refused before any engine sees it (the C++ loader checks the weights again).
+function checkModelFile(bytes, entry, what) {
+  const sha = fecg.sha256Hex(bytes);
+  if (sha !== entry.sha256 || bytes.length !== entry.bytes) {
+    throw new Error(`model: ${MODEL_DIR.slice(2)}${entry.path} (${what}) does not match the model card ` +
+      `(models/fhnet.json): sha256 ${sha} and ${bytes.length} bytes, the card says ${entry.sha256} and ${entry.bytes} bytes. ` +
+      'The file is damaged or was altered; FHNet was not run.');
+  }
+}
+
+// Reads the card at start-up (a few kB) so that the page can say whether FHNet is trained.
+async function readCard() {
+  try {
+    const response = await fetch(`${MODEL_DIR}fhnet.json`);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    cardText = await response.text();
+    card = JSON.parse(cardText);
+    const recipe = String(card.training?.recipe ?? '');
+    modelInfo = {
+      available: true, recipe, trained: !/^untrained/i.test(recipe), parameters: card.parameters ?? null,
+      window: card.window_samples, weightsSha256: card.files?.weights?.sha256 ?? '',
+    };
+  } catch (error) {
+    card = null;
+    modelInfo = { available: false, message: `model: could not read models/fhnet.json: ${error && error.message ? error.message : error}` };
+  }
+}
+
+function requireCard() {
+  if (!card) throw new Error(modelInfo.message ?? 'model: no model card');
+  return card;
+}
+
+async function loadOurModel() {
+  if (ourModel) return ourModel;
+  const entry = requireCard().files.weights;
+  const bytes = await fetchBytes(`${MODEL_DIR}${entry.path}`);
+  checkModelFile(bytes, entry, 'weights');
+  ourModel = fecg.loadFhnet(cardText, bytes);
+  return ourModel;
+}
+
+// ONNX Runtime Web: its WASM backend from our own origin (no CDN), threads as asked (1, or 2 when
+// the page is cross-origin isolated: SharedArrayBuffer); they are fixed once ORT has started.
+async function loadOrt(threads) {
+  const isolated = self.crossOriginIsolated === true;
+  const want = threads ?? (isolated ? 2 : 1);
+  if (!(want === 1 || want === 2)) throw new Error(`ort: ortThreads must be 1 or 2, got ${threads}`);
+  if (want > 1 && !isolated) throw new Error('ort: 2 threads need a cross-origin isolated page (COOP/COEP headers)');
+  if (ortSession) {
+    if (ort.env.wasm.numThreads !== want) throw new Error(`ort: already running on ${ort.env.wasm.numThreads} thread(s); reload the page to change`);
+    return ortSession;
+  }
+  const entry = requireCard().files.onnx;
+  const bytes = await fetchBytes(`${MODEL_DIR}${entry.path}`);
+  checkModelFile(bytes, entry, 'ONNX graph');
+  if (!ort) {
+    try {
+      ort = await import(`${ORT_DIR}ort.wasm.min.mjs`);
+    } catch (error) {
+      throw new Error(`ort: ONNX Runtime Web (vendor/ort/ort.wasm.min.mjs) could not be loaded: ${error && error.message ? error.message : error}`);
+    }
+    ort.env.wasm.wasmPaths = new URL(ORT_DIR, self.location.href).href;
+    ort.env.wasm.numThreads = want;
+    ort.env.wasm.proxy = false;  // already off the page's thread
+  }
+  ortSession = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const inputs = card.inputs.map((i) => i.name).join(','), outputs = card.outputs.map((o) => o.name).join(',');
+  if (ortSession.inputNames.join(',') !== inputs || ortSession.outputNames.join(',') !== outputs) {
+    throw new Error(`ort: fhnet.onnx has inputs [${ortSession.inputNames}] and outputs [${ortSession.outputNames}], the card says [${inputs}] and [${outputs}]`);
+  }
+  return ortSession;
+}
+
+// Runs a network on captured windows (fecg.d.ts FhnetWindows), in runs of windows with the same
+// lead count, at most `batch` windows per call; returns {fecg, rpeakProb} in the same layouts.
+async function runWindows(w, runBatch, batch, onBatch) {
+  const fecgOut = new Float32Array(w.x.length);
+  const prob = new Float32Array(w.nWindows * w.window);
+  let offset = 0;
+  for (let i = 0; i < w.nWindows;) {
+    const leads = w.leads[i];
+    let n = 1;
+    while (n < batch && i + n < w.nWindows && w.leads[i + n] === leads) n++;
+    const size = n * leads * w.window;
+    const out = await runBatch(w.x.subarray(offset, offset + size), n, leads);
+    if (out.fecg.length !== size || out.rpeakProb.length !== n * w.window) {
+      throw new Error(`network: outputs of ${out.fecg.length} and ${out.rpeakProb.length} values for ${n} windows of ${leads} leads`);
+    }
+    fecgOut.set(out.fecg, offset);
+    prob.set(out.rpeakProb, i * w.window);
+    offset += size;
+    i += n;
+    if (onBatch) onBatch(i / w.nWindows);
+  }
+  return { fecg: fecgOut, rpeakProb: prob };
+}
+
+function ortBatch(session) {
+  return async (x, n, leads) => {
+    const out = await session.run({ x: new ort.Tensor('float32', x, [n, leads, card.window_samples]) }, ['fecg', 'rpeak_prob']);
+    return { fecg: out.fecg.data, rpeakProb: out.rpeak_prob.data };
+  };
+}
+
+function ourBatch(model) {
+  // model.run copies x in and fresh arrays out; the lead attention is dropped here.
+  return async (x, n, leads) => model.run(x, n, leads);
+}
+
+// -------------------------------------------------------------------------------------- analysis
+
+// The options the module's pipeline takes (the rest choose the engine).
+function pipelineOptions(options) {
+  const { engine, ortThreads, ...rest } = options;
+  return { ...rest, recordName };
+}
+
+function progressReporter(from, to) {
+  let last = -1;
+  return (fraction, stage) => {
+    const f = from + (to - from) * fraction;
+    // Every report would flood the page; a percent step is plenty for a progress bar.
+    if (f - last >= 0.01 || fraction >= 1) { last = f; post({ type: 'progress', fraction: f, stage }); }
+    return true;
+  };
+}
+
+async function runPipeline(options) {
+  const base = pipelineOptions(options);
+  if (base.method !== 'fhnet') return { result: fecg.analyze(recording, base, progressReporter(0, 1)), engine: 'fecg', network: null };
+  const engine = options.engine ?? 'fecg';
+  if (engine === 'fecg') {
+    post({ type: 'progress', fraction: 0, stage: 'loading the FHNet model' });
+    const model = await loadOurModel();
+    return { result: fecg.analyze(recording, { ...base, model }, progressReporter(0, 1)), engine, network: null };
+  }
+  if (engine !== 'ort') throw new Error(`analyze: unknown engine '${engine}' (fecg or ort)`);
+  post({ type: 'progress', fraction: 0, stage: 'loading ONNX Runtime Web and the model' });
+  const session = await loadOrt(options.ortThreads);
+  const { method, ...captureOptions } = base;
+  const windows = fecg.captureFhnetWindows(recording, { ...captureOptions, window: card.window_samples }, progressReporter(0, 0.3));
+  const t0 = performance.now();
+  const outputs = await runWindows(windows, ortBatch(session), ORT_BATCH,
+    (f) => post({ type: 'progress', fraction: 0.3 + 0.4 * f, stage: 'FHNet (ONNX Runtime Web)' }));
+  const networkMs = performance.now() - t0;
+  const result = fecg.analyze(recording, { ...base, engineOutputs: { ...windows, ...outputs } }, progressReporter(0.7, 1));
+  return { result, engine, network: { windows: windows.nWindows, ms: networkMs, threads: ort.env.wasm.numThreads } };
+}
+
+// A long recording, chunk by chunk: the fECG plot is decimated as the chunks come.
+// FHNet runs on our engine only: ONNX Runtime's two phases would need every window of the
+// recording at once.
+async function analyzeStreamed(options) {
+  releaseResult();
+  const base = { ...pipelineOptions(options), chunkS: chunkSeconds(stream) };
+  if (base.method === 'fhnet') {
+    if ((options.engine ?? 'fecg') !== 'fecg') {
+      throw new Error('analyze: a long recording is analysed in chunks, where FHNet runs on our engine only; choose it instead of ONNX Runtime Web');
+    }
+    post({ type: 'progress', fraction: 0, stage: 'loading the FHNet model' });
+    base.model = await loadOurModel();
+  }
+  const t0 = performance.now();
+  let fecgPlot = null;
+  result = fecg.analyzeStream(stream, base, progressReporter(0, 1), (chunk) => {
+    if (!fecgPlot) fecgPlot = new PlotDecimator(chunk.fecg.length, stream.nSamples, stream.fsHz, PLOT_MAX_POINTS);
+    fecgPlot.add(chunk.start, chunk.fecg);
+    return true;
+  });
+  const elapsedMs = performance.now() - t0;
+  resultFsHz = result.fsHz;
+  resultFetalBeats = result.fetalBeats();
+  const plot = fecgPlot ? fecgPlot.result() : { x: new Float64Array(0), y: [] };
+  const quality = result.quality;
+  const message = {
+    type: 'result',
+    fsHz: result.fsHz, method: result.method, leadNames: result.leadNames(), powerlineHz: result.powerlineHz,
+    engine: result.method === 'fhnet' ? 'fecg' : null, network: null,
+    fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
+    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),
+    quality: {
+      sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
+      windows: quality.windows.map((w) => ({ startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead })),
+    },
+    timings: result.timings, elapsedMs, plot, truthScore: null, streamed: true,
+  };
+  post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
+}
+
+async function analyze(options) {
+  if (stream) { await analyzeStreamed(options); return; }
   if (!recording) throw new Error('analyze: open a recording first');
   releaseResult();
   const t0 = performance.now();
-  let lastPost = -1;
-  result = fecg.analyze(recording, { ...options, recordName }, (fraction, stage) => {
-    // Every report would flood the page; a percent step is plenty for a progress bar.
-    if (fraction - lastPost >= 0.01 || fraction >= 1) { lastPost = fraction; post({ type: 'progress', fraction, stage }); }
-    return true;
-  });
+  const run = await runPipeline(options);
+  result = run.result;
   const elapsedMs = performance.now() - t0;
   resultFsHz = result.fsHz;
   resultFetalBeats = result.fetalBeats();
@@ -170,6 +439,7 @@ function analyze(options) {
   const message = {
     type: 'result',
     fsHz: result.fsHz, method: result.method, leadNames: result.leadNames(), powerlineHz: result.powerlineHz,
+    engine: result.method === 'fhnet' ? run.engine : null, network: run.network,
     fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
     fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),
     quality: {
@@ -179,6 +449,27 @@ function analyze(options) {
     timings: result.timings, elapsedMs, plot, truthScore: f1,
   };
   post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
+}
+
+// FHNet alone on the open recording's windows with one engine: the raw network outputs and the
+// time the network took (not the pipeline around it).
+async function network(options) {
+  if (stream) throw new Error('network: the open recording is long and analysed in chunks; FHNet alone runs on recordings of up to 30 min');
+  if (!recording) throw new Error('network: open a recording first');
+  const engine = options.engine ?? 'fecg';
+  const runBatch = engine === 'ort' ? ortBatch(await loadOrt(options.ortThreads))
+    : engine === 'fecg' ? ourBatch(await loadOurModel())
+      : null;
+  if (!runBatch) throw new Error(`network: unknown engine '${engine}' (fecg or ort)`);
+  const { method, ...captureOptions } = pipelineOptions(options);
+  const windows = fecg.captureFhnetWindows(recording, { ...captureOptions, window: card.window_samples });
+  const t0 = performance.now();
+  const out = await runWindows(windows, runBatch, engine === 'ort' ? ORT_BATCH : 8);
+  const ms = performance.now() - t0;
+  post({
+    type: 'network', engine, nWindows: windows.nWindows, window: windows.window, leads: windows.leads,
+    fecg: out.fecg, rpeakProb: out.rpeakProb, ms, threads: engine === 'ort' ? ort.env.wasm.numThreads : 1,
+  }, [out.fecg.buffer, out.rpeakProb.buffer]);
 }
 
 function beatsCsv(beats, fsHz) {
@@ -203,7 +494,7 @@ function exportKind(kind) {
   }
 }
 
-self.onmessage = (event) => {
+self.onmessage = async (event) => {
   const msg = event.data;
   if (!fecg) { fail(msg.type, new Error('the analysis engine is not loaded')); return; }
   try {
@@ -214,7 +505,9 @@ self.onmessage = (event) => {
       simulateDemo(msg.options);
       describeOpened('demo (simulated)');
     } else if (msg.type === 'analyze') {
-      analyze(msg.options);
+      await analyze(msg.options);
+    } else if (msg.type === 'network') {
+      await network(msg.options);
     } else if (msg.type === 'export') {
       const out = exportKind(msg.kind);
       post({ type: 'exported', kind: msg.kind, ...out });
@@ -232,7 +525,8 @@ self.onmessage = (event) => {
     const mod = await import('./wasm/fecg.js');
     const factory = mod.default ?? mod.createFecgModule;
     fecg = await factory();
-    post({ type: 'ready', version: typeof fecg.version === 'function' ? fecg.version() : '' });
+    await readCard();
+    post({ type: 'ready', version: typeof fecg.version === 'function' ? fecg.version() : '', model: modelInfo });
   } catch (error) {
     post({ type: 'error', where: 'load', message: `the analysis engine (wasm/fecg.js) could not be loaded: ${error && error.message ? error.message : error}` });
   }

@@ -231,6 +231,29 @@ def export_all(net: torch.nn.Module, out_dir: str, seed: int, training: dict, me
     return card
 
 
+def evaluation_metrics(path: str, row: str = "fhnet") -> dict:
+    """The product model's rows of scripts/fhnet/evaluate.py's evaluation.json, for the card."""
+    with open(path) as f:
+        ev = json.load(f)
+    res = ev["results"]
+    out = {"source": "scripts/fhnet/evaluate.py (same C++ pipeline and scores for every method; "
+                     "simulated test seeds >= 900000 never trained on; real records never seen: trained on "
+                     "simulation only)", "model": ev["info"]["models"].get(row, {})}
+    for set_name in ("sim-stat", "sim-nstdb"):
+        rows = [r for r in res.get(set_name, []) if r["method"] == row]
+        if rows:
+            meta = res[set_name + ":meta"]
+            out[set_name] = {"recordings_per_band": meta["per_band"], "seconds": meta["seconds"],
+                             "noise": meta["noise"],
+                             "by_snr_mn_db": {r["band"]: {k: round(r[k], 4) for k in ("r2", "rmse_norm", "f1", "fhr_mae_bpm")}
+                                              for r in rows}}
+    if "real" in res:
+        out["real"] = {m["dataset"]: {k: round(m[k], 4) for k in ("n", "se", "ppv", "f1", "fhr_mae_bpm", "direct_corr")
+                                      if not (k == "direct_corr" and m[k] < 0)}
+                       for m in res["real"]["means"] if m["method"] == row}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="Export FHNet to ONNX, safetensors, test vectors and a model card.")
     src = ap.add_mutually_exclusive_group(required=True)
@@ -238,9 +261,16 @@ def main() -> None:
     src.add_argument("--random-init", action="store_true", help="seeded random weights (until trained)")
     ap.add_argument("--seed", type=int, default=2026, help="random init and test-vector seed")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "models"))
+    ap.add_argument("--note", default=None, help="a sentence about the training run, into the card's training")
+    ap.add_argument("--evaluation", default=None,
+                    help="evaluation.json of scripts/fhnet/evaluate.py: its FHNet rows go into the card's metrics")
     args = ap.parse_args()
     torch.set_num_threads(2)  # the machine is shared
     net, training, metrics = load_model(args)
+    if args.evaluation:
+        metrics = {"validation": metrics, "evaluation": evaluation_metrics(args.evaluation)}
+    if args.note:
+        training = dict(training, note=args.note)
     export_all(net, os.path.normpath(args.out), args.seed, training, metrics)
 
 

@@ -1,6 +1,6 @@
 """Trains FHNet (or a baseline) from scratch on simulated data, reproducibly, resumably:
 
-    /usr/bin/python3 scripts/fhnet/train.py                       # fhnet, <= 95 min on 2 cores
+    /usr/bin/python3 scripts/fhnet/train.py                       # fhnet, 4000 steps, ~30-60 min on 2 cores
     /usr/bin/python3 scripts/fhnet/train.py --model bilstm        # the table's other rows:
         fhnet | fhnet-nograph | fhnet-single | bilstm | transformer
     /usr/bin/python3 scripts/fhnet/train.py --smoke               # CI: tiny data, a few steps, < 60 s
@@ -330,7 +330,7 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="Train FHNet or a baseline on simulated data (resumable).")
     ap.add_argument("--model", default="fhnet", help="fhnet | fhnet-nograph | fhnet-single | bilstm | transformer")
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--steps", type=int, default=12000, help="optimiser steps (the LR schedule spans them)")
+    ap.add_argument("--steps", type=int, default=4000, help="optimiser steps (the LR schedule spans them)")
     ap.add_argument("--batch", type=int, default=16, help="windows per step")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=300)

@@ -10,7 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-steps=1500
+steps=1000
 data="$repo/scripts/.cache/data"
 runs="$repo/scripts/.cache/runs/table"
 extra=()
@@ -30,7 +30,7 @@ for model in fhnet fhnet-nograph fhnet-single bilstm transformer; do
     continue
   fi
   echo "train_table: $model, $steps steps -> $run"
-  "$python" "$here/train.py" --model "$model" --steps "$steps" --warmup 150 --eval-every 250 \
+  "$python" "$here/train.py" --model "$model" --steps "$steps" --warmup 100 --eval-every 250 \
     --data "$data" --run-dir "$run" "${extra[@]}"
   # train.py stops early only on its time budget; a row is done when it reached every step.
   if "$python" - "$run/last.pt" "$steps" <<'PY'

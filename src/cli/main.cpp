@@ -6,12 +6,15 @@
 #include "eval/metrics.h"
 #include "io/csv.h"
 #include "io/edf.h"
+#include "io/npy_file.h"
 #include "io/record.h"
 #include "io/wfdb.h"
 #include "core/json_parse.h"
 #include "model/fhnet.h"
+#include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
+#include "pipeline/stream.h"
 #include "synth/simulator.h"
 
 #include <unistd.h>
@@ -52,6 +55,7 @@ commands:
   synth              simulate an abdominal recording with known truth
   eval               score fetal beats against reference beats
   dataset            simulate FHNet training data (.npy windows with targets)
+  windows <record>   the FHNet input windows of a recording (.npy), for a network run elsewhere
 
 <record> is a .edf, .hea or .csv file, or a WFDB record path without extension.
 Run `fecg <command> --help` for the options of a command.
@@ -81,6 +85,10 @@ options:
                    warns that the model in models/ is untrained)
   --model DIR      the FHNet model files fhnet.json + fhnet.safetensors (default: models/ of
                    the source tree the executable was built in, build/<preset>/../../models)
+  --engine-outputs DIR
+                   method fhnet with a network run elsewhere: DIR holds x.npy from `fecg windows`
+                   (same record and options) and the network's fecg.npy (windows × leads × 1024)
+                   and rpeak_prob.npy (windows × 1024, probabilities); they replace our engine
   --out DIR        output directory (default: current directory; created if missing)
   --leads LIST     abdominal leads: names or 1-based indices, comma-separated
                    (default: every lead not named like a fetal reference, e.g. Direct_1)
@@ -90,8 +98,25 @@ options:
                    the JSON summary
   --fs HZ          sampling rate of a CSV file without a time column
   --units UNIT     units of a CSV file's values: uV (default), mV or V
+  --stream MODE    auto (default): recordings longer than 30 min are analysed in chunks, read
+                   from the file piece by piece, so memory stays bounded however long they are;
+                   on: always in chunks; off: read and analyse the whole recording at once.
+                   Chunked reading needs EDF or WFDB (not format 8); CSV is read whole
+  --chunk-s S      chunk length when streaming (default 600; margins of 60 s either side)
   --progress       always show the progress bar (default: only when stderr is a terminal)
   --quiet          print nothing but errors
+)";
+
+constexpr const char* kWindowsUsage = R"(usage: fecg windows <record> --out DIR [options]
+
+Writes the windows the FHNet stage of `fecg extract --method fhnet` would hand to the network, so
+that another runtime (PyTorch, ONNX Runtime) can run it; `fecg extract --engine-outputs DIR` then
+finishes the analysis with that network's outputs through the same pipeline:
+  DIR/x.npy         float32 windows × leads × 1024, normalised, at 250 Hz, in pipeline order
+  DIR/windows.json  record, leads, windows, window, hop, sampling rate
+
+options: --leads, --reference, --powerline, --fs, --units as for `fecg extract`.
+Recordings with more than 8 abdominal leads (run in groups of leads) are not supported here.
 )";
 
 constexpr const char* kSynthUsage = R"(usage: fecg synth --out PATH [options]
@@ -255,6 +280,48 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
+// Recordings longer than this are streamed by `extract --stream auto`: 30 min of 4 leads at
+// 1 kHz analysed whole take about 250 MB (the pipeline holds several working copies), beyond
+// which memory, not speed, becomes the limit.
+constexpr double kStreamAbove_s = 30 * 60;
+
+// The fECG CSV of a streamed recording, written chunk by chunk in blocks (the same text as
+// write_csv of the whole fECG would give).
+class FecgCsvAppender {
+ public:
+  FecgCsvAppender(const fs::path& path, const fecg::Recording& header, const fecg::LeadRoles& roles)
+      : path_(path), fs_hz_(header.fs_hz), file_(path, std::ios::binary) {
+    if (!file_) throw fecg::Error("extract: cannot open " + path.string() + " for writing");
+    std::vector<std::string> names;
+    for (const int row : roles.abdominal) names.push_back(header.lead_names[static_cast<size_t>(row)] + "_fecg");
+    write(fecg::encode_csv_header(names));
+  }
+  void append(const fecg::StreamChunk& chunk) {
+    // 10 s of rows at a time: a few hundred KB of text, not the chunk's tens of MB.
+    const auto block = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(10 * fs_hz_));
+    for (Eigen::Index j = 0; j < chunk.fecg_uv.cols(); j += block) {
+      const Eigen::Index n = std::min(block, chunk.fecg_uv.cols() - j);
+      text_.clear();
+      fecg::append_csv_rows(text_, chunk.fecg_uv.middleCols(j, n), chunk.start + j, fs_hz_);
+      write(text_);
+    }
+  }
+  void close() {
+    file_.close();
+    if (!file_) throw fecg::Error("extract: writing " + path_.string() + " failed");
+  }
+
+ private:
+  void write(const std::string& text) {
+    file_.write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (!file_) throw fecg::Error("extract: writing " + path_.string() + " failed");
+  }
+  fs::path path_;
+  double fs_hz_;
+  std::ofstream file_;
+  std::string text_;
+};
+
 // The FHNet model directory: --model, else models/ of the source tree (the executable lives in
 // build/<preset>/), else ./models.
 fs::path fhnet_model_dir(const Args& args, const char* argv0) {
@@ -286,17 +353,8 @@ std::shared_ptr<fecg::FhnetModel> load_fhnet_model(const fs::path& dir, bool& un
   return model;
 }
 
-int cmd_extract(int argc, char** argv) {
-  if (wants_help(argc, argv, 2)) {
-    std::fputs(kExtractUsage, stdout);
-    return 0;
-  }
-  const Args args = parse_args(argc, argv, 2,
-                               {"method", "model", "out", "leads", "reference", "powerline", "ref", "fs", "units"},
-                               {"progress", "quiet"}, "extract");
-  if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
-  const std::string path = args.positional[0];
-
+// Pipeline options shared by extract and windows.
+fecg::PipelineParams pipeline_params(const Args& args) {
   fecg::PipelineParams params;
   params.method = fecg::parse_method(args.get("method").value_or("ts-ica"));
   if (auto pl = args.get("powerline"); pl && *pl != "auto") {
@@ -304,17 +362,129 @@ int cmd_extract(int argc, char** argv) {
     if (params.powerline_hz != 0 && params.powerline_hz != 50 && params.powerline_hz != 60)
       throw fecg::Error("--powerline: expected 50, 60, 0 or auto, got '" + *pl + "'");
   }
+  return params;
+}
+
+// The outputs of a network run elsewhere on the windows of `fecg windows` (see kWindowsUsage).
+std::shared_ptr<fecg::FhnetReplay> load_engine_outputs(const fs::path& dir) {
+  const fecg::NpyFloats x = fecg::read_npy_f32((dir / "x.npy").string());
+  const fecg::NpyFloats y = fecg::read_npy_f32((dir / "fecg.npy").string());
+  const fecg::NpyFloats p = fecg::read_npy_f32((dir / "rpeak_prob.npy").string());
+  if (x.shape.size() != 3 || x.shape[1] < 1 || x.shape[1] > fecg::FhnetEngine::kMaxLeads)
+    throw fecg::Error("--engine-outputs: " + (dir / "x.npy").string() + " must be windows × leads (1..8) × window");
+  if (y.shape != x.shape)
+    throw fecg::Error("--engine-outputs: fecg.npy must have the shape of x.npy (windows × leads × window)");
+  if (p.shape != std::vector<std::int64_t>{x.shape[0], x.shape[2]})
+    throw fecg::Error("--engine-outputs: rpeak_prob.npy must be windows × window = " + std::to_string(x.shape[0]) + " × " +
+                      std::to_string(x.shape[2]));
+  fecg::FhnetWindows w;
+  w.window = static_cast<int>(x.shape[2]);
+  w.leads.assign(static_cast<std::size_t>(x.shape[0]), static_cast<int>(x.shape[1]));
+  w.x = x.values;
+  w.fecg = y.values;
+  w.rpeak_prob = p.values;
+  return std::make_shared<fecg::FhnetReplay>(std::move(w));
+}
+
+int cmd_windows(int argc, char** argv) {
+  if (wants_help(argc, argv, 2)) {
+    std::fputs(kWindowsUsage, stdout);
+    return 0;
+  }
+  const Args args = parse_args(argc, argv, 2, {"out", "leads", "reference", "powerline", "fs", "units"}, {"quiet"},
+                               "windows");
+  if (args.positional.size() != 1) throw fecg::Error("windows: expected one record (see fecg windows --help)");
+  const auto out = args.get("out");
+  if (!out || out->empty()) throw fecg::Error("windows: --out DIR is required");
+  const fecg::Recording rec = fecg::read_record(args.positional[0], read_options(args));
+  const fecg::LeadRoles roles =
+      fecg::select_lead_roles(rec, args.get("leads").value_or(""), args.get("reference").value_or(""));
+  fecg::PipelineParams params = pipeline_params(args);
+  params.method = fecg::Method::fhnet;
+  auto capture = std::make_shared<fecg::FhnetCapture>();
+  params.fhnet_model = capture;
+  fecg::run_pipeline(rec, roles, params);
+  const fecg::FhnetWindows& w = capture->windows();
+  const int leads = w.uniform_leads();
+  if (leads == 0)
+    throw fecg::Error("windows: " + std::to_string(roles.abdominal.size()) +
+                      " abdominal leads run in groups of different sizes; select at most 8 with --leads");
+  std::error_code ec;
+  fs::create_directories(*out, ec);
+  if (ec) throw fecg::Error("windows: cannot create " + *out + ": " + ec.message());
+  fecg::write_npy_f32((fs::path(*out) / "x.npy").string(),
+                      {static_cast<std::int64_t>(w.n_windows()), leads, w.window}, w.x.data());
+  fecg::JsonWriter j;
+  j.begin_object();
+  j.key("record").value(record_name(args.positional[0]));
+  j.key("leads").value(leads);
+  j.key("windows").value(static_cast<std::int64_t>(w.n_windows()));
+  j.key("window").value(w.window);
+  j.key("hop").value(params.fhnet.hop);
+  j.key("sampling_rate_hz").value(w.fs_hz);
+  j.end_object();
+  write_text(fs::path(*out) / "windows.json", j.str() + "\n");
+  if (!args.has("quiet"))
+    std::printf("%s: %zu windows × %d leads × %d samples -> %s/x.npy\n", record_name(args.positional[0]).c_str(),
+                w.n_windows(), leads, w.window, out->c_str());
+  return 0;
+}
+
+int cmd_extract(int argc, char** argv) {
+  if (wants_help(argc, argv, 2)) {
+    std::fputs(kExtractUsage, stdout);
+    return 0;
+  }
+  const Args args = parse_args(argc, argv, 2,
+                               {"method", "model", "engine-outputs", "out", "leads", "reference", "powerline", "ref",
+                                "fs", "units", "stream", "chunk-s"},
+                               {"progress", "quiet"}, "extract");
+  if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
+  const std::string path = args.positional[0];
+
+  fecg::PipelineParams params = pipeline_params(args);
+  if (args.has("engine-outputs") && params.method != fecg::Method::fhnet)
+    throw fecg::Error("extract: --engine-outputs replaces the FHNet engine; use it with --method fhnet");
+  if (args.has("engine-outputs") && args.has("model"))
+    throw fecg::Error("extract: --engine-outputs and --model both name the network; give one");
   // Read the reference beats before the work, so a wrong path fails fast.
   std::optional<fecg::BeatIndices> reference_beats;
   if (auto ref = args.get("ref")) reference_beats = fecg::beat_samples(fecg::read_wfdb_annotations(*ref).annotations);
 
-  const fecg::Recording rec = fecg::read_record(path, read_options(args));
+  // Long recordings are streamed: a ranged reader (EDF, WFDB) and the chunked pipeline; the
+  // rest is read whole. `rec` is the whole recording or, when streaming, its header only.
+  const std::string stream_mode = args.get("stream").value_or("auto");
+  if (stream_mode != "auto" && stream_mode != "on" && stream_mode != "off")
+    throw fecg::Error("--stream: expected auto, on or off, got '" + stream_mode + "'");
+  // Replayed engine outputs follow the whole recording's FHNet windows, not a chunk's.
+  if (stream_mode == "on" && args.has("engine-outputs"))
+    throw fecg::Error("extract: --engine-outputs replays the windows of the whole recording; use it with --stream off");
+  fecg::StreamParams stream;
+  stream.chunk_s = args.number("chunk-s", stream.chunk_s);
+  std::unique_ptr<fecg::RecordReader> reader;
+  if (stream_mode != "off" && !args.has("engine-outputs")) {
+    try {
+      reader = fecg::open_record_reader(path, read_options(args));
+    } catch (const fecg::Error&) {
+      if (stream_mode == "on") throw;  // auto: read_record() gives the file its whole-file chance
+    }
+    if (reader && stream_mode == "auto" && reader->duration_s() <= kStreamAbove_s) reader.reset();
+  }
+  std::optional<fecg::Recording> whole;
+  if (!reader) whole = fecg::read_record(path, read_options(args));
+  const fecg::Recording& rec = reader ? reader->header() : *whole;
+  const std::int64_t n_samples = reader ? reader->n_samples() : whole->n_samples();
+  const double duration_s = static_cast<double>(n_samples) / rec.fs_hz;
   const fecg::LeadRoles roles =
       fecg::select_lead_roles(rec, args.get("leads").value_or(""), args.get("reference").value_or(""));
 
   const bool quiet = args.has("quiet");
   std::vector<std::string> cli_warnings;
-  if (params.method == fecg::Method::fhnet) {
+  std::shared_ptr<fecg::FhnetReplay> replay;
+  if (auto dir = args.get("engine-outputs")) {
+    replay = load_engine_outputs(*dir);
+    params.fhnet_model = replay;
+  } else if (params.method == fecg::Method::fhnet) {
     const fs::path model_dir = fhnet_model_dir(args, argv[0]);
     bool untrained = false;
     params.fhnet_model = load_fhnet_model(model_dir, untrained);
@@ -324,22 +494,43 @@ int cmd_extract(int argc, char** argv) {
       if (!quiet) std::fprintf(stderr, "fecg: warning: %s\n", cli_warnings.back().c_str());
     }
   }
-  ProgressBar bar(!quiet && (args.has("progress") || (isatty(STDERR_FILENO) && rec.duration_s() > 60)));
-  fecg::PipelineResult result = fecg::run_pipeline(
-      rec, roles, params, [&bar](double f, const std::string& stage) { return bar.update(f, stage); });
-  bar.finish();
-  result.quality.warnings.insert(result.quality.warnings.begin(), cli_warnings.begin(), cli_warnings.end());
-
   const fs::path out_dir = args.get("out").value_or(".");
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw fecg::Error("extract: cannot create output directory " + out_dir.string() + ": " + ec.message());
   const std::string name = record_name(path);
+  const fs::path fecg_path = out_dir / (name + "_fecg.csv");
+
+  ProgressBar bar(!quiet && (args.has("progress") || (isatty(STDERR_FILENO) && duration_s > 60)));
+  const auto on_progress = [&bar](double f, const std::string& stage) { return bar.update(f, stage); };
+  fecg::PipelineResult result;
+  fecg::StreamPlan plan;
+  if (reader) {
+    plan = fecg::plan_stream(n_samples, rec.fs_hz, params, stream);
+    FecgCsvAppender fecg_csv(fecg_path, rec, roles);
+    result = fecg::run_pipeline_streaming(
+        rec, n_samples, [&reader](std::int64_t start, std::int64_t count) { return reader->read(start, count); },
+        roles, params, stream, [&](const fecg::StreamChunk& chunk) { fecg_csv.append(chunk); }, on_progress);
+    fecg_csv.close();
+  } else {
+    result = fecg::run_pipeline(*whole, roles, params, on_progress);
+  }
+  bar.finish();
+  if (replay && replay->consumed() != replay->size())
+    throw fecg::Error("extract: --engine-outputs holds " + std::to_string(replay->size()) + " windows, this record and "
+                      "options produce " + std::to_string(replay->consumed()) + "; were they made by `fecg windows` on it?");
+  if (!reader) fecg::write_csv(fecg_path.string(), fecg::fecg_recording(result));
+  result.quality.warnings.insert(result.quality.warnings.begin(), cli_warnings.begin(), cli_warnings.end());
 
   fecg::ReportContext context;
   context.record_name = name;
   context.source_path = path;
-  context.duration_s = rec.duration_s();
+  context.duration_s = duration_s;
+  if (reader) {
+    context.stream_chunks = plan.n_chunks();
+    context.stream_chunk_s = stream.chunk_s;
+    context.stream_margin_s = static_cast<double>(plan.margin) / rec.fs_hz;
+  }
   context.version = kVersion;
   if (roles.reference >= 0) context.reference_lead = rec.lead_names[static_cast<size_t>(roles.reference)];
   if (reference_beats) {
@@ -349,13 +540,15 @@ int cmd_extract(int argc, char** argv) {
 
   fecg::write_wfdb_annotations((out_dir / (name + ".fqrs")).string(), fecg::beat_annotations(result.fetal_beats));
   fecg::write_wfdb_annotations((out_dir / (name + ".mqrs")).string(), fecg::beat_annotations(result.maternal_beats));
-  fecg::write_csv((out_dir / (name + "_fecg.csv")).string(), fecg::fecg_recording(result));
   write_text(out_dir / (name + "_fhr.csv"), fecg::heart_rate_csv(result.fhr));
   write_text(out_dir / (name + ".json"), fecg::summary_json(result, context) + "\n");
 
   if (!quiet) {
     std::printf("%s: %d leads, %.1f s at %g Hz, method %s\n", name.c_str(), static_cast<int>(roles.abdominal.size()),
-                rec.duration_s(), rec.fs_hz, fecg::method_name(result.method).c_str());
+                duration_s, rec.fs_hz, fecg::method_name(result.method).c_str());
+    if (reader)
+      std::printf("  streamed in %d chunks of %g s (margins %g s), reading the file piece by piece\n",
+                  context.stream_chunks, context.stream_chunk_s, context.stream_margin_s);
     std::printf("  fetal    %zu beats, FHR %.1f bpm (%.1f–%.1f)\n", result.fetal_beats.size(), result.fhr.mean_bpm,
                 result.fhr.min_bpm, result.fhr.max_bpm);
     std::printf("  maternal %zu beats, MHR %.1f bpm\n", result.maternal_beats.size(), result.mhr.mean_bpm);
@@ -520,6 +713,7 @@ int main(int argc, char** argv) {
     if (command == "synth") return cmd_synth(argc, argv);
     if (command == "eval") return cmd_eval(argc, argv);
     if (command == "dataset") return cmd_dataset(argc, argv);
+    if (command == "windows") return cmd_windows(argc, argv);
     std::fprintf(stderr, "fecg: unknown command '%s' (see fecg --help)\n", command.c_str());
     return 2;
   } catch (const fecg::Cancelled&) {

@@ -245,8 +245,7 @@ Recording read_csv(const std::string& path, const CsvOptions& options) {
   }
 }
 
-std::string encode_csv(const Recording& recording) {
-  validate_recording(recording);
+std::string encode_csv_header(const std::vector<std::string>& lead_names) {
   auto cell = [](const std::string& s) {
     if (s.find_first_of(",;\t\"\n\r") == std::string::npos) return s;
     std::string q = "\"";
@@ -258,31 +257,41 @@ std::string encode_csv(const Recording& recording) {
     return q;
   };
   std::string out = "time_s";
-  for (const auto& name : recording.lead_names) {
+  for (const auto& name : lead_names) {
     out.push_back(',');
     out += cell(name);
   }
   out += "\n";
+  return out;
+}
+
+void append_csv_rows(std::string& out, const LeadMatrix& samples_uv, std::int64_t first_sample, double fs_hz) {
   // std::to_chars: shortest text that reads back to the same float (exact round trip), and an
   // order of magnitude faster than printf for the millions of cells of a long recording.
-  const auto n_leads = static_cast<std::size_t>(recording.n_leads());
-  out.reserve(out.size() + static_cast<std::size_t>(recording.n_samples()) * (12 + 11 * n_leads));
+  const auto n_leads = static_cast<std::size_t>(samples_uv.rows());
+  out.reserve(out.size() + static_cast<std::size_t>(samples_uv.cols()) * (12 + 11 * n_leads));
   char buf[64];
-  for (std::int64_t t = 0; t < recording.n_samples(); ++t) {
+  for (std::int64_t t = 0; t < samples_uv.cols(); ++t) {
     // 9 decimals of a second: exact for any rate up to 1 GHz after rounding t·fs; trailing zeros
     // dropped.
-    const char* end = format_fixed(buf, sizeof buf, static_cast<double>(t) / recording.fs_hz, 9);
+    const char* end = format_fixed(buf, sizeof buf, static_cast<double>(first_sample + t) / fs_hz, 9);
     const char* last = end;
     while (last > buf && last[-1] == '0') --last;
     if (last > buf && last[-1] == '.') --last;
     out.append(buf, static_cast<std::size_t>(last - buf));
     for (std::size_t k = 0; k < n_leads; ++k) {
       buf[0] = ',';
-      const char* value_end = format_shortest(buf + 1, sizeof buf - 1, recording.samples_uv(static_cast<Eigen::Index>(k), t));
+      const char* value_end = format_shortest(buf + 1, sizeof buf - 1, samples_uv(static_cast<Eigen::Index>(k), t));
       out.append(buf, static_cast<std::size_t>(value_end - buf));
     }
     out.push_back('\n');
   }
+}
+
+std::string encode_csv(const Recording& recording) {
+  validate_recording(recording);
+  std::string out = encode_csv_header(recording.lead_names);
+  append_csv_rows(out, recording.samples_uv, 0, recording.fs_hz);
   return out;
 }
 

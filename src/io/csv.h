@@ -3,9 +3,11 @@
 
 #include "core/recording.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fecg {
 
@@ -24,6 +26,11 @@ Recording read_csv(const std::string& path, const CsvOptions& options = {});
 
 // Writes a time column (s) and one column per lead (values in µV).
 std::string encode_csv(const Recording& recording);
+// The same text in pieces, for a long recording written chunk by chunk: the header row, then
+// rows for samples_uv (leads × n, µV) whose first column is sample `first_sample` at fs_hz.
+// encode_csv(r) == encode_csv_header(r.lead_names) + rows of all of r's samples from 0.
+std::string encode_csv_header(const std::vector<std::string>& lead_names);
+void append_csv_rows(std::string& out, const LeadMatrix& samples_uv, std::int64_t first_sample, double fs_hz);
 void write_csv(const std::string& path, const Recording& recording);
 
 }  // namespace fecg

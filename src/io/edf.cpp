@@ -12,6 +12,7 @@
 #include "dsp/resample.h"
 #include "io/io_detail.h"
 #include "io/record.h"
+#include "io/record_reader.h"
 
 #include <algorithm>
 #include <array>
@@ -169,15 +170,32 @@ double snap_rate(double fs_hz) {
   return std::abs(fs_hz - r) < 1e-6 * std::max(1.0, r) ? r : fs_hz;
 }
 
-}  // namespace
+// Everything the header says about where each sample is: shared by the whole-file parser and
+// the ranged reader, so that both accept and refuse exactly the same files.
+struct EdfLayout {
+  std::vector<EdfSignal> signals;
+  std::vector<size_t> lead_signals;  // indices of the non-annotation signals
+  std::int64_t header_bytes = 0, record_bytes = 0, n_records = 0;
+  std::int64_t max_spr = 0;          // samples per record of the fastest lead
+  std::int64_t n_samples = 0;        // per lead at fs_max
+  double record_duration_s = 0, fs_max = 0;
+  bool edf_plus = false, discontinuous = false;
+  std::optional<std::string> start_time;
+  bool same_rate() const {
+    for (const size_t i : lead_signals)
+      if (signals[i].samples_per_record != max_spr) return false;
+    return true;
+  }
+};
 
-Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& options) {
-  const std::string where = "file of " + std::to_string(bytes.size()) + " bytes";
-  if (bytes.size() < kFixedHeaderBytes)
-    throw Error("edf: file is " + std::to_string(bytes.size()) + " bytes, shorter than the 256-byte header");
-  if (bytes[0] == 0xFF)
+// `header` holds the start of the file (at least the whole header when the file has one);
+// `file_size` is the size of the whole file, against which the data records are checked.
+EdfLayout parse_edf_layout(std::span<const std::uint8_t> header, std::int64_t file_size) {
+  if (file_size < static_cast<std::int64_t>(kFixedHeaderBytes) || header.size() < kFixedHeaderBytes)
+    throw Error("edf: file is " + std::to_string(file_size) + " bytes, shorter than the 256-byte header");
+  if (header[0] == 0xFF)
     throw Error("edf: this is a BDF file (24-bit, first byte 0xFF); only 16-bit EDF/EDF+ is supported");
-  FieldReader fixed(bytes, 0);
+  FieldReader fixed(header, 0);
   const std::string version = trim(fixed.next(8));
   if (version != "0")
     throw Error("edf: version field is " + show_field(version) + ", expected '0' (not an EDF file?)");
@@ -198,20 +216,23 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
   // The signal headers must fit in the file before anything is allocated from n_signals.
   const std::int64_t expected_header = static_cast<std::int64_t>(kFixedHeaderBytes) +
                                        *n_signals * static_cast<std::int64_t>(kSignalHeaderBytes);
-  if (expected_header > static_cast<std::int64_t>(bytes.size()))
+  if (expected_header > file_size || expected_header > static_cast<std::int64_t>(header.size()))
     throw Error("edf: header says " + std::to_string(*n_signals) + " signals, which needs a " +
                 std::to_string(expected_header) + "-byte header, but the file is only " +
-                std::to_string(bytes.size()) + " bytes (truncated?)");
+                std::to_string(file_size) + " bytes (truncated?)");
   const auto header_bytes = parse_int(header_bytes_text);
   if (!header_bytes || *header_bytes != expected_header)
     throw Error("edf: header size field is " + show_field(header_bytes_text) + ", expected " +
                 std::to_string(expected_header) + " for " + std::to_string(*n_signals) + " signals");
-  const bool edf_plus = reserved.rfind("EDF+", 0) == 0;
-  const bool discontinuous = reserved.rfind("EDF+D", 0) == 0;
+  EdfLayout layout;
+  layout.header_bytes = expected_header;
+  layout.edf_plus = reserved.rfind("EDF+", 0) == 0;
+  layout.discontinuous = reserved.rfind("EDF+D", 0) == 0;
   const auto record_duration = parse_double(record_duration_text);
   if (!record_duration || *record_duration <= 0)
     throw Error("edf: data record duration is " + show_field(record_duration_text) +
                 ", expected a positive number of seconds");
+  layout.record_duration_s = *record_duration;
   const auto n_records_field = parse_int(n_records_text);
   if (!n_records_field || *n_records_field < -1)
     throw Error("edf: number of data records is " + show_field(n_records_text) +
@@ -219,8 +240,9 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
 
   // Per-signal fields are stored column-wise: all labels, then all transducer types, ...
   const auto ns = static_cast<size_t>(*n_signals);
-  std::vector<EdfSignal> signals(ns);
-  FieldReader field(bytes, kFixedHeaderBytes);
+  std::vector<EdfSignal>& signals = layout.signals;
+  signals.resize(ns);
+  FieldReader field(header, kFixedHeaderBytes);
   using W = SignalFieldWidths;
   for (auto& s : signals) s.label = trim(field.next(W::label));
   for (auto& s : signals) s.transducer = trim(field.next(W::transducer));
@@ -236,7 +258,7 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
   std::int64_t record_bytes = 0;
   for (size_t i = 0; i < ns; ++i) {
     EdfSignal& s = signals[i];
-    s.is_annotation = edf_plus && s.label == kAnnotationLabel;
+    s.is_annotation = layout.edf_plus && s.label == kAnnotationLabel;
     const auto n = parse_int(spr[i]);
     // 99999999 is the largest value the 8-character field can hold.
     if (!n || *n < 1 || *n > 99999999)
@@ -267,9 +289,10 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
       throw Error("edf: " + signal_name(s, i) + ": physical range " + show_field(pmin[i]) + " to " +
                   show_field(pmax[i]) + " " + s.unit + " does not fit a 32-bit float in uV");
   }
+  layout.record_bytes = record_bytes;
 
   // The data must be exactly n_records whole records; -1 (still recording) takes the file size.
-  const std::int64_t data_bytes = static_cast<std::int64_t>(bytes.size()) - expected_header;
+  const std::int64_t data_bytes = file_size - expected_header;
   std::int64_t n_records = *n_records_field;
   if (n_records == -1) {
     if (data_bytes % record_bytes != 0)
@@ -282,110 +305,225 @@ Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& optio
     const std::int64_t expected = expected_header + n_records * record_bytes;
     throw Error("edf: header says " + std::to_string(n_records) + " data records of " +
                 std::to_string(record_bytes) + " bytes, so the file should be " + std::to_string(expected) +
-                " bytes, but it is " + std::to_string(bytes.size()) +
-                (static_cast<std::int64_t>(bytes.size()) < expected ? " (truncated)" : " (extra bytes)"));
+                " bytes, but it is " + std::to_string(file_size) +
+                (file_size < expected ? " (truncated)" : " (extra bytes)"));
   }
+  layout.n_records = n_records;
 
   // Leads: every non-annotation signal. Each must be a voltage.
-  std::vector<size_t> lead_signals;
   double fs_max = 0;
   for (size_t i = 0; i < ns; ++i) {
     if (signals[i].is_annotation) continue;
     if (!microvolts_per_unit(signals[i].unit))
       throw Error("edf: " + signal_name(signals[i], i) + " has unit " + show_field(signals[i].unit) +
                   ", expected a voltage (uV, mV or V)");
-    lead_signals.push_back(i);
+    layout.lead_signals.push_back(i);
     fs_max = std::max(fs_max, static_cast<double>(signals[i].samples_per_record) / *record_duration);
   }
-  if (lead_signals.empty()) throw Error("edf: the file has no signals besides annotations");
-  fs_max = snap_rate(fs_max);
-
-  Recording out;
-  out.fs_hz = fs_max;
-  out.start_time = iso_start_time(start_date, start_time, recording_id);
-  std::int64_t max_spr = 0;
-  for (const size_t i : lead_signals) max_spr = std::max(max_spr, signals[i].samples_per_record);
-  const std::int64_t n_samples = n_records * max_spr;
+  if (layout.lead_signals.empty()) throw Error("edf: the file has no signals besides annotations");
+  layout.fs_max = snap_rate(fs_max);
+  layout.start_time = iso_start_time(start_date, start_time, recording_id);
+  for (const size_t i : layout.lead_signals) layout.max_spr = std::max(layout.max_spr, signals[i].samples_per_record);
+  layout.n_samples = n_records * layout.max_spr;
   // n_samples × n_leads is bounded by the file size (2 bytes per sample of the fastest signal,
   // times a resampling factor only for slower signals), but guard the product anyway.
-  if (n_samples > io_detail::kMaxTotalSamples / static_cast<std::int64_t>(lead_signals.size()))
-    throw Error("edf: " + std::to_string(lead_signals.size()) + " leads × " + std::to_string(n_samples) +
+  if (layout.n_samples > io_detail::kMaxTotalSamples / static_cast<std::int64_t>(layout.lead_signals.size()))
+    throw Error("edf: " + std::to_string(layout.lead_signals.size()) + " leads × " + std::to_string(layout.n_samples) +
                 " samples is too large to hold in memory");
-  out.samples_uv.resize(static_cast<Eigen::Index>(lead_signals.size()), n_samples);
+  return layout;
+}
 
-  const std::uint8_t* data = bytes.data() + expected_header;
-  for (size_t k = 0; k < lead_signals.size(); ++k) {
-    const EdfSignal& s = signals[lead_signals[k]];
-    out.lead_names.push_back(s.label);
-    out.units.push_back(s.unit);
-    // physical = (digital - dmin) * (pmax - pmin) / (dmax - dmin) + pmin, then to µV.
+// physical = (digital - dmin) * (pmax - pmin) / (dmax - dmin) + pmin, then to µV.
+struct EdfScale {
+  double gain_uv = 0, offset_uv = 0;
+  explicit EdfScale(const EdfSignal& s) {
     const double uv = *microvolts_per_unit(s.unit);
     const double scale = (s.physical_max - s.physical_min) / static_cast<double>(s.digital_max - s.digital_min);
-    const double gain_uv = scale * uv;
-    const double offset_uv = (s.physical_min - scale * static_cast<double>(s.digital_min)) * uv;
+    gain_uv = scale * uv;
+    offset_uv = (s.physical_min - scale * static_cast<double>(s.digital_min)) * uv;
+  }
+  float operator()(const std::uint8_t* p) const {
+    const auto digital = static_cast<std::int16_t>(static_cast<std::uint16_t>(p[0] | (p[1] << 8)));
+    return static_cast<float>(gain_uv * digital + offset_uv);
+  }
+};
+
+// Checks the time-keeping TAL of `n` consecutive data records starting with record `first`
+// (`records` points at that record's first byte) against the continuous timeline of EDF+C, and
+// collects the other annotations into `annotations` when it is not null. `first_onset_s` is the
+// onset of record 0 (set when first == 0).
+void read_edf_annotations(const EdfLayout& layout, const std::uint8_t* records, std::int64_t first, std::int64_t n,
+                          double& first_onset_s, const std::string& where, std::vector<Annotation>* annotations) {
+  for (size_t i = 0; i < layout.signals.size(); ++i) {
+    const EdfSignal& signal = layout.signals[i];
+    if (!signal.is_annotation) continue;
+    for (std::int64_t k = 0; k < n; ++k) {
+      const std::int64_t r = first + k;
+      const auto* p = reinterpret_cast<const char*>(records + k * layout.record_bytes +
+                                                    static_cast<std::int64_t>(signal.offset_in_record));
+      const std::vector<Tal> tals =
+          parse_tals(std::string_view(p, static_cast<size_t>(2 * signal.samples_per_record)), r, where);
+      if (tals.empty() || !tals.front().texts.empty())
+        throw Error("edf: data record " + std::to_string(r + 1) +
+                    " does not start with a time-keeping annotation ('+onset\\x14\\x14\\x00')");
+      const double record_onset = tals.front().onset_s;
+      if (r == 0) first_onset_s = record_onset;
+      const double expected = first_onset_s + static_cast<double>(r) * layout.record_duration_s;
+      // Half a sample of slack: onsets are decimal text, record starts are exact multiples.
+      if (std::abs(record_onset - expected) > 0.5 / layout.fs_max) {
+        throw Error("edf: data record " + std::to_string(r + 1) + " starts at " + format_decimal(record_onset, 6) +
+                    " s, expected " + format_decimal(expected, 6) + " s" +
+                    (layout.discontinuous ? "; this EDF+D file has gaps, and discontinuous recordings are not supported"
+                                          : "; the time-keeping annotations contradict EDF+C"));
+      }
+      if (!annotations) continue;
+      for (size_t t = 1; t < tals.size(); ++t) {
+        const double sample = std::round((tals[t].onset_s - first_onset_s) * layout.fs_max);
+        // Annotations outside the signal cannot index it; they are dropped.
+        if (sample < 0 || sample >= static_cast<double>(layout.n_samples)) continue;
+        for (const std::string& text : tals[t].texts)
+          annotations->push_back({static_cast<std::int64_t>(sample), text});
+      }
+      // Any further TAL with an empty text list in the record is an (allowed) empty TAL.
+    }
+  }
+}
+
+Recording edf_header_recording(const EdfLayout& layout) {
+  Recording out;
+  out.fs_hz = layout.fs_max;
+  out.start_time = layout.start_time;
+  for (const size_t i : layout.lead_signals) {
+    out.lead_names.push_back(layout.signals[i].label);
+    out.units.push_back(layout.signals[i].unit);
+  }
+  return out;
+}
+
+// Ranged reads of an EDF file whose leads share one rate (EDF+C or plain EDF): samples
+// [start, start + count) lie in whole data records, read with one seek.
+class EdfRangeReader final : public RecordReader {
+ public:
+  EdfRangeReader(std::unique_ptr<ByteSource> source, EdfLayout layout)
+      : source_(std::move(source)), layout_(std::move(layout)) {
+    header_ = edf_header_recording(layout_);
+    header_.samples_uv.resize(static_cast<Eigen::Index>(layout_.lead_signals.size()), 0);
+    n_samples_ = layout_.n_samples;
+    for (const size_t i : layout_.lead_signals) scales_.emplace_back(layout_.signals[i]);
+    // Record 0's time-keeping TAL anchors the timeline every later record is checked against.
+    if (layout_.edf_plus) (void)read_records(0, 1);
+  }
+
+  LeadMatrix read(std::int64_t start, std::int64_t count) override {
+    if (start < 0 || count < 0 || start > n_samples_ - count)
+      throw Error("edf: samples [" + std::to_string(start) + ", " + std::to_string(start + count) +
+                  ") are outside the recording's " + std::to_string(n_samples_) + " [" + source_->name() + "]");
+    const std::int64_t spr = layout_.max_spr;
+    LeadMatrix out(static_cast<Eigen::Index>(layout_.lead_signals.size()), count);
+    if (count == 0) return out;
+    const std::int64_t first = start / spr, last = (start + count - 1) / spr;
+    const std::vector<std::uint8_t>& bytes = read_records(first, last - first + 1);
+    for (size_t k = 0; k < layout_.lead_signals.size(); ++k) {
+      const EdfSignal& s = layout_.signals[layout_.lead_signals[k]];
+      for (std::int64_t t = start; t < start + count; ++t) {
+        const std::int64_t r = t / spr - first, j = t % spr;
+        const std::uint8_t* p = bytes.data() + r * layout_.record_bytes + static_cast<std::int64_t>(s.offset_in_record) + 2 * j;
+        out(static_cast<Eigen::Index>(k), t - start) = scales_[k](p);
+      }
+    }
+    return out;
+  }
+
+ private:
+  const std::vector<std::uint8_t>& read_records(std::int64_t first, std::int64_t n) {
+    buffer_.resize(static_cast<size_t>(n * layout_.record_bytes));
+    source_->read(layout_.header_bytes + first * layout_.record_bytes, buffer_);
+    try {
+      read_edf_annotations(layout_, buffer_.data(), first, n, first_onset_s_, source_->name(), nullptr);
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " [" + source_->name() + "]");
+    }
+    return buffer_;
+  }
+
+  std::unique_ptr<ByteSource> source_;
+  EdfLayout layout_;
+  std::vector<EdfScale> scales_;
+  std::vector<std::uint8_t> buffer_;  // the data records of the last read (reused)
+  double first_onset_s_ = 0;
+};
+
+}  // namespace
+
+Recording parse_edf(std::span<const std::uint8_t> bytes, const EdfOptions& options) {
+  const std::string where = "file of " + std::to_string(bytes.size()) + " bytes";
+  const EdfLayout layout = parse_edf_layout(bytes, static_cast<std::int64_t>(bytes.size()));
+  const std::int64_t n_records = layout.n_records, n_samples = layout.n_samples, max_spr = layout.max_spr;
+
+  Recording out = edf_header_recording(layout);
+  out.samples_uv.resize(static_cast<Eigen::Index>(layout.lead_signals.size()), n_samples);
+  const std::uint8_t* data = bytes.data() + layout.header_bytes;
+  for (size_t k = 0; k < layout.lead_signals.size(); ++k) {
+    const EdfSignal& s = layout.signals[layout.lead_signals[k]];
+    const EdfScale scale(s);
     const std::int64_t n_own = n_records * s.samples_per_record;
     std::vector<float> lead(static_cast<size_t>(n_own));
     for (std::int64_t r = 0; r < n_records; ++r) {
-      const std::uint8_t* p = data + r * record_bytes + static_cast<std::int64_t>(s.offset_in_record);
-      for (std::int64_t j = 0; j < s.samples_per_record; ++j) {
-        const auto digital = static_cast<std::int16_t>(static_cast<std::uint16_t>(p[2 * j] | (p[2 * j + 1] << 8)));
-        lead[static_cast<size_t>(r * s.samples_per_record + j)] =
-            static_cast<float>(gain_uv * digital + offset_uv);
-      }
+      const std::uint8_t* p = data + r * layout.record_bytes + static_cast<std::int64_t>(s.offset_in_record);
+      for (std::int64_t j = 0; j < s.samples_per_record; ++j)
+        lead[static_cast<size_t>(r * s.samples_per_record + j)] = scale(p + 2 * j);
     }
     if (s.samples_per_record == max_spr) {
       out.samples_uv.row(static_cast<Eigen::Index>(k)) = Eigen::Map<const Eigen::RowVectorXf>(lead.data(), n_own);
       continue;
     }
-    const double fs_own = static_cast<double>(s.samples_per_record) / *record_duration;
+    const double fs_own = static_cast<double>(s.samples_per_record) / layout.record_duration_s;
     if (!options.resample_mixed_rates)
-      throw Error("edf: " + signal_name(s, lead_signals[k]) + " is sampled at " + format_decimal(fs_own, 6) +
-                  " Hz but the fastest signal at " + format_decimal(fs_max, 6) +
+      throw Error("edf: " + signal_name(s, layout.lead_signals[k]) + " is sampled at " + format_decimal(fs_own, 6) +
+                  " Hz but the fastest signal at " + format_decimal(layout.fs_max, 6) +
                   " Hz, and resampling of mixed rates is turned off");
-    const Signal up = resample(std::span<const float>(lead), fs_own, fs_max);
+    const Signal up = resample(std::span<const float>(lead), fs_own, layout.fs_max);
     // resample() returns ceil(n · fs_out / fs_in) samples, which equals n_samples up to rounding
     // of the rate ratio: copy what overlaps and hold the last value for a missing tail sample.
     const Eigen::Index n_copy = std::min<Eigen::Index>(up.size(), n_samples);
-    if (n_copy == 0) throw Error("edf: resampling " + signal_name(s, lead_signals[k]) + " gave no samples");
+    if (n_copy == 0) throw Error("edf: resampling " + signal_name(s, layout.lead_signals[k]) + " gave no samples");
     for (Eigen::Index j = 0; j < n_samples; ++j)
       out.samples_uv(static_cast<Eigen::Index>(k), j) = up[std::min(j, n_copy - 1)];
   }
 
   // EDF+ annotations: the first TAL of every record is its time-keeping TAL (record onset).
   double first_onset_s = 0;
-  for (size_t i = 0; i < ns; ++i) {
-    if (!signals[i].is_annotation) continue;
-    for (std::int64_t r = 0; r < n_records; ++r) {
-      const auto* p = reinterpret_cast<const char*>(data + r * record_bytes +
-                                                    static_cast<std::int64_t>(signals[i].offset_in_record));
-      const std::vector<Tal> tals =
-          parse_tals(std::string_view(p, static_cast<size_t>(2 * signals[i].samples_per_record)), r, where);
-      if (tals.empty() || !tals.front().texts.empty())
-        throw Error("edf: data record " + std::to_string(r + 1) +
-                    " does not start with a time-keeping annotation ('+onset\\x14\\x14\\x00')");
-      const double record_onset = tals.front().onset_s;
-      if (r == 0) first_onset_s = record_onset;
-      const double expected = first_onset_s + static_cast<double>(r) * *record_duration;
-      // Half a sample of slack: onsets are decimal text, record starts are exact multiples.
-      if (std::abs(record_onset - expected) > 0.5 / fs_max) {
-        throw Error("edf: data record " + std::to_string(r + 1) + " starts at " + format_decimal(record_onset, 6) +
-                    " s, expected " + format_decimal(expected, 6) + " s" +
-                    (discontinuous ? "; this EDF+D file has gaps, and discontinuous recordings are not supported"
-                                   : "; the time-keeping annotations contradict EDF+C"));
-      }
-      for (size_t t = 1; t < tals.size(); ++t) {
-        const double sample = std::round((tals[t].onset_s - first_onset_s) * fs_max);
-        // Annotations outside the signal cannot index it; they are dropped.
-        if (sample < 0 || sample >= static_cast<double>(n_samples)) continue;
-        for (const std::string& text : tals[t].texts)
-          out.annotations.push_back({static_cast<std::int64_t>(sample), text});
-      }
-      // Any further TAL with an empty text list in the record is an (allowed) empty TAL.
-    }
-  }
+  read_edf_annotations(layout, data, 0, n_records, first_onset_s, where, &out.annotations);
   std::stable_sort(out.annotations.begin(), out.annotations.end(),
                    [](const Annotation& a, const Annotation& b) { return a.sample < b.sample; });
   return out;
+}
+
+std::unique_ptr<RecordReader> open_edf_reader(std::unique_ptr<ByteSource> source) {
+  const std::string name = source->name();
+  const std::int64_t size = source->size();
+  // The header is 256 bytes plus 256 per signal: read the fixed part, then as many signal
+  // headers as it announces (a bad count is left for parse_edf_layout to report).
+  std::vector<std::uint8_t> header(static_cast<size_t>(std::min<std::int64_t>(size, kFixedHeaderBytes)));
+  source->read(0, header);
+  if (header.size() == kFixedHeaderBytes) {
+    const auto n_signals = parse_int(std::string_view(reinterpret_cast<const char*>(header.data()) + 252, 4));
+    if (n_signals && *n_signals > 0) {
+      const std::int64_t want = static_cast<std::int64_t>(kFixedHeaderBytes) + *n_signals * static_cast<std::int64_t>(kSignalHeaderBytes);
+      header.resize(static_cast<size_t>(std::min(size, want)));
+      source->read(0, header);
+    }
+  }
+  EdfLayout layout;
+  try {
+    layout = parse_edf_layout(header, size);
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " [" + name + "]");
+  }
+  if (!layout.same_rate())
+    throw Error("edf: its leads are sampled at different rates, which only the whole-file reader resamples [" +
+                name + "]");
+  return std::make_unique<EdfRangeReader>(std::move(source), std::move(layout));
 }
 
 Recording read_edf(const std::string& path, const EdfOptions& options) {

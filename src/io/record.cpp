@@ -62,4 +62,23 @@ Recording read_record(const std::string& path, const ReadOptions& options) {
               "' (expected .edf, .hea, .csv or a WFDB record name)");
 }
 
+std::unique_ptr<RecordReader> open_record_reader(const std::string& path, const ReadOptions& options) {
+  (void)options;  // EDF options concern mixed rates, which ranged reads refuse anyway
+  const std::string ext = lower_extension(path);
+  if (ext == ".edf") return open_edf_reader(open_file_source(path));
+  if (ext == ".hea" || ext.empty() || ext == ".dat") {
+    std::string base = ext.empty() ? path : path.substr(0, path.size() - ext.size());
+    const size_t slash = base.find_last_of("/\\");
+    const std::string dir = slash == std::string::npos ? "" : base.substr(0, slash + 1);
+    const std::vector<std::uint8_t> header = read_file_bytes(base + ".hea");
+    try {
+      return open_wfdb_reader(std::string_view(reinterpret_cast<const char*>(header.data()), header.size()),
+                              [&](const std::string& name) { return open_file_source(dir + name); });
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " [" + base + ".hea]");
+    }
+  }
+  throw Error("open_record_reader: '" + path + "' cannot be read by ranges (only EDF and WFDB records can)");
+}
+
 }  // namespace fecg

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "io/io_detail.h"
 #include "io/record.h"
+#include "io/record_reader.h"
 
 #include <algorithm>
 #include <array>
@@ -343,15 +344,16 @@ std::optional<std::string> iso_base_time(const std::string& base_time, const std
   return std::string(iso);
 }
 
-}  // namespace
+// The signal files of a record, in header order, each with the signals it interleaves: one
+// frame of a file holds one sample of each of its signals. Checks every signal's format and
+// unit before any file is read; the same checks for the whole-file and the ranged reader.
+struct SignalFiles {
+  std::vector<std::string> names;                    // in order of first use
+  std::map<std::string, std::vector<size_t>> members;  // file → signal indices
+};
 
-Recording parse_wfdb_record(std::string_view header_text,
-                            const std::function<std::vector<std::uint8_t>(const std::string&)>& read_file) {
-  const WfdbHeader h = parse_wfdb_header(header_text);
+SignalFiles group_signal_files(const WfdbHeader& h, const std::string& rec) {
   const auto ns = static_cast<size_t>(h.n_signals);
-  const std::string rec = "wfdb record '" + h.record_name + "'";
-
-  // Check every signal's format and unit before reading any file.
   for (size_t i = 0; i < ns; ++i) {
     const WfdbSignalSpec& s = h.signals[i];
     if (!find_format(s.format))
@@ -363,54 +365,197 @@ Recording parse_wfdb_record(std::string_view header_text,
     if (s.file_name == "~")
       throw Error(rec + ": " + signal_label(s, i) + " has no signal file ('~'); null signals are not supported");
   }
-
-  // Signals sharing a file, in header order: one frame holds one sample of each.
-  std::vector<std::string> files;
-  std::map<std::string, std::vector<size_t>> members;
+  SignalFiles files;
   for (size_t i = 0; i < ns; ++i) {
     const WfdbSignalSpec& s = h.signals[i];
-    auto& m = members[s.file_name];
-    if (m.empty()) files.push_back(s.file_name);
+    auto& m = files.members[s.file_name];
+    if (m.empty()) files.names.push_back(s.file_name);
     else if (h.signals[m.front()].format != s.format || h.signals[m.front()].byte_offset != s.byte_offset)
       throw Error(rec + ": signals " + std::to_string(m.front() + 1) + " and " + std::to_string(i + 1) +
                   " share file '" + s.file_name + "' but differ in format or byte offset");
     m.push_back(i);
   }
+  return files;
+}
+
+// Checks that signal file `name` of `file_bytes` bytes (prolog included) holds `n_samples`
+// frames of `width` signals, and returns n_samples, taken from the file when the header gave 0.
+std::int64_t check_signal_file(const std::string& rec, const std::string& name, const FormatInfo& fmt,
+                               std::int64_t width, std::int64_t byte_offset, std::int64_t file_bytes,
+                               std::int64_t n_samples, size_t n_signals) {
+  if (byte_offset < 0 || file_bytes < byte_offset)
+    throw Error(rec + ": file '" + name + "' is " + std::to_string(file_bytes) + " bytes, shorter than its " +
+                std::to_string(byte_offset) + "-byte prolog");
+  const std::int64_t available = file_bytes - byte_offset;
+  if (n_samples == 0) {
+    // No length in the header: the file decides (whole frames only).
+    const std::int64_t stored = available / fmt.unit_bytes * fmt.unit_samples;
+    n_samples = stored / width;
+    if (n_samples == 0) throw Error(rec + ": file '" + name + "' holds no complete frame");
+  }
+  // Every format takes at least one byte per sample, so a sample count above the byte count
+  // is a truncated file; checked before n_samples × width can overflow.
+  if (n_samples > available / width + 1)
+    throw Error(rec + ": header says " + std::to_string(n_samples) + " samples × " + std::to_string(width) +
+                " signals but file '" + name + "' holds only " + std::to_string(available) +
+                " data bytes (truncated)");
+  if (n_samples > io_detail::kMaxTotalSamples / static_cast<std::int64_t>(n_signals))
+    throw Error(rec + ": header says " + std::to_string(n_samples) + " samples per signal, too many to hold");
+  const std::int64_t total = n_samples * width;
+  const std::int64_t need_min = min_bytes(fmt, total), need_max = max_bytes(fmt, total);
+  if (available < need_min || available > need_max) {
+    throw Error(rec + ": file '" + name + "' holds " + std::to_string(available) + " data bytes, expected " +
+                std::to_string(need_min) + " for " + std::to_string(n_samples) + " samples × " +
+                std::to_string(width) + " signals in format " + std::to_string(fmt.format) +
+                (available < need_min ? " (truncated)" : " (size mismatch)"));
+  }
+  return n_samples;
+}
+
+// µV of one stored value; NaN for the format's invalid value (a missing sample), which
+// validate_recording reports and the pipeline bridges.
+float to_microvolts(const WfdbSignalSpec& s, const FormatInfo& fmt, std::int32_t v) {
+  const double uv_per_adu = *microvolts_per_unit(s.units) / s.gain_adu_per_unit;
+  const bool has_invalid = fmt.format != 8;
+  if (has_invalid && v == fmt.invalid) return std::numeric_limits<float>::quiet_NaN();
+  // Samples are 32-bit floats in µV: a tiny gain (1e-40 adu/mV) would make them Inf.
+  const double uv = (static_cast<double>(v) - s.baseline_adu) * uv_per_adu;
+  if (!(std::abs(uv) <= std::numeric_limits<float>::max())) {
+    char gain[32];
+    std::snprintf(gain, sizeof gain, "%g", s.gain_adu_per_unit);
+    throw Error("wfdb: signal '" + s.description + "' in '" + s.file_name + "': " + std::to_string(v) +
+                " adu at gain " + gain + " adu/" + s.units + " is beyond the range of a 32-bit float in uV");
+  }
+  return static_cast<float>(uv);
+}
+
+void check_checksum(const std::string& rec, const WfdbSignalSpec& s, size_t i, std::uint32_t sum) {
+  // Checksum: the 16-bit sum of all samples of the signal (header(5)).
+  const auto got = static_cast<std::int16_t>(sum & 0xFFFFu);
+  const auto want = static_cast<std::int16_t>(static_cast<std::uint32_t>(s.checksum) & 0xFFFFu);
+  if (got != want)
+    throw Error(rec + ": " + signal_label(s, i) + " checksum mismatch: header says " + std::to_string(s.checksum) +
+                ", samples sum to " + std::to_string(got) + " (corrupt or truncated signal file?)");
+}
+
+Recording wfdb_header_recording(const WfdbHeader& h) {
+  Recording out;
+  out.fs_hz = h.fs_hz;
+  out.start_time = iso_base_time(h.base_time, h.base_date);
+  for (size_t i = 0; i < h.signals.size(); ++i) {
+    const WfdbSignalSpec& s = h.signals[i];
+    out.lead_names.push_back(s.description.empty() ? "signal_" + std::to_string(i + 1) : s.description);
+    out.units.push_back(s.units);
+  }
+  return out;
+}
+
+// Ranged reads of a WFDB record: samples [start, start + count) of a file are the frames
+// start..start+count-1, i.e. one contiguous run of bytes (from the sample unit holding the
+// first one, for the packed formats 212 and 310/311).
+class WfdbRangeReader final : public RecordReader {
+ public:
+  struct File {
+    std::unique_ptr<ByteSource> source;
+    std::vector<size_t> signals;
+    const FormatInfo* format = nullptr;
+    std::int64_t byte_offset = 0;
+  };
+
+  WfdbRangeReader(WfdbHeader h, std::vector<File> files, std::int64_t n_samples, std::string rec)
+      : h_(std::move(h)), files_(std::move(files)), rec_(std::move(rec)) {
+    header_ = wfdb_header_recording(h_);
+    header_.samples_uv.resize(h_.n_signals, 0);
+    n_samples_ = n_samples;
+  }
+
+  // One pass over every file in blocks: the header's checksums, so that a corrupt file is
+  // refused before any output is written, as the whole-file reader does.
+  void verify_checksums() {
+    bool any = false;
+    for (const auto& s : h_.signals) any = any || s.has_checksum;
+    if (!any) return;
+    std::vector<std::uint32_t> sums(h_.signals.size(), 0);
+    constexpr std::int64_t kBlock = 1 << 18;  // frames per read: a few MB
+    for (const File& f : files_) {
+      for (std::int64_t t = 0; t < n_samples_; t += kBlock) {
+        const std::int64_t n = std::min(kBlock, n_samples_ - t);
+        decode_frames(f, t, n);
+        const auto width = static_cast<std::int64_t>(f.signals.size());
+        for (size_t k = 0; k < f.signals.size(); ++k)
+          for (std::int64_t j = 0; j < n; ++j)
+            sums[f.signals[k]] += static_cast<std::uint32_t>(stream_[static_cast<size_t>(skip_ + j * width) + k]);
+      }
+    }
+    for (size_t i = 0; i < h_.signals.size(); ++i)
+      if (h_.signals[i].has_checksum) check_checksum(rec_, h_.signals[i], i, sums[i]);
+  }
+
+  LeadMatrix read(std::int64_t start, std::int64_t count) override {
+    if (start < 0 || count < 0 || start > n_samples_ - count)
+      throw Error(rec_ + ": samples [" + std::to_string(start) + ", " + std::to_string(start + count) +
+                  ") are outside the recording's " + std::to_string(n_samples_));
+    LeadMatrix out(h_.n_signals, count);
+    if (count == 0) return out;
+    for (const File& f : files_) {
+      decode_frames(f, start, count);
+      const auto width = static_cast<std::int64_t>(f.signals.size());
+      for (size_t k = 0; k < f.signals.size(); ++k) {
+        const size_t si = f.signals[k];
+        for (std::int64_t j = 0; j < count; ++j)
+          out(static_cast<Eigen::Index>(si), j) =
+              to_microvolts(h_.signals[si], *f.format, stream_[static_cast<size_t>(skip_ + j * width) + k]);
+      }
+    }
+    return out;
+  }
+
+ private:
+  // Decodes frames [start, start + n) of `f` into stream_, whose first skip_ values precede
+  // them (the rest of a packed sample unit).
+  void decode_frames(const File& f, std::int64_t start, std::int64_t n) {
+    const FormatInfo& fmt = *f.format;
+    const auto width = static_cast<std::int64_t>(f.signals.size());
+    const std::int64_t first = start * width, end = (start + n) * width;
+    const std::int64_t unit = first / fmt.unit_samples;
+    skip_ = first - unit * fmt.unit_samples;
+    const std::int64_t begin_byte = unit * fmt.unit_bytes;
+    const std::int64_t file_data = f.source->size() - f.byte_offset;
+    const std::int64_t end_byte = std::min(file_data, max_bytes(fmt, end));
+    bytes_.resize(static_cast<size_t>(end_byte - begin_byte));
+    f.source->read(f.byte_offset + begin_byte, bytes_);
+    decode_samples(fmt, bytes_.data(), static_cast<std::int64_t>(bytes_.size()), end - unit * fmt.unit_samples, stream_);
+  }
+
+  WfdbHeader h_;
+  std::vector<File> files_;
+  std::string rec_;
+  std::vector<std::uint8_t> bytes_;   // reused between reads
+  std::vector<std::int32_t> stream_;
+  std::int64_t skip_ = 0;
+};
+
+}  // namespace
+
+Recording parse_wfdb_record(std::string_view header_text,
+                            const std::function<std::vector<std::uint8_t>(const std::string&)>& read_file) {
+  const WfdbHeader h = parse_wfdb_header(header_text);
+  const auto ns = static_cast<size_t>(h.n_signals);
+  const std::string rec = "wfdb record '" + h.record_name + "'";
+  const SignalFiles files = group_signal_files(h, rec);
 
   std::vector<std::vector<std::int32_t>> adu(ns);
   std::int64_t n_samples = h.n_samples;
-  for (const std::string& name : files) {
-    const std::vector<size_t>& group = members[name];
+  for (const std::string& name : files.names) {
+    const std::vector<size_t>& group = files.members.at(name);
     const WfdbSignalSpec& first = h.signals[group.front()];
     const FormatInfo& fmt = *find_format(first.format);
     const std::vector<std::uint8_t> bytes = read_file(name);
     const auto width = static_cast<std::int64_t>(group.size());
-    if (first.byte_offset < 0 || static_cast<std::int64_t>(bytes.size()) < first.byte_offset)
-      throw Error(rec + ": file '" + name + "' is " + std::to_string(bytes.size()) + " bytes, shorter than its " +
-                  std::to_string(first.byte_offset) + "-byte prolog");
+    n_samples = check_signal_file(rec, name, fmt, width, first.byte_offset, static_cast<std::int64_t>(bytes.size()),
+                                  n_samples, ns);
     const std::int64_t available = static_cast<std::int64_t>(bytes.size()) - first.byte_offset;
-    if (n_samples == 0) {
-      // No length in the header: the file decides (whole frames only).
-      const std::int64_t stored = available / fmt.unit_bytes * fmt.unit_samples;
-      n_samples = stored / width;
-      if (n_samples == 0) throw Error(rec + ": file '" + name + "' holds no complete frame");
-    }
-    // Every format takes at least one byte per sample, so a sample count above the byte count
-    // is a truncated file; checked before n_samples × width can overflow.
-    if (n_samples > available / width + 1)
-      throw Error(rec + ": header says " + std::to_string(n_samples) + " samples × " + std::to_string(width) +
-                  " signals but file '" + name + "' holds only " + std::to_string(available) +
-                  " data bytes (truncated)");
-    if (n_samples > io_detail::kMaxTotalSamples / static_cast<std::int64_t>(ns))
-      throw Error(rec + ": header says " + std::to_string(n_samples) + " samples per signal, too many to hold");
     const std::int64_t total = n_samples * width;
-    const std::int64_t need_min = min_bytes(fmt, total), need_max = max_bytes(fmt, total);
-    if (available < need_min || available > need_max) {
-      throw Error(rec + ": file '" + name + "' holds " + std::to_string(available) + " data bytes, expected " +
-                  std::to_string(need_min) + " for " + std::to_string(n_samples) + " samples × " +
-                  std::to_string(width) + " signals in format " + std::to_string(fmt.format) +
-                  (available < need_min ? " (truncated)" : " (size mismatch)"));
-    }
     std::vector<std::int32_t> stream;
     decode_samples(fmt, bytes.data() + first.byte_offset, available, total, stream);
     for (size_t k = 0; k < group.size(); ++k) {
@@ -428,46 +573,45 @@ Recording parse_wfdb_record(std::string_view header_text,
     }
   }
 
-  Recording out;
-  out.fs_hz = h.fs_hz;
-  out.start_time = iso_base_time(h.base_time, h.base_date);
+  Recording out = wfdb_header_recording(h);
   out.samples_uv.resize(static_cast<Eigen::Index>(ns), n_samples);
   for (size_t i = 0; i < ns; ++i) {
     const WfdbSignalSpec& s = h.signals[i];
     const FormatInfo& fmt = *find_format(s.format);
-    // Checksum: the 16-bit sum of all samples of the signal (header(5)).
     if (s.has_checksum) {
       std::uint32_t sum = 0;
       for (const std::int32_t v : adu[i]) sum += static_cast<std::uint32_t>(v);
-      const auto got = static_cast<std::int16_t>(sum & 0xFFFFu);
-      const auto want = static_cast<std::int16_t>(static_cast<std::uint32_t>(s.checksum) & 0xFFFFu);
-      if (got != want)
-        throw Error(rec + ": " + signal_label(s, i) + " checksum mismatch: header says " + std::to_string(s.checksum) +
-                    ", samples sum to " + std::to_string(got) + " (corrupt or truncated signal file?)");
+      check_checksum(rec, s, i, sum);
     }
-    const double uv_per_adu = *microvolts_per_unit(s.units) / s.gain_adu_per_unit;
-    // Missing samples (the format's invalid value) become NaN: validate_recording reports them.
-    const bool has_invalid = fmt.format != 8;
-    for (std::int64_t t = 0; t < n_samples; ++t) {
-      const std::int32_t v = adu[i][static_cast<size_t>(t)];
-      if (has_invalid && v == fmt.invalid) {
-        out.samples_uv(static_cast<Eigen::Index>(i), t) = std::numeric_limits<float>::quiet_NaN();
-        continue;
-      }
-      // Samples are 32-bit floats in µV: a tiny gain (1e-30 adu/V) would make them Inf.
-      const double uv = (static_cast<double>(v) - s.baseline_adu) * uv_per_adu;
-      if (!(std::abs(uv) <= std::numeric_limits<float>::max())) {
-        char gain[32];
-        std::snprintf(gain, sizeof gain, "%g", s.gain_adu_per_unit);
-        throw Error(rec + ": " + signal_label(s, i) + ": sample " + std::to_string(t) + " (" + std::to_string(v) +
-                    " adu at gain " + gain + " adu/" + s.units + ") is beyond the range of a 32-bit float in uV");
-      }
-      out.samples_uv(static_cast<Eigen::Index>(i), t) = static_cast<float>(uv);
-    }
-    out.lead_names.push_back(s.description.empty() ? "signal_" + std::to_string(i + 1) : s.description);
-    out.units.push_back(s.units);
+    for (std::int64_t t = 0; t < n_samples; ++t)
+      out.samples_uv(static_cast<Eigen::Index>(i), t) = to_microvolts(s, fmt, adu[i][static_cast<size_t>(t)]);
   }
   return out;
+}
+
+std::unique_ptr<RecordReader> open_wfdb_reader(
+    std::string_view header_text, const std::function<std::unique_ptr<ByteSource>(const std::string&)>& open_file) {
+  const WfdbHeader h = parse_wfdb_header(header_text);
+  const std::string rec = "wfdb record '" + h.record_name + "'";
+  const SignalFiles groups = group_signal_files(h, rec);
+  std::vector<WfdbRangeReader::File> files;
+  std::int64_t n_samples = h.n_samples;
+  for (const std::string& name : groups.names) {
+    WfdbRangeReader::File f;
+    f.signals = groups.members.at(name);
+    const WfdbSignalSpec& first = h.signals[f.signals.front()];
+    f.format = find_format(first.format);
+    if (f.format->format == 8)
+      throw Error(rec + ": format 8 stores first differences, which can only be read from the start of the file");
+    f.byte_offset = first.byte_offset;
+    f.source = open_file(name);
+    n_samples = check_signal_file(rec, name, *f.format, static_cast<std::int64_t>(f.signals.size()), f.byte_offset,
+                                  f.source->size(), n_samples, h.signals.size());
+    files.push_back(std::move(f));
+  }
+  auto reader = std::make_unique<WfdbRangeReader>(h, std::move(files), n_samples, rec);
+  reader->verify_checksums();
+  return reader;
 }
 
 Recording read_wfdb_record(const std::string& record_path) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,6 +44,15 @@ Recording parse_wfdb_record(std::string_view header_text,
                             const std::function<std::vector<std::uint8_t>(const std::string&)>& read_file);
 // `record_path`: "dir/a01", "dir/a01.hea" (signal files are looked up beside the header).
 Recording read_wfdb_record(const std::string& record_path);
+
+// Opens a record for ranged reads (io/record_reader.h): the header and every signal file's
+// size are checked now (the same checks as parse_wfdb_record), and the header's checksums by one
+// pass over the files in blocks; each read() then reads only the frames it returns. Format 8
+// (first differences) is refused: its samples depend on every byte before them.
+class ByteSource;
+class RecordReader;
+std::unique_ptr<RecordReader> open_wfdb_reader(
+    std::string_view header_text, const std::function<std::unique_ptr<ByteSource>(const std::string&)>& open_file);
 
 // Writes `<record_path>.hea` and `<record_path>.dat` (format 16, gain chosen from the data).
 void write_wfdb_record(const std::string& record_path, const Recording& recording);

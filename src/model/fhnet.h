@@ -71,9 +71,25 @@ struct FhnetOutput {
   }
 };
 
-class FhnetModel {
+// What the pipeline needs of a fetal-ECG network (pipeline/fhnet_stage.h): windows in, fetal
+// ECG per lead and R-peak probability out, in the contract above. FhnetModel is our engine;
+// pipeline/fhnet_external.h records the windows for, and replays the outputs of, a network run
+// elsewhere (ONNX Runtime Web in the page, PyTorch for the evaluation of the baselines), so that
+// every network goes through exactly the same windowing, blending, beat detection and scoring.
+class FhnetEngine {
  public:
   static constexpr int kMaxLeads = 8;
+
+  virtual ~FhnetEngine() = default;
+  virtual int window() const = 0;                 // samples per window
+  virtual double sampling_rate_hz() const = 0;    // the rate the windows are at
+  // batch × leads × window floats in; `out` resized and filled (lead_attention may be empty:
+  // layers = 0 when the engine has none). Throws fecg::Error on a bad shape or input.
+  virtual void run_batch(const float* x, int batch, int leads, FhnetOutput& out) = 0;
+};
+
+class FhnetModel final : public FhnetEngine {
+ public:
 
   // Builds the engine from the model card (JSON text) and the weights file (safetensors bytes).
   // Refuses, with a fecg::Error naming the file and the mismatch: a weights sha256 or size that
@@ -93,11 +109,11 @@ class FhnetModel {
   // batch × leads × window floats, row-major (the ONNX input layout). Throws fecg::Error on a
   // lead count outside 1..8, batch < 1, a null pointer or a non-finite sample (naming it).
   // Not re-entrant: the model owns the scratch buffers (one model per thread or worker).
-  void run_batch(const float* x, int batch, int leads, FhnetOutput& out);
+  void run_batch(const float* x, int batch, int leads, FhnetOutput& out) override;
 
   const FhnetArchitecture& architecture() const;
-  int window() const { return architecture().window; }
-  double sampling_rate_hz() const { return 250.0; }
+  int window() const override { return architecture().window; }
+  double sampling_rate_hz() const override { return 250.0; }
   std::int64_t parameter_count() const;
   const std::string& weights_sha256() const;
 

@@ -45,7 +45,7 @@ float fhnet_blend_weight(int i, int window) {
 namespace {
 
 // Runs one group of ≤ 8 leads over every window; adds weight × output into the accumulators.
-void run_group(const LeadMatrix& x_uv, FhnetModel& model, const std::vector<std::int64_t>& starts,
+void run_group(const LeadMatrix& x_uv, FhnetEngine& model, const std::vector<std::int64_t>& starts,
                const FhnetStageParams& params, const std::vector<float>& weight, LeadMatrix& fecg_acc,
                Eigen::VectorXd& prob_acc) {
   const int window = model.window();
@@ -82,7 +82,7 @@ void run_group(const LeadMatrix& x_uv, FhnetModel& model, const std::vector<std:
 
 }  // namespace
 
-FhnetExtraction extract_fhnet(const LeadMatrix& x_uv, double fs_hz, FhnetModel& model,
+FhnetExtraction extract_fhnet(const LeadMatrix& x_uv, double fs_hz, FhnetEngine& model,
                               const FhnetStageParams& params) {
   if (std::abs(fs_hz - model.sampling_rate_hz()) > 1e-9)
     throw Error("extract_fhnet: input at " + std::to_string(fs_hz) + " Hz, the model expects " +
@@ -95,7 +95,7 @@ FhnetExtraction extract_fhnet(const LeadMatrix& x_uv, double fs_hz, FhnetModel& 
   const int leads = static_cast<int>(x_uv.rows());
 
   FhnetExtraction result;
-  const int groups = (leads + FhnetModel::kMaxLeads - 1) / FhnetModel::kMaxLeads;
+  const int groups = (leads + FhnetEngine::kMaxLeads - 1) / FhnetEngine::kMaxLeads;
   result.lead_groups.assign(static_cast<std::size_t>(groups), {});
   for (int k = 0; k < leads; ++k) result.lead_groups[static_cast<std::size_t>(k % groups)].push_back(k);
 

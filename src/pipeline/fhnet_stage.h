@@ -26,7 +26,7 @@
 
 namespace fecg {
 
-class FhnetModel;
+class FhnetEngine;
 
 // Window starts covering [0, n): 0, hop, 2·hop, ... and a last one at n - window (when n >= window).
 // n < window gives {0}. Throws fecg::Error on window < 1, hop < 1 or hop > window (gaps).
@@ -67,8 +67,9 @@ struct FhnetExtraction {
 
 // Runs the model over x_uv (leads × n, µV, preprocessed at the model's rate). Throws fecg::Error
 // if fs_hz differs from the model's rate, x_uv is empty or holds a non-finite sample.
-// `model` is not const: it owns its scratch buffers (one model per thread).
-FhnetExtraction extract_fhnet(const LeadMatrix& x_uv, double fs_hz, FhnetModel& model,
+// `model` is not const: an engine owns its scratch buffers (one per thread); any FhnetEngine
+// works (model/fhnet.h: our engine; pipeline/fhnet_external.h: outputs computed elsewhere).
+FhnetExtraction extract_fhnet(const LeadMatrix& x_uv, double fs_hz, FhnetEngine& model,
                               const FhnetStageParams& params = {});
 
 }  // namespace fecg

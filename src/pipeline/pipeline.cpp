@@ -70,7 +70,7 @@ ExtractionResult extract_with_fhnet(const LeadMatrix& x, double afs, const Pipel
   FhnetExtraction f = extract_fhnet(x, afs, *params.fhnet_model, params.fhnet);
   if (f.lead_groups.size() > 1) {
     warnings.push_back(std::to_string(x.rows()) + " leads: FHNet takes at most " +
-                       std::to_string(FhnetModel::kMaxLeads) + " at once, so it ran on " +
+                       std::to_string(FhnetEngine::kMaxLeads) + " at once, so it ran on " +
                        std::to_string(f.lead_groups.size()) + " interleaved groups of leads");
   }
   rpeak_prob = std::move(f.rpeak_prob);

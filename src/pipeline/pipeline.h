@@ -43,11 +43,12 @@ struct PipelineParams {
   FastIcaParams ica;
   HeartRateParams fetal_hr{.min_bpm = 90.0, .max_bpm = 240.0};
   HeartRateParams maternal_hr{.min_bpm = 40.0, .max_bpm = 180.0};
-  // Method::fhnet: the loaded network (model/fhnet.h; the caller reads the files, the core never
-  // does) and the windowing of pipeline/fhnet_stage.h. Shared, not copied: a model holds its
-  // weights and scratch buffers, and run_pipeline calls it (not re-entrant: one per thread).
+  // Method::fhnet: the network — our engine (model/fhnet.h FhnetModel; the caller reads the
+  // files, the core never does) or outputs computed elsewhere (pipeline/fhnet_external.h) — and
+  // the windowing of pipeline/fhnet_stage.h. Shared, not copied: an engine holds its weights and
+  // scratch buffers, and run_pipeline calls it (not re-entrant: one per thread).
   // analysis_fs_hz must equal the model's rate (250 Hz).
-  std::shared_ptr<FhnetModel> fhnet_model;
+  std::shared_ptr<FhnetEngine> fhnet_model;
   FhnetStageParams fhnet;
 };
 

@@ -32,6 +32,13 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
   if (context.reference_lead.empty()) json.key("reference_lead").null();
   else json.key("reference_lead").value(context.reference_lead);
   json.key("powerline_hz").value(result.powerline_hz);
+  if (context.stream_chunks > 0) {
+    json.key("streaming").begin_object()
+        .key("chunks").value(static_cast<std::int64_t>(context.stream_chunks))
+        .key("chunk_s").value(context.stream_chunk_s)
+        .key("margin_s").value(context.stream_margin_s)
+        .end_object();
+  }
   json.key("fetal");
   write_rate(json, result.fetal_beats, result.fhr);
   json.key("maternal");

@@ -18,6 +18,9 @@ struct ReportContext {
   std::string version = "0.1.0";
   std::optional<BeatScore> fetal_score;        // against reference beats, when given
   std::optional<HeartRateScore> fhr_score;
+  // Streamed analysis (pipeline/stream.h): chunks, chunk length and margin; 0 chunks: whole.
+  int stream_chunks = 0;
+  double stream_chunk_s = 0, stream_margin_s = 0;
 };
 
 // One JSON object: record, method, rates, leads, fetal and maternal beats and rates (mean, min,

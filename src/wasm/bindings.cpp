@@ -12,6 +12,13 @@
 //   res.fetalBeats();  res.fhr.bpmSmooth;  res.summaryJson();  res.fqrsBytes();
 //   res.delete();  rec.delete();                                  // class_ handles own C++ memory
 //
+// FHNet on another engine (ONNX Runtime Web) in two phases, through the same pipeline
+// (pipeline/fhnet_external.h): capture the windows, run the network, replay its outputs.
+//
+//   const w = fecg.captureFhnetWindows(rec, { ...roles });        // {x, leads, window, fsHz, nWindows}
+//   const { fecg: f, rpeakProb } = runNetworkElsewhere(w.x, w.leads);
+//   const res2 = fecg.analyze(rec, { method: 'fhnet', ...roles, engineOutputs: { ...w, fecg: f, rpeakProb } });
+//
 // Conventions at the boundary:
 // - Recording, Result and FhnetModel are class_ handles (the data stay in the WASM heap until
 //   delete()); every array handed out is a fresh copy (Float32Array in µV, Int32Array of sample
@@ -29,10 +36,14 @@
 #include "eval/metrics.h"
 #include "io/csv.h"
 #include "io/edf.h"
+#include "io/record_reader.h"
 #include "io/wfdb.h"
 #include "model/fhnet.h"
+#include "model/sha256.h"
+#include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
+#include "pipeline/stream.h"
 #include "synth/simulator.h"
 
 #include <emscripten/bind.h>
@@ -481,7 +492,11 @@ class JsResult {
     return guarded([&] { return heart_rate_csv(r_.fhr); });
   }
   std::string fecg_csv() const {
-    return guarded([&] { return encode_csv(fecg_recording(r_)); });
+    return guarded([&] {
+      if (r_.fecg_uv.size() == 0 && !r_.lead_names.empty())
+        throw Error("Result.fecgCsv: a streamed analysis keeps no fECG (it was handed out chunk by chunk)");
+      return encode_csv(fecg_recording(r_));
+    });
   }
 
  private:
@@ -494,61 +509,312 @@ class JsResult {
   ReportContext context_;
 };
 
+// What analyze() and captureFhnetWindows() share: lead roles, filters and the report's context.
+struct PipelineRequest {
+  PipelineParams params;
+  LeadRoles roles;
+  ReportContext context;
+};
+
+PipelineRequest read_pipeline_request(const Recording& rec, const Options& opts, const std::string& where) {
+  PipelineRequest req;
+  PipelineParams& params = req.params;
+  if (opts.has("method")) params.method = parse_method(opts.string("method"));
+  if (opts.has("powerlineHz")) {
+    params.powerline_hz = opts.number("powerlineHz");
+    if (params.powerline_hz != -1 && params.powerline_hz != 0 && params.powerline_hz != 50 && params.powerline_hz != 60)
+      throw Error(where + ": option 'powerlineHz' must be -1 (detect), 0 (none), 50 or 60");
+  }
+  LeadRoles& roles = req.roles;
+  roles = opts.has("abdominal") || opts.has("reference") ? LeadRoles{} : guess_lead_roles(rec);
+  if (opts.has("abdominal")) {
+    const val list = opts.get("abdominal");
+    if (!list["length"].isNumber()) throw Error(where + ": option 'abdominal' must be an array of lead indices");
+    const auto n = list["length"].as<std::size_t>();
+    for (std::size_t i = 0; i < n; ++i) {
+      const val item = list[i];
+      const double v = item.isNumber() ? item.as<double>() : -1;
+      if (v != std::floor(v) || v < 0 || v >= rec.n_leads())
+        throw Error(where + ": abdominal[" + std::to_string(i) + "] is not a lead index in [0, " +
+                    std::to_string(rec.n_leads()) + ")");
+      roles.abdominal.push_back(static_cast<int>(v));
+    }
+  } else if (opts.has("reference")) {
+    roles.abdominal = guess_lead_roles(rec).abdominal;
+  }
+  if (opts.has("reference")) roles.reference = opts.integer("reference", -1, rec.n_leads() - 1);
+  if (roles.abdominal.empty()) throw Error(where + ": no abdominal lead chosen");
+  ReportContext& context = req.context;
+  context.record_name = opts.has("recordName") ? opts.string("recordName") : "recording";
+  context.duration_s = rec.duration_s();
+  context.version = FECG_VERSION;
+  if (roles.reference >= 0) context.reference_lead = rec.lead_names[static_cast<std::size_t>(roles.reference)];
+  return req;
+}
+
+// onProgress of analyze() and captureFhnetWindows(), or an empty function when none is given.
+// `on_progress` must outlive the returned function (it is a parameter of the calling entry point).
+ProgressFn read_progress(const val& on_progress, const std::string& where) {
+  if (on_progress.isUndefined() || on_progress.isNull()) return {};
+  if (on_progress.typeOf().as<std::string>() != "function")
+    throw Error(where + ": onProgress must be a function (fraction, stage) → boolean");
+  // Anything but an explicit `false` continues, so a callback that returns nothing is fine.
+  // The call goes through a JS helper of src/wasm/pre.js that catches what the callback
+  // throws, so that the error unwinds the C++ stack as a C++ exception (destructors run).
+  return [&on_progress, where](double fraction, const std::string& stage) {
+    const val answer = val::module_property("__fecgCallProgress")(on_progress, val(fraction), val(stage));
+    if (answer.isString()) throw Error(where + ": " + answer.as<std::string>());
+    return answer.as<int>() == 1;
+  };
+}
+
+// A Float32Array copied into the heap (the whole array at once: no per-element calls).
+std::vector<float> floats_from_js(const val& array, const std::string& where) {
+  if (!array.instanceof(val::global("Float32Array")))
+    throw Error(where + ": expected a Float32Array, got " + array.typeOf().as<std::string>());
+  const auto n = array["length"].as<std::size_t>();
+  std::vector<float> out(n);
+  val(emscripten::typed_memory_view(n, out.data())).call<void>("set", array);
+  return out;
+}
+
+// analyze()'s options.engineOutputs: the windows captureFhnetWindows() returned, with the
+// network's outputs for them (pipeline/fhnet_external.h FhnetWindows, in the ONNX layouts).
+FhnetWindows read_engine_outputs(const val& object) {
+  const Options opts(object, "analyze(engineOutputs)", {"x", "leads", "window", "fsHz", "nWindows", "fecg", "rpeakProb"});
+  for (const char* name : {"x", "leads", "fecg", "rpeakProb"})
+    if (!opts.has(name))
+      throw Error(std::string("analyze(engineOutputs): missing '") + name +
+                  "' (pass the windows of captureFhnetWindows() with the network's fecg and rpeakProb)");
+  FhnetWindows w;
+  if (opts.has("window")) w.window = opts.integer("window", 8, 1 << 16);
+  if (opts.has("fsHz")) w.fs_hz = opts.number("fsHz");
+  const val leads = opts.get("leads");
+  if (!leads["length"].isNumber()) throw Error("analyze(engineOutputs): 'leads' must be an array of lead counts");
+  const auto n = leads["length"].as<std::size_t>();
+  w.leads.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const val item = leads[i];
+    const double v = item.isNumber() ? item.as<double>() : 0;
+    if (v != std::floor(v) || v < 1 || v > FhnetEngine::kMaxLeads)
+      throw Error("analyze(engineOutputs): leads[" + std::to_string(i) + "] must be a lead count in 1.." +
+                  std::to_string(FhnetEngine::kMaxLeads));
+    w.leads[i] = static_cast<int>(v);
+  }
+  w.x = floats_from_js(opts.get("x"), "analyze(engineOutputs.x)");
+  w.fecg = floats_from_js(opts.get("fecg"), "analyze(engineOutputs.fecg)");
+  w.rpeak_prob = floats_from_js(opts.get("rpeakProb"), "analyze(engineOutputs.rpeakProb)");
+  return w;
+}
+
 JsResult analyze(const JsRecording& recording, const val& options, const val& on_progress) {
   return guarded([&] {
     const Recording& rec = recording.recording();
     const Options opts(options, "analyze",
-                       {"method", "abdominal", "reference", "powerlineHz", "model", "recordName"});
-    PipelineParams params;
-    if (opts.has("method")) params.method = parse_method(opts.string("method"));
-    if (opts.has("powerlineHz")) {
-      params.powerline_hz = opts.number("powerlineHz");
-      if (params.powerline_hz != -1 && params.powerline_hz != 0 && params.powerline_hz != 50 && params.powerline_hz != 60)
-        throw Error("analyze: option 'powerlineHz' must be -1 (detect), 0 (none), 50 or 60");
-    }
-    LeadRoles roles = opts.has("abdominal") || opts.has("reference") ? LeadRoles{} : guess_lead_roles(rec);
-    if (opts.has("abdominal")) {
-      const val list = opts.get("abdominal");
-      if (!list["length"].isNumber()) throw Error("analyze: option 'abdominal' must be an array of lead indices");
-      const auto n = list["length"].as<std::size_t>();
-      for (std::size_t i = 0; i < n; ++i) {
-        const val item = list[i];
-        const double v = item.isNumber() ? item.as<double>() : -1;
-        if (v != std::floor(v) || v < 0 || v >= rec.n_leads())
-          throw Error("analyze: abdominal[" + std::to_string(i) + "] is not a lead index in [0, " +
-                      std::to_string(rec.n_leads()) + ")");
-        roles.abdominal.push_back(static_cast<int>(v));
-      }
-    } else if (opts.has("reference")) {
-      roles.abdominal = guess_lead_roles(rec).abdominal;
-    }
-    if (opts.has("reference")) roles.reference = opts.integer("reference", -1, rec.n_leads() - 1);
-    if (roles.abdominal.empty()) throw Error("analyze: no abdominal lead chosen");
+                       {"method", "abdominal", "reference", "powerlineHz", "model", "engineOutputs", "recordName"});
+    PipelineRequest req = read_pipeline_request(rec, opts, "analyze");
+    PipelineParams& params = req.params;
+    std::shared_ptr<FhnetReplay> replay;
     if (params.method == Method::fhnet) {
-      if (!opts.has("model"))
-        throw Error("analyze: method 'fhnet' needs options.model, a model from loadFhnet(cardJson, weights)");
-      params.fhnet_model = opts.get("model").as<JsFhnetModel*>(emscripten::allow_raw_pointers())->model();
+      if (opts.has("model") == opts.has("engineOutputs"))
+        throw Error("analyze: method 'fhnet' needs either options.model (a model from loadFhnet(cardJson, weights)) "
+                    "or options.engineOutputs (outputs of another engine for captureFhnetWindows()'s windows)");
+      if (opts.has("model")) {
+        params.fhnet_model = opts.get("model").as<JsFhnetModel*>(emscripten::allow_raw_pointers())->model();
+      } else {
+        replay = std::make_shared<FhnetReplay>(read_engine_outputs(opts.get("engineOutputs")));
+        params.fhnet_model = replay;
+      }
+    } else if (opts.has("model") || opts.has("engineOutputs")) {
+      throw Error("analyze: options.model and options.engineOutputs are for method 'fhnet', not '" +
+                  method_name(params.method) + "'");
     }
-    ProgressFn progress;
-    if (!on_progress.isUndefined() && !on_progress.isNull()) {
-      if (on_progress.typeOf().as<std::string>() != "function")
-        throw Error("analyze: onProgress must be a function (fraction, stage) → boolean");
-      // Anything but an explicit `false` continues, so a callback that returns nothing is fine.
-      // The call goes through a JS helper of src/wasm/pre.js that catches what the callback
-      // throws, so that the error unwinds the C++ stack as a C++ exception (destructors run).
-      progress = [&on_progress](double fraction, const std::string& stage) {
-        const val answer = val::module_property("__fecgCallProgress")(on_progress, val(fraction), val(stage));
-        if (answer.isString()) throw Error("analyze: " + answer.as<std::string>());
-        return answer.as<int>() == 1;
+    PipelineResult result = run_pipeline(rec, req.roles, params, read_progress(on_progress, "analyze"));
+    // Fewer windows asked for than given: the outputs belong to another recording or options.
+    if (replay && replay->consumed() != replay->size())
+      throw Error("analyze: engineOutputs hold " + std::to_string(replay->size()) + " windows but this recording and " +
+                  "these options use " + std::to_string(replay->consumed()) +
+                  " (capture them with captureFhnetWindows() on the same recording and options)");
+    return JsResult(std::move(result), std::move(req.context));
+  });
+}
+
+// The first phase of running FHNet on another engine (ONNX Runtime Web): the windows the pipeline
+// would hand the network for this recording and these options, in the ONNX input layout.
+val capture_fhnet_windows(const JsRecording& recording, const val& options, const val& on_progress) {
+  return guarded([&] {
+    const Recording& rec = recording.recording();
+    const Options opts(options, "captureFhnetWindows",
+                       {"method", "abdominal", "reference", "powerlineHz", "recordName", "window"});
+    PipelineRequest req = read_pipeline_request(rec, opts, "captureFhnetWindows");
+    if (opts.has("method") && req.params.method != Method::fhnet)
+      throw Error("captureFhnetWindows: windows are captured for method 'fhnet', not '" + method_name(req.params.method) + "'");
+    req.params.method = Method::fhnet;
+    const int window = opts.has("window") ? opts.integer("window", 8, 1 << 16) : 1024;
+    auto capture = std::make_shared<FhnetCapture>(window, req.params.analysis_fs_hz);
+    req.params.fhnet_model = capture;
+    run_pipeline(rec, req.roles, req.params, read_progress(on_progress, "captureFhnetWindows"));  // result unused
+    const FhnetWindows& w = capture->windows();
+    val out = val::object();
+    out.set("x", float32_array(w.x.data(), w.x.size()));
+    out.set("leads", copy_array("Int32Array", w.leads.data(), w.leads.size()));
+    out.set("window", val(w.window));
+    out.set("fsHz", val(w.fs_hz));
+    out.set("nWindows", val(static_cast<double>(w.n_windows())));
+    return out;
+  });
+}
+
+val sha256_hex_js(const val& bytes) {
+  return guarded([&] {
+    const std::vector<std::uint8_t> data = bytes_from_js(bytes, "sha256Hex");
+    return val(sha256_hex(data.data(), data.size()));
+  });
+}
+
+// ------------------------------------------------------------------------- streamed recordings
+
+// A file read piece by piece through a JS source {size, read(offset, length) → Uint8Array}; in a
+// Web Worker, read can be FileReaderSync over File.slice, so a 10-hour recording is never held
+// whole, neither in JS nor in the WASM heap.
+class JsByteSource final : public ByteSource {
+ public:
+  JsByteSource(val source, std::string name) : source_(std::move(source)), name_(std::move(name)) {
+    if (source_.isUndefined() || source_.isNull() || !source_["size"].isNumber() ||
+        source_["read"].typeOf().as<std::string>() != "function")
+      throw Error("stream source for '" + name_ + "': expected {size: number, read(offset, length) → Uint8Array}");
+    const double size = source_["size"].as<double>();
+    if (!(size >= 0) || size != std::floor(size) || size > 9.0e15)
+      throw Error("stream source for '" + name_ + "': size must be a non-negative integer");
+    size_ = static_cast<std::int64_t>(size);
+  }
+  std::int64_t size() const override { return size_; }
+  const std::string& name() const override { return name_; }
+  void read(std::int64_t offset, std::span<std::uint8_t> out) override {
+    if (offset < 0 || static_cast<std::int64_t>(out.size()) > size_ - offset)
+      throw Error("read: bytes [" + std::to_string(offset) + ", " + std::to_string(offset + static_cast<std::int64_t>(out.size())) +
+                  ") are outside '" + name_ + "' of " + std::to_string(size_) + " bytes");
+    // Through a pre.js helper that catches what read() throws (see __fecgCallProgress).
+    const val bytes = val::module_property("__fecgCallRead")(source_, val(static_cast<double>(offset)),
+                                                           val(static_cast<double>(out.size())));
+    if (bytes.isString()) throw Error("reading '" + name_ + "': " + bytes.as<std::string>());
+    if (!bytes.instanceof(val::global("Uint8Array")) || bytes["length"].as<std::size_t>() != out.size())
+      throw Error("reading '" + name_ + "': read(" + std::to_string(offset) + ", " + std::to_string(out.size()) +
+                  ") must return a Uint8Array of that many bytes");
+    val(emscripten::typed_memory_view(out.size(), out.data())).call<void>("set", bytes);
+  }
+
+ private:
+  val source_;
+  std::string name_;
+  std::int64_t size_ = 0;
+};
+
+class JsRecordingStream {
+ public:
+  explicit JsRecordingStream(std::unique_ptr<RecordReader> reader) : reader_(std::move(reader)) {}
+  RecordReader& reader() const { return *reader_; }
+
+  double fs_hz() const { return reader_->header().fs_hz; }
+  int n_leads() const { return reader_->header().n_leads(); }
+  double n_samples() const { return static_cast<double>(reader_->n_samples()); }
+  double duration_s() const { return reader_->duration_s(); }
+  val lead_names() const { return string_array(reader_->header().lead_names); }
+  val units() const { return string_array(reader_->header().units); }
+  val start_time() const {
+    return reader_->header().start_time ? val(*reader_->header().start_time) : val::null();
+  }
+  val guess_roles() const {
+    return guarded([&] { return JsRecording::roles_to_js(guess_lead_roles(reader_->header())); });
+  }
+  // Samples [start, start + count) of every lead: an array of Float32Array (µV), one per lead.
+  val read(double start, double count) const {
+    return guarded([&] {
+      if (!(start >= 0) || !(count >= 0) || start != std::floor(start) || count != std::floor(count))
+        throw Error("RecordingStream.read: start and count must be non-negative integers");
+      const LeadMatrix block = reader_->read(static_cast<std::int64_t>(start), static_cast<std::int64_t>(count));
+      val out = val::array();
+      for (Eigen::Index i = 0; i < block.rows(); ++i)
+        out.set(static_cast<unsigned>(i), float32_array(block.row(i).data(), static_cast<std::size_t>(block.cols())));
+      return out;
+    });
+  }
+
+ private:
+  std::shared_ptr<RecordReader> reader_;  // shared: Embind copies class_ values it returns
+};
+
+JsRecordingStream open_recording_stream(const std::string& file_name, const val& source) {
+  return guarded([&] {
+    const std::string ext = lower_extension(file_name);
+    if (ext != "edf")
+      throw Error("openRecordingStream: " + file_name +
+                  " is not an .edf file; only EDF (and WFDB records, with openWfdbStream) are read piece by piece");
+    return JsRecordingStream(open_edf_reader(std::make_unique<JsByteSource>(source, file_name)));
+  });
+}
+
+JsRecordingStream open_wfdb_stream(const std::string& header_text, const val& sources) {
+  return guarded([&] {
+    if (sources.isUndefined() || sources.isNull())
+      throw Error("openWfdbStream: expected the signal files as a Map or an object name → {size, read}");
+    const bool is_map = sources.instanceof(val::global("Map"));
+    auto open_file = [&](const std::string& name) -> std::unique_ptr<ByteSource> {
+      const val source = is_map ? sources.call<val>("get", name) : sources[name];
+      if (source.isUndefined() || source.isNull())
+        throw Error("openWfdbStream: the header names the signal file '" + name + "' but it was not given");
+      return std::make_unique<JsByteSource>(source, name);
+    };
+    return JsRecordingStream(open_wfdb_reader(header_text, open_file));
+  });
+}
+
+// The pipeline chunk by chunk (pipeline/stream.h). onChunk(chunk) receives each chunk's results
+// as soon as they are final: {index, nChunks, start, end (samples), fecg: Float32Array per lead
+// (µV, end - start samples), fetalBeats, maternalBeats (Int32Array, samples of the recording)};
+// returning false cancels. The Result is the summary of the whole recording; it keeps no fECG.
+JsResult analyze_stream(const JsRecordingStream& stream, const val& options, const val& on_progress,
+                        const val& on_chunk) {
+  return guarded([&] {
+    RecordReader& reader = stream.reader();
+    const Options opts(options, "analyzeStream",
+                       {"method", "abdominal", "reference", "powerlineHz", "model", "recordName", "chunkS"});
+    PipelineRequest req = read_pipeline_request(reader.header(), opts, "analyzeStream");
+    req.context.duration_s = reader.duration_s();  // the header holds no samples
+    if (req.params.method == Method::fhnet) {
+      if (!opts.has("model"))
+        throw Error("analyzeStream: method 'fhnet' needs options.model, a model from loadFhnet(cardJson, weights)");
+      req.params.fhnet_model = opts.get("model").as<JsFhnetModel*>(emscripten::allow_raw_pointers())->model();
+    }
+    const ProgressFn progress = read_progress(on_progress, "analyzeStream");
+    StreamParams sp;
+    if (opts.has("chunkS")) sp.chunk_s = opts.number("chunkS");
+    ChunkSink sink;
+    if (!on_chunk.isUndefined() && !on_chunk.isNull()) {
+      if (on_chunk.typeOf().as<std::string>() != "function")
+        throw Error("analyzeStream: onChunk must be a function (chunk) → boolean");
+      sink = [&on_chunk](const StreamChunk& c) {
+        val chunk = val::object();
+        chunk.set("index", val(c.index));
+        chunk.set("nChunks", val(c.n_chunks));
+        chunk.set("start", val(static_cast<double>(c.start)));
+        chunk.set("end", val(static_cast<double>(c.end)));
+        val leads = val::array();
+        for (Eigen::Index i = 0; i < c.fecg_uv.rows(); ++i)
+          leads.set(static_cast<unsigned>(i), float32_array(c.fecg_uv.row(i).data(), static_cast<std::size_t>(c.fecg_uv.cols())));
+        chunk.set("fecg", leads);
+        chunk.set("fetalBeats", beats_array(c.fetal_beats));
+        chunk.set("maternalBeats", beats_array(c.maternal_beats));
+        const val answer = val::module_property("__fecgCallChunk")(on_chunk, chunk);
+        if (answer.isString()) throw Error("analyzeStream: " + answer.as<std::string>());
+        if (answer.as<int>() != 1) throw Cancelled();
       };
     }
-    ReportContext context;
-    context.record_name = opts.has("recordName") ? opts.string("recordName") : "recording";
-    context.duration_s = rec.duration_s();
-    context.version = FECG_VERSION;
-    if (roles.reference >= 0) context.reference_lead = rec.lead_names[static_cast<std::size_t>(roles.reference)];
-    PipelineResult result = run_pipeline(rec, roles, params, progress);
-    return JsResult(std::move(result), std::move(context));
+    PipelineResult result = run_pipeline_streaming(
+        reader.header(), reader.n_samples(),
+        [&reader](std::int64_t start, std::int64_t count) { return reader.read(start, count); }, req.roles, req.params,
+        sp, sink, progress);
+    return JsResult(std::move(result), std::move(req.context));
   });
 }
 
@@ -598,6 +864,15 @@ JsRecording open_recording_2(const val& bytes, const std::string& file_name) {
 }
 JsResult analyze_2(const JsRecording& recording, const val& options) {
   return analyze(recording, options, val::undefined());
+}
+JsResult analyze_stream_2(const JsRecordingStream& stream, const val& options) {
+  return analyze_stream(stream, options, val::undefined(), val::undefined());
+}
+JsResult analyze_stream_3(const JsRecordingStream& stream, const val& options, const val& on_progress) {
+  return analyze_stream(stream, options, on_progress, val::undefined());
+}
+val capture_fhnet_windows_2(const JsRecording& recording, const val& options) {
+  return capture_fhnet_windows(recording, options, val::undefined());
 }
 val score_beats_3(const val& reference, const val& test, double fs_hz) {
   return score_beats_js(reference, test, fs_hz, val::undefined());
@@ -651,6 +926,22 @@ EMSCRIPTEN_BINDINGS(fecg) {
       .function("fhrCsv", &JsResult::fhr_csv)
       .function("fecgCsv", &JsResult::fecg_csv);
 
+  class_<JsRecordingStream>("RecordingStream")
+      .property("fsHz", &JsRecordingStream::fs_hz)
+      .property("nLeads", &JsRecordingStream::n_leads)
+      .property("nSamples", &JsRecordingStream::n_samples)
+      .property("durationS", &JsRecordingStream::duration_s)
+      .function("leadNames", &JsRecordingStream::lead_names)
+      .function("units", &JsRecordingStream::units)
+      .function("startTime", &JsRecordingStream::start_time)
+      .function("guessRoles", &JsRecordingStream::guess_roles)
+      .function("read", &JsRecordingStream::read);
+
+  function("openRecordingStream", &open_recording_stream);
+  function("openWfdbStream", &open_wfdb_stream);
+  function("analyzeStream", &analyze_stream);
+  function("analyzeStream", &analyze_stream_3);
+  function("analyzeStream", &analyze_stream_2);
   function("openRecording", &open_recording);
   function("openRecording", &open_recording_2);
   function("openWfdb", &open_wfdb);
@@ -661,6 +952,9 @@ EMSCRIPTEN_BINDINGS(fecg) {
   function("loadFhnet", &load_fhnet);
   function("analyze", &analyze);
   function("analyze", &analyze_2);
+  function("captureFhnetWindows", &capture_fhnet_windows);
+  function("captureFhnetWindows", &capture_fhnet_windows_2);
+  function("sha256Hex", &sha256_hex_js);
   function("simulate", &simulate_js);
   function("simulate", &simulate_0);
   function("version", &version);

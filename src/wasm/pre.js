@@ -23,3 +23,20 @@ Module['__fecgCallProgress'] = function (onProgress, fraction, stage) {
     return 'onProgress threw: ' + (e && e.message !== undefined ? e.message : String(e));
   }
 };
+
+// The same for analyzeStream()'s onChunk (1 to go on, 0 to cancel, or the error's message) and
+// for the read() of a stream source (its Uint8Array, or the error's message as a string).
+Module['__fecgCallChunk'] = function (onChunk, chunk) {
+  try {
+    return onChunk(chunk) === false ? 0 : 1;
+  } catch (e) {
+    return 'onChunk threw: ' + (e && e.message !== undefined ? e.message : String(e));
+  }
+};
+Module['__fecgCallRead'] = function (source, offset, length) {
+  try {
+    return source.read(offset, length);
+  } catch (e) {
+    return 'read threw: ' + (e && e.message !== undefined ? e.message : String(e));
+  }
+};

@@ -14,9 +14,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
+import { assertNotBlank } from './util.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -80,67 +80,6 @@ export function beatF1(reference, testBeats, tolSamples) {
 function csvRows(text) {
   const lines = text.trim().split(/\r?\n/);
   return { header: lines[0].split(','), rows: lines.slice(1).map((l) => l.split(',').map(Number)) };
-}
-
-// Minimal PNG decoder (8-bit RGB/RGBA, non-interlaced: what Chromium writes) → {width, height,
-// channels, pixels}. PNG spec (W3C, 2003): IHDR, zlib-compressed IDAT, one filter byte per row.
-function decodePng(buf) {
-  assert.equal(buf.readUInt32BE(0), 0x89504e47, 'png: signature');
-  let off = 8, width = 0, height = 0, colorType = 0;
-  const idat = [];
-  while (off < buf.length) {
-    const len = buf.readUInt32BE(off), type = buf.toString('latin1', off + 4, off + 8);
-    const data = buf.subarray(off + 8, off + 8 + len);
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0); height = data.readUInt32BE(4);
-      assert.equal(data[8], 8, 'png: 8-bit depth expected');
-      colorType = data[9];
-      assert.equal(data[12], 0, 'png: non-interlaced expected');
-    } else if (type === 'IDAT') idat.push(data);
-    else if (type === 'IEND') break;
-    off += 12 + len;
-  }
-  const channels = colorType === 6 ? 4 : colorType === 2 ? 3 : 0;
-  assert.ok(channels, `png: colour type ${colorType} not handled`);
-  const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * channels;
-  const px = Buffer.alloc(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let x = 0; x < stride; x++) {
-      const a = x >= channels ? px[y * stride + x - channels] : 0;
-      const b = y > 0 ? px[(y - 1) * stride + x] : 0;
-      const c = x >= channels && y > 0 ? px[(y - 1) * stride + x - channels] : 0;
-      let v = line[x];
-      if (filter === 1) v += a;
-      else if (filter === 2) v += b;
-      else if (filter === 3) v += (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      px[y * stride + x] = v & 0xff;
-    }
-  }
-  return { width, height, channels, pixels: px };
-}
-
-// A screenshot is "not blank" when it has many colours and a good share of pixels differ from
-// its most common colour (the background): thresholds far below what a page with text and plots
-// gives, far above a blank or single-colour page.
-function assertNotBlank(file) {
-  const { width, height, channels, pixels } = decodePng(readFileSync(file));
-  const counts = new Map();
-  for (let i = 0; i < width * height; i += 3) {
-    const o = i * channels;
-    const key = (pixels[o] << 16) | (pixels[o + 1] << 8) | pixels[o + 2];
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const total = Math.ceil((width * height) / 3);
-  const top = Math.max(...counts.values());
-  assert.ok(counts.size >= 50, `${file}: only ${counts.size} distinct colours (blank?)`);
-  assert.ok(1 - top / total >= 0.05, `${file}: ${((1 - top / total) * 100).toFixed(1)} % non-background pixels (blank?)`);
 }
 
 test('the annotation reader used for scoring reads the golden file', () => {

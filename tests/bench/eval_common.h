@@ -1,0 +1,142 @@
+// Shared by the evaluation programs (eval_synthetic, eval_classical): how a method name becomes
+// pipeline parameters, including FHNet on our engine (--model DIR) and networks run elsewhere
+// (--dump-windows / --engine-outputs, pipeline/fhnet_external.h), so that every row of the
+// evaluation table goes through the same pipeline, beat detector and scores.
+#pragma once
+
+#include "core/error.h"
+#include "core/json.h"
+#include "io/npy_file.h"
+#include "io/record.h"
+#include "model/fhnet.h"
+#include "pipeline/fhnet_external.h"
+#include "pipeline/pipeline.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fecg::eval {
+
+struct EvalOptions {
+  std::vector<std::string> methods{"ts", "ica", "ts-ica"};
+  std::string model_dir;        // "fhnet": our engine with these files
+  std::string dump_dir;         // capture the FHNet windows of every record into dump_dir/<key>/x.npy
+  std::string outputs_dir;      // "external": replay dump_dir-style outputs from outputs_dir/<key>/
+  std::string engine_name = "external";
+  std::string json_path;        // machine-readable results
+};
+
+inline std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// Parses the options common to both programs; returns false (and leaves `i`) for an unknown one.
+inline bool parse_eval_option(int argc, char** argv, int& i, EvalOptions& o) {
+  const std::string a = argv[i];
+  auto next = [&]() -> std::string {
+    if (i + 1 >= argc) throw Error(a + ": expected a value");
+    return argv[++i];
+  };
+  if (a == "--methods") o.methods = split_list(next());
+  else if (a == "--model") o.model_dir = next();
+  else if (a == "--dump-windows") o.dump_dir = next();
+  else if (a == "--engine-outputs") o.outputs_dir = next();
+  else if (a == "--engine-name") o.engine_name = next();
+  else if (a == "--json") o.json_path = next();
+  else return false;
+  return true;
+}
+
+inline std::shared_ptr<FhnetModel> load_model_dir(const std::string& dir) {
+  const auto card = read_file_bytes(dir + "/fhnet.json");
+  const auto weights = read_file_bytes(dir + "/fhnet.safetensors");
+  return std::make_shared<FhnetModel>(FhnetModel::load(
+      std::string_view(reinterpret_cast<const char*>(card.data()), card.size()), weights.data(), weights.size()));
+}
+
+// One configured method: its label in the table and the pipeline parameters, built per record
+// (a replay engine holds one record's outputs).
+class MethodRunner {
+ public:
+  MethodRunner(std::string name, const EvalOptions& o) : name_(std::move(name)), o_(o) {
+    if (name_ == "fhnet") {
+      if (o.model_dir.empty()) throw Error("method fhnet needs --model DIR");
+      model_ = load_model_dir(o.model_dir);
+    } else if (name_ == "external") {
+      if (o.outputs_dir.empty()) throw Error("method external needs --engine-outputs DIR");
+    } else {
+      parse_method(name_);  // throws on an unknown name
+    }
+  }
+  std::string label() const { return name_ == "external" ? o_.engine_name : name_; }
+
+  PipelineResult run(const Recording& rec, const LeadRoles& roles, const std::string& key) const {
+    PipelineParams params;
+    if (name_ == "fhnet") {
+      params.method = Method::fhnet;
+      params.fhnet_model = model_;
+      return run_pipeline(rec, roles, params);
+    }
+    if (name_ == "external") {
+      params.method = Method::fhnet;
+      const std::string dir = o_.outputs_dir + "/" + key;
+      const NpyFloats x = read_npy_f32(dir + "/x.npy");
+      const NpyFloats y = read_npy_f32(dir + "/fecg.npy");
+      const NpyFloats p = read_npy_f32(dir + "/rpeak_prob.npy");
+      if (x.shape.size() != 3 || y.shape != x.shape || p.shape != std::vector<std::int64_t>{x.shape[0], x.shape[2]})
+        throw Error(dir + ": expected x.npy and fecg.npy windows × leads × window and rpeak_prob.npy windows × window");
+      FhnetWindows w;
+      w.window = static_cast<int>(x.shape[2]);
+      w.leads.assign(static_cast<std::size_t>(x.shape[0]), static_cast<int>(x.shape[1]));
+      w.x = x.values;
+      w.fecg = y.values;
+      w.rpeak_prob = p.values;
+      auto replay = std::make_shared<FhnetReplay>(std::move(w));
+      params.fhnet_model = replay;
+      PipelineResult r = run_pipeline(rec, roles, params);
+      if (replay->consumed() != replay->size())
+        throw Error(dir + ": " + std::to_string(replay->size()) + " windows recorded, the pipeline used " +
+                    std::to_string(replay->consumed()));
+      return r;
+    }
+    params.method = parse_method(name_);
+    return run_pipeline(rec, roles, params);
+  }
+
+ private:
+  std::string name_;
+  const EvalOptions& o_;
+  std::shared_ptr<FhnetModel> model_;
+};
+
+// Writes the FHNet windows of one record into dir/<key>/x.npy (the input of a network run elsewhere).
+inline void dump_windows(const Recording& rec, const LeadRoles& roles, const std::string& dir, const std::string& key) {
+  PipelineParams params;
+  params.method = Method::fhnet;
+  auto capture = std::make_shared<FhnetCapture>();
+  params.fhnet_model = capture;
+  run_pipeline(rec, roles, params);
+  const FhnetWindows& w = capture->windows();
+  if (w.uniform_leads() == 0) throw Error(key + ": lead groups of different sizes; not supported by --dump-windows");
+  const std::filesystem::path out = std::filesystem::path(dir) / key;
+  std::filesystem::create_directories(out);
+  write_npy_f32((out / "x.npy").string(), {static_cast<std::int64_t>(w.n_windows()), w.uniform_leads(), w.window},
+                w.x.data());
+}
+
+inline void write_json_file(const std::string& path, const std::string& text) {
+  if (path.empty()) return;
+  std::ofstream f(path, std::ios::trunc);
+  if (!(f << text << "\n")) throw Error("cannot write " + path);
+}
+
+}  // namespace fecg::eval
