@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite: sets up what is missing, builds native and WASM, runs the doctest suites
-# (through ctest), the CLI end-to-end checks (part of the doctest suites), the WASM smoke test and the
-# browser tests of the page.
+# (through ctest), the CLI end-to-end checks (part of the doctest suites), the WASM smoke test, the
+# browser tests of the page, the doctest suites again under ASan + UBSan, and the fuzz targets.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "test: setup failed" >&2; exit 1; }
@@ -26,6 +26,16 @@ suite "fhnet python smoke" /usr/bin/python3 scripts/fhnet/test_smoke.py
 suite "fhnet train smoke" /usr/bin/python3 scripts/fhnet/train.py --smoke --fecg build/native/fecg
 suite "fhnet evaluation smoke" /usr/bin/python3 scripts/fhnet/evaluate.py --smoke
 suite "wasm API and onnx runtime (node)" node --test tests/node/
+# Reliability (README): libFuzzer on the readers and the pipeline, 6 targets × 30 s, failing on
+# any crash, hang, leak or broken invariant; with FECG_TEST_ASAN=1 also the whole doctest suite
+# under AddressSanitizer + UBSan (any report fails).
+if [[ "${FECG_TEST_ASAN:-0}" == 1 ]]; then
+  suite "build native-asan" bash scripts/build.sh native-asan
+  suite "native tests under ASan + UBSan" env \
+    ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build/native-asan --output-on-failure -j "$(nproc)"
+fi
+suite "fuzz (6 targets x 30 s)" bash scripts/fuzz.sh --seconds 30
 
 echo "suites: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -339,4 +339,18 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
   return q;
 }
 
+std::vector<std::string> input_lead_warnings(const LeadMatrix& x_uv, const std::vector<std::string>& lead_names) {
+  if (lead_names.size() != static_cast<std::size_t>(x_uv.rows()))
+    throw Error("input_lead_warnings: " + std::to_string(lead_names.size()) + " lead names for " +
+                std::to_string(x_uv.rows()) + " leads");
+  std::vector<std::string> warnings;
+  for (Eigen::Index l = 0; l < x_uv.rows(); ++l) {
+    const double s = saturated_fraction(x_uv.row(l).data(), x_uv.cols());
+    if (s > kSaturatedFraction)
+      warnings.push_back("lead '" + lead_names[static_cast<std::size_t>(l)] + "' is clipped: " + percent(s) +
+                         " of its samples sit at its extremes (amplifier or ADC saturated)");
+  }
+  return warnings;
+}
+
 }  // namespace fecg

@@ -43,4 +43,11 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
                              const BeatIndices& maternal_beats, double fs_hz,
                              const std::vector<std::string>& lead_names, double window_s = 10.0);
 
+// Warnings about the raw input leads (leads × n, any rate, finite), before any filtering: a lead
+// with more than 5 % of its samples pinned within 0.5 % of its range at its minimum or maximum
+// is clipped (the amplifier or the ADC saturated), e.g. "lead 'Abdomen_2' is clipped: 31 % of its
+// samples sit at its extremes (amplifier or ADC saturated)". Clipping flattens the QRS
+// complexes, which the extracted fECG no longer shows. Flat leads are reported by assess_quality.
+std::vector<std::string> input_lead_warnings(const LeadMatrix& x_uv, const std::vector<std::string>& lead_names);
+
 }  // namespace fecg

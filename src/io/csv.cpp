@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,11 @@ char detect_delimiter(std::string_view line) {
   return *best == 0 ? ',' : candidates[static_cast<size_t>(best - counts.begin())];
 }
 
+bool is_missing_cell(const std::string& cell) {
+  const std::string t = lower(trim(cell));
+  return t.empty() || t == "nan";
+}
+
 std::optional<double> parse_cell(std::string cell, bool decimal_comma) {
   if (decimal_comma) std::replace(cell.begin(), cell.end(), ',', '.');
   return parse_double(cell);
@@ -174,15 +180,31 @@ Recording parse_csv(std::string_view text, const CsvOptions& options) {
                   " cells, expected " + std::to_string(n_columns) + " (as in the header)");
     size_t lead = 0;
     for (size_t c = 0; c < n_columns; ++c) {
+      const bool is_time = static_cast<int>(c) == time_column;
+      // An empty or "NaN" lead cell is a missing sample (how spreadsheets and pandas write one):
+      // NaN, which the pipeline bridges with a warning, as WFDB's invalid samples. A time is
+      // never missing.
+      if (!is_time && is_missing_cell(cells[c])) {
+        out.samples_uv(static_cast<Eigen::Index>(lead++), static_cast<Eigen::Index>(r)) =
+            std::numeric_limits<float>::quiet_NaN();
+        continue;
+      }
       const auto value = parse_cell(cells[c], decimal_comma);
       if (!value)
         throw Error("csv: line " + std::to_string(line_number) + ", column " + std::to_string(c + 1) + " ('" +
-                    names[c] + "'): " + (trim(cells[c]).empty() ? "empty cell" : show_field(cells[c]) + " is not a number"));
-      if (static_cast<int>(c) == time_column) {
+                    names[c] + "'): " +
+                    (trim(cells[c]).empty() ? std::string("empty time cell")
+                                            : show_field(cells[c]) + " is not a finite number"));
+      if (is_time) {
         times.push_back(*value);
       } else {
-        out.samples_uv(static_cast<Eigen::Index>(lead), static_cast<Eigen::Index>(r)) =
-            static_cast<float>(*value * *unit_uv);
+        // Samples are 32-bit floats in µV: 1e70 is a finite double but would read as Inf.
+        const double uv = *value * *unit_uv;
+        if (!(std::abs(uv) <= std::numeric_limits<float>::max()))
+          throw Error("csv: line " + std::to_string(line_number) + ", column " + std::to_string(c + 1) + " ('" +
+                      names[c] + "'): " + show_field(cells[c]) + " " + options.units +
+                      " is beyond the range of a 32-bit float in uV");
+        out.samples_uv(static_cast<Eigen::Index>(lead), static_cast<Eigen::Index>(r)) = static_cast<float>(uv);
         ++lead;
       }
     }

@@ -18,8 +18,9 @@ struct CsvOptions {
 
 // A column named "time", "t", "time_s", "seconds" or "sec" (case-insensitive) is the time column
 // (seconds); the sampling rate is derived from it (and checked for uniformity) unless given.
-// Delimiter: comma, semicolon or tab (detected). Missing or non-numeric cells are errors naming
-// the line and column.
+// Delimiter: comma, semicolon or tab (detected). An empty or "NaN" cell of a lead is a missing
+// sample and reads as NaN (run_pipeline bridges it with a warning); a row with too few or too many
+// cells, a missing time, "inf" or any other non-number is an error naming the line and column.
 Recording parse_csv(std::string_view text, const CsvOptions& options = {});
 Recording read_csv(const std::string& path, const CsvOptions& options = {});
 

@@ -280,6 +280,14 @@ EdfLayout parse_edf_layout(std::span<const std::uint8_t> header, std::int64_t fi
     s.physical_max = *p1;
     s.digital_min = *d0;
     s.digital_max = *d1;
+    // Each limit is finite, but their span (1e308 - -1e308) or the values in µV (1e300 V) may not
+    // be: such a signal would read as ±Inf/NaN, which no EDF sample can mean.
+    const auto uv = microvolts_per_unit(s.unit);
+    const double span_uv = (*p1 - *p0) * uv.value_or(1.0);
+    const double limit_uv = std::max(std::abs(*p0), std::abs(*p1)) * uv.value_or(1.0);
+    if (!std::isfinite(span_uv) || !(limit_uv <= std::numeric_limits<float>::max()))
+      throw Error("edf: " + signal_name(s, i) + ": physical range " + show_field(pmin[i]) + " to " +
+                  show_field(pmax[i]) + " " + s.unit + " does not fit a 32-bit float in uV");
   }
   layout.record_bytes = record_bytes;
 

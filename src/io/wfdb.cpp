@@ -417,8 +417,16 @@ std::int64_t check_signal_file(const std::string& rec, const std::string& name, 
 float to_microvolts(const WfdbSignalSpec& s, const FormatInfo& fmt, std::int32_t v) {
   const double uv_per_adu = *microvolts_per_unit(s.units) / s.gain_adu_per_unit;
   const bool has_invalid = fmt.format != 8;
-  return (has_invalid && v == fmt.invalid) ? std::numeric_limits<float>::quiet_NaN()
-                                           : static_cast<float>((static_cast<double>(v) - s.baseline_adu) * uv_per_adu);
+  if (has_invalid && v == fmt.invalid) return std::numeric_limits<float>::quiet_NaN();
+  // Samples are 32-bit floats in µV: a tiny gain (1e-40 adu/mV) would make them Inf.
+  const double uv = (static_cast<double>(v) - s.baseline_adu) * uv_per_adu;
+  if (!(std::abs(uv) <= std::numeric_limits<float>::max())) {
+    char gain[32];
+    std::snprintf(gain, sizeof gain, "%g", s.gain_adu_per_unit);
+    throw Error("wfdb: signal '" + s.description + "' in '" + s.file_name + "': " + std::to_string(v) +
+                " adu at gain " + gain + " adu/" + s.units + " is beyond the range of a 32-bit float in uV");
+  }
+  return static_cast<float>(uv);
 }
 
 void check_checksum(const std::string& rec, const WfdbSignalSpec& s, size_t i, std::uint32_t sum) {

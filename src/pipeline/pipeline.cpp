@@ -253,6 +253,7 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   Recording abdominal = subset_leads(recording, usable);
   fill_missing_samples(abdominal);
   validate_recording(abdominal);  // what remains non-finite (±Inf) is an error naming the lead
+  for (std::string& w : input_lead_warnings(abdominal.samples_uv, abdominal.lead_names)) warnings.push_back(std::move(w));
   result.lead_names = abdominal.lead_names;
 
   // Progress fractions: occlusion in the explain stage costs up to ~35 × the extraction, so the

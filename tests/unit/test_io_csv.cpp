@@ -5,6 +5,7 @@
 #include "io/csv.h"
 #include "io/record.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -46,16 +47,29 @@ TEST_CASE("io csv: header, time column, delimiters, units") {
   }
 }
 
+TEST_CASE("io csv: an empty or NaN lead cell is a missing sample (NaN)") {
+  fecg::CsvOptions fs;
+  fs.fs_hz = 250.0;
+  const fecg::Recording r = fecg::parse_csv("a,b\n1,2\n3,\nNaN,6\n7, nan \n", fs);
+  REQUIRE(r.n_samples() == 4);
+  CHECK(r.samples_uv(0, 0) == 1.f);
+  CHECK(std::isnan(r.samples_uv(1, 1)));
+  CHECK(std::isnan(r.samples_uv(0, 2)));
+  CHECK(r.samples_uv(1, 2) == 6.f);
+  CHECK(std::isnan(r.samples_uv(1, 3)));
+}
+
 TEST_CASE("io csv: bad input names the line and column") {
   fecg::CsvOptions fs;
   fs.fs_hz = 250.0;
   CHECK_THROWS_WITH_AS(fecg::parse_csv("a,b\n1,2\n3,x\n", fs),
-                       doctest::Contains("line 3, column 2 ('b'): 'x' is not a number"), fecg::Error);
-  CHECK_THROWS_WITH_AS(fecg::parse_csv("a,b\n1,2\n3,\n", fs), doctest::Contains("line 3, column 2 ('b'): empty cell"),
+                       doctest::Contains("line 3, column 2 ('b'): 'x' is not a finite number"), fecg::Error);
+  CHECK_THROWS_WITH_AS(fecg::parse_csv("time,b\n0,2\n,3\n"), doctest::Contains("line 3, column 1 ('time'): empty time cell"),
                        fecg::Error);
+  CHECK_THROWS_WITH_AS(fecg::parse_csv("a,b\n1,inf\n", fs), doctest::Contains("'inf' is not a finite number"), fecg::Error);
   CHECK_THROWS_WITH_AS(fecg::parse_csv("a,b\n1,2\n3\n", fs), doctest::Contains("line 3 has 1 cells, expected 2"),
                        fecg::Error);
-  CHECK_THROWS_WITH_AS(fecg::parse_csv("a,b\n1,nan\n", fs), doctest::Contains("'nan' is not a number"), fecg::Error);
+  CHECK_THROWS_WITH_AS(fecg::parse_csv("time,a\nnan,1\n0.1,1\n"), doctest::Contains("'nan' is not a finite number"), fecg::Error);
   CHECK_THROWS_WITH_AS(fecg::parse_csv("a\n1\n"), doctest::Contains("no sampling rate"), fecg::Error);
   CHECK_THROWS_WITH_AS(fecg::parse_csv("time,a\n0,1\n0.1,1\n0.3,1\n"), doctest::Contains("time column is not uniform: line 3 steps 0.1 s, mean step 0.15 s"),
                        fecg::Error);
