@@ -83,7 +83,9 @@ inline void wfdb_header(Bytes bytes) {
 // A WFDB record as one input: the header text, a 0 byte, then the bytes every signal file named by
 // the header reads as (a record's signal files all get the same bytes).
 inline void split_record(Bytes bytes, std::string_view& header, Bytes& data) {
-  const auto* zero = static_cast<const std::uint8_t*>(std::memchr(bytes.data(), 0, bytes.size()));
+  // memchr must not see the null data() of an empty span (UBSan: nonnull argument).
+  const auto* zero =
+      bytes.empty() ? nullptr : static_cast<const std::uint8_t*>(std::memchr(bytes.data(), 0, bytes.size()));
   const size_t split = zero ? static_cast<size_t>(zero - bytes.data()) : bytes.size();
   header = as_text(bytes.first(split));
   data = zero ? bytes.subspan(split + 1) : Bytes{};
@@ -131,7 +133,7 @@ inline void csv(Bytes bytes) {
 inline Recording open_bytes(Bytes bytes) {
   static constexpr char kEdfVersion[] = "0       ";
   if (bytes.size() >= 8 && std::memcmp(bytes.data(), kEdfVersion, 8) == 0) return parse_edf(bytes);
-  if (std::memchr(bytes.data(), 0, bytes.size())) return parse_record_bytes_wfdb(bytes);
+  if (!bytes.empty() && std::memchr(bytes.data(), 0, bytes.size())) return parse_record_bytes_wfdb(bytes);
   return parse_csv(as_text(bytes));
 }
 
