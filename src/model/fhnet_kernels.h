@@ -24,6 +24,18 @@
 #include <emmintrin.h>
 #endif
 
+// On x86-64 with GCC or Clang the GEMM also has an AVX2 + FMA version (8-wide, fused
+// multiply-add), compiled for that target alone and chosen at run time when the CPU has both
+// (`wide_gemm`), so one native binary runs everywhere. It is the same sums in the same order,
+// each multiply-add rounded once instead of twice: outputs differ from the portable kernels by
+// float rounding only (tests/unit/test_model_fhnet.cpp compares the two).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__wasm__)
+#define FECG_FHNET_AVX2 1
+#include <immintrin.h>
+#endif
+#include <atomic>
+#include <cstdlib>
+
 namespace fecg::fhnet_kernels {
 
 // ---- 4-wide float vectors --------------------------------------------------------------------
@@ -201,6 +213,22 @@ struct Epilogue {
 
 namespace detail {
 
+// The epilogue of one 4-row vector of one column: y = W x + b (accumulated), then GELU, the
+// added column (residual, skip) and the store of the rows that exist (the last vector of a
+// matrix whose row count is not a multiple of 4 has fewer).
+[[gnu::always_inline]] inline void finish_vector(F4 y, const float* bias, bool gelu, const float* add, float* out, int valid_rows) {
+  y = y + load4(bias);
+  if (gelu) y = gelu4(y);
+  if (valid_rows >= 4) {
+    if (add) y = y + load4(add);
+    store4(out, y);
+  } else {
+    float l[4];
+    store4(l, y);
+    for (int i = 0; i < valid_rows; ++i) out[i] = l[i] + (add ? add[i] : 0.0f);
+  }
+}
+
 // One panel of V vectors × NR columns: accumulators in registers over the whole depth.
 template <int V, int NR>
 inline void micro_kernel(const float* w, const float* bias, int depth, const float* const* x, float* const* out,
@@ -216,20 +244,9 @@ inline void micro_kernel(const float* w, const float* bias, int depth, const flo
       for (int v = 0; v < V; ++v) acc[j][v] = acc[j][v] + wv[v] * xb;
     }
   }
-  for (int j = 0; j < NR; ++j) {
-    for (int v = 0; v < V; ++v) {
-      F4 y = acc[j][v] + load4(bias + 4 * v);
-      if (gelu) y = gelu4(y);
-      if (valid_rows >= 4 * (v + 1)) {
-        if (add[j]) y = y + load4(add[j] + 4 * v);
-        store4(out[j] + 4 * v, y);
-      } else {  // the last rows of a matrix whose row count is not a multiple of 4
-        float l[4];
-        store4(l, y);
-        for (int i = 0; i < valid_rows - 4 * v; ++i) out[j][4 * v + i] = l[i] + (add[j] ? add[j][4 * v + i] : 0.0f);
-      }
-    }
-  }
+  for (int j = 0; j < NR; ++j)
+    for (int v = 0; v < V; ++v)
+      finish_vector(acc[j][v], bias + 4 * v, gelu, add[j] ? add[j] + 4 * v : nullptr, out[j] + 4 * v, valid_rows - 4 * v);
 }
 
 template <int NR>
@@ -261,13 +278,150 @@ inline void columns(const PackedMatrix& w, const float* x, std::ptrdiff_t ldx, f
   }
 }
 
+#if FECG_FHNET_AVX2
+// P panels of 8 rows (two 4-row vectors each, as packed) × NR columns (NR = 1 or 4), 8-wide with
+// FMA. The accumulators are named variables: as an array GCC kept them on the stack.
+template <int P, int NR>
+  requires((P == 1 || P == 2) && (NR == 1 || NR == 4))
+__attribute__((target("avx2,fma"))) inline void micro_kernel_avx2(const float* const* w, const float* const* bias,
+                                                                   int depth, const float* const* x, float* const* out,
+                                                                   const float* const* add, bool gelu,
+                                                                   const int* valid_rows) {
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+  const float* w0 = w[0];
+  const float* w1 = w[P - 1];
+  const float* x0 = x[0];
+  const float* x1 = x[NR - 1 < 1 ? NR - 1 : 1];
+  const float* x2 = x[NR - 1 < 2 ? NR - 1 : 2];
+  const float* x3 = x[NR - 1];
+  for (int k = 0; k < depth; ++k) {
+    const __m256 wa = _mm256_loadu_ps(w0 + 8 * k);
+    const __m256 wb = P == 2 ? _mm256_loadu_ps(w1 + 8 * k) : wa;
+    const __m256 b0 = _mm256_broadcast_ss(x0 + k);
+    a00 = _mm256_fmadd_ps(wa, b0, a00);
+    if constexpr (P == 2) a01 = _mm256_fmadd_ps(wb, b0, a01);
+    if constexpr (NR == 4) {
+      const __m256 b1 = _mm256_broadcast_ss(x1 + k);
+      a10 = _mm256_fmadd_ps(wa, b1, a10);
+      if constexpr (P == 2) a11 = _mm256_fmadd_ps(wb, b1, a11);
+      const __m256 b2 = _mm256_broadcast_ss(x2 + k);
+      a20 = _mm256_fmadd_ps(wa, b2, a20);
+      if constexpr (P == 2) a21 = _mm256_fmadd_ps(wb, b2, a21);
+      const __m256 b3 = _mm256_broadcast_ss(x3 + k);
+      a30 = _mm256_fmadd_ps(wa, b3, a30);
+      if constexpr (P == 2) a31 = _mm256_fmadd_ps(wb, b3, a31);
+    }
+  }
+  const __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+  for (int j = 0; j < NR; ++j) {
+    for (int p = 0; p < P; ++p) {
+      const F4 lo{_mm256_castps256_ps128(acc[j][p])}, hi{_mm256_extractf128_ps(acc[j][p], 1)};
+      float* o = out[j * P + p];
+      const float* a = add[j * P + p];
+      finish_vector(lo, bias[p], gelu, a, o, valid_rows[p]);
+      if (valid_rows[p] > 4) finish_vector(hi, bias[p] + 4, gelu, a ? a + 4 : nullptr, o + 4, valid_rows[p] - 4);
+    }
+  }
+}
+
+template <int NR>
+__attribute__((target("avx2,fma"))) inline void columns_avx2(const PackedMatrix& w, const float* x,
+                                                              std::ptrdiff_t ldx, float* out, std::ptrdiff_t ldo,
+                                                              const Epilogue& e) {
+  const float* xs[NR];
+  for (int j = 0; j < NR; ++j) xs[j] = x + j * ldx;
+  const std::size_t n_panels = w.panels.size();
+  for (std::size_t i = 0; i < n_panels;) {
+    // Two 8-row panels at once where there are two; a lone one; 4-row panels by the F4 kernel.
+    int group = 0;
+    while (group < 2 && i + static_cast<std::size_t>(group) < n_panels && w.panels[i + group].vectors == 2) ++group;
+    if (group == 0) {
+      const PackedMatrix::Panel& p = w.panels[i];
+      float* o[NR];
+      const float* a[NR];
+      for (int j = 0; j < NR; ++j) {
+        o[j] = out + j * ldo + p.row0;
+        a[j] = e.add ? e.add + j * ldo + p.row0 : nullptr;
+      }
+      micro_kernel<1, NR>(w.data.data() + p.offset, w.bias.data() + p.row0, w.depth, xs, o, a, e.gelu, w.rows - p.row0);
+      ++i;
+      continue;
+    }
+    const float* wp[2];
+    const float* bp[2];
+    int valid[2];
+    float* o[NR * 2];
+    const float* a[NR * 2];
+    for (int g = 0; g < group; ++g) {
+      const PackedMatrix::Panel& p = w.panels[i + g];
+      wp[g] = w.data.data() + p.offset;
+      bp[g] = w.bias.data() + p.row0;
+      valid[g] = w.rows - p.row0;
+      for (int j = 0; j < NR; ++j) {
+        o[j * group + g] = out + j * ldo + p.row0;
+        a[j * group + g] = e.add ? e.add + j * ldo + p.row0 : nullptr;
+      }
+    }
+    if (group == 2) micro_kernel_avx2<2, NR>(wp, bp, w.depth, xs, o, a, e.gelu, valid);
+    else micro_kernel_avx2<1, NR>(wp, bp, w.depth, xs, o, a, e.gelu, valid);
+    i += static_cast<std::size_t>(group);
+  }
+}
+
+__attribute__((target("avx2,fma"))) inline void gemm_avx2(const PackedMatrix& w, const float* x, std::ptrdiff_t ldx,
+                                                           std::ptrdiff_t n_cols, float* out, std::ptrdiff_t ldo,
+                                                           const Epilogue& e) {
+  std::ptrdiff_t n = 0;
+  for (; n + 4 <= n_cols; n += 4) {
+    Epilogue en = e;
+    if (e.add) en.add = e.add + n * ldo;
+    columns_avx2<4>(w, x + n * ldx, ldx, out + n * ldo, ldo, en);
+  }
+  for (; n < n_cols; ++n) {
+    Epilogue en = e;
+    if (e.add) en.add = e.add + n * ldo;
+    columns_avx2<1>(w, x + n * ldx, ldx, out + n * ldo, ldo, en);
+  }
+}
+#endif
+
+inline std::atomic<bool>& wide_gemm_flag() {
+#if FECG_FHNET_AVX2
+  static std::atomic<bool> on{__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                              std::getenv("FECG_NO_AVX2") == nullptr};
+#else
+  static std::atomic<bool> on{false};
+#endif
+  return on;
+}
+
 }  // namespace detail
+
+// Whether gemm runs the AVX2 + FMA kernels: by default when the CPU has them (and the
+// environment has no FECG_NO_AVX2); set_wide_gemm(false) forces the portable 4-wide kernels
+// (tests, benchmarks), set_wide_gemm(true) is ignored where the CPU or build lacks them. Set it
+// before models run, not while they do.
+inline bool wide_gemm() { return detail::wide_gemm_flag().load(std::memory_order_relaxed); }
+inline bool wide_gemm_available() {
+#if FECG_FHNET_AVX2
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+inline void set_wide_gemm(bool on) { detail::wide_gemm_flag().store(on && wide_gemm_available(), std::memory_order_relaxed); }
 
 // For n = 0..n_cols-1: out[n·ldo + 0..M) = epilogue(W · x[n·ldx + 0..K) + b). `e.add`, when
 // set, is indexed like out (e.add + n·ldo). Every column is computed the same way (same order
 // of operations) wherever it falls, so results do not depend on batching.
 inline void gemm(const PackedMatrix& w, const float* x, std::ptrdiff_t ldx, std::ptrdiff_t n_cols, float* out,
                  std::ptrdiff_t ldo, const Epilogue& e = {}) {
+#if FECG_FHNET_AVX2
+  if (wide_gemm()) {
+    detail::gemm_avx2(w, x, ldx, n_cols, out, ldo, e);
+    return;
+  }
+#endif
   std::ptrdiff_t n = 0;
   for (; n + 4 <= n_cols; n += 4) {
     Epilogue en = e;

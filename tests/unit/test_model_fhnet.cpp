@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "model/fhnet.h"
+#include "model/fhnet_kernels.h"
 #include "model/safetensors.h"
 #include "model/sha256.h"
 
@@ -74,9 +75,29 @@ std::string load_error(const std::string& card, const std::vector<std::uint8_t>&
   return "(no error)";
 }
 
+// Chooses the GEMM kernels for the scope (fhnet_kernels.h: the AVX2 + FMA ones where the CPU
+// has them, else the portable 4-wide ones that WebAssembly runs) and restores the choice after.
+class WideGemmScope {
+ public:
+  explicit WideGemmScope(bool wide) : before_(fecg::fhnet_kernels::wide_gemm()) { fecg::fhnet_kernels::set_wide_gemm(wide); }
+  ~WideGemmScope() { fecg::fhnet_kernels::set_wide_gemm(before_); }
+  WideGemmScope(const WideGemmScope&) = delete;
+  WideGemmScope& operator=(const WideGemmScope&) = delete;
+
+ private:
+  bool before_;
+};
+
+// Both kernel sets where this CPU has AVX2 + FMA, else the portable one.
+std::vector<bool> kernel_choices() {
+  if (fecg::fhnet_kernels::wide_gemm_available()) return {false, true};
+  MESSAGE("no AVX2 + FMA on this CPU: only the portable kernels are checked");
+  return {false};
+}
+
 }  // namespace
 
-TEST_CASE("fhnet: engine matches the torch reference vectors within 1e-4 for every lead count") {
+TEST_CASE("fhnet: engine matches the torch reference vectors within 1e-4 for every lead count, both kernel sets") {
   const ModelFiles files = model_files();
   fecg::FhnetModel model = load(files);
   const auto tv_bytes = read_bytes(models_dir() + "fhnet_testvectors.safetensors");
@@ -87,41 +108,76 @@ TEST_CASE("fhnet: engine matches the torch reference vectors within 1e-4 for eve
 
   std::vector<int> leads_seen;
   fecg::FhnetOutput out;
-  for (int k : {1, 3, 4, 8}) {
-    CAPTURE(k);
-    const std::string p = "k" + std::to_string(k) + ".";
-    const auto& x = tv.get(p + "x");
-    REQUIRE(x.shape.size() == 3);
-    REQUIRE(x.shape[1] == k);
-    const int batch = static_cast<int>(x.shape[0]);
-    model.run_batch(x.data.data(), batch, k, out);
-    leads_seen.push_back(k);
+  for (bool wide : kernel_choices()) {
+    const WideGemmScope kernels(wide);
+    for (int k : {1, 3, 4, 8}) {
+      CAPTURE(wide);
+      CAPTURE(k);
+      const std::string p = "k" + std::to_string(k) + ".";
+      const auto& x = tv.get(p + "x");
+      REQUIRE(x.shape.size() == 3);
+      REQUIRE(x.shape[1] == k);
+      const int batch = static_cast<int>(x.shape[0]);
+      model.run_batch(x.data.data(), batch, k, out);
+      leads_seen.push_back(k);
 
-    const auto& fecg = tv.get(p + "fecg");
-    const auto& prob = tv.get(p + "rpeak_prob");
-    const auto& att = tv.get(p + "lead_attention");
-    REQUIRE(static_cast<std::size_t>(out.fecg.size()) == fecg.data.size());
-    REQUIRE(static_cast<std::size_t>(out.rpeak_prob.size()) == prob.data.size());
-    REQUIRE(out.lead_attention.size() == att.data.size());
-    const float d_fecg = max_abs_diff(out.fecg.data(), fecg.data.data(), fecg.data.size());
-    const float d_prob = max_abs_diff(out.rpeak_prob.data(), prob.data.data(), prob.data.size());
-    const float d_att = max_abs_diff(out.lead_attention.data(), att.data.data(), att.data.size());
-    MESSAGE("K = " << k << ": max |engine - torch| fecg " << d_fecg << ", rpeak_prob " << d_prob << ", attention " << d_att);
-    CHECK(d_fecg <= tolerance);
-    CHECK(d_prob <= tolerance);
-    CHECK(d_att <= tolerance);
-    // The comparison means something only if the outputs are not flat.
-    const Eigen::Map<const Eigen::ArrayXf> ref(fecg.data.data(), static_cast<Eigen::Index>(fecg.data.size()));
-    CHECK(std::sqrt((ref - ref.mean()).square().mean()) > 100 * tolerance);
+      const auto& fecg = tv.get(p + "fecg");
+      const auto& prob = tv.get(p + "rpeak_prob");
+      const auto& att = tv.get(p + "lead_attention");
+      REQUIRE(static_cast<std::size_t>(out.fecg.size()) == fecg.data.size());
+      REQUIRE(static_cast<std::size_t>(out.rpeak_prob.size()) == prob.data.size());
+      REQUIRE(out.lead_attention.size() == att.data.size());
+      const float d_fecg = max_abs_diff(out.fecg.data(), fecg.data.data(), fecg.data.size());
+      const float d_prob = max_abs_diff(out.rpeak_prob.data(), prob.data.data(), prob.data.size());
+      const float d_att = max_abs_diff(out.lead_attention.data(), att.data.data(), att.data.size());
+      MESSAGE(std::string(wide ? "AVX2 + FMA" : "portable") << " kernels, K = " << k << ": max |engine - torch| fecg " << d_fecg << ", rpeak_prob " << d_prob << ", attention " << d_att);
+      CHECK(d_fecg <= tolerance);
+      CHECK(d_prob <= tolerance);
+      CHECK(d_att <= tolerance);
+      // The comparison means something only if the outputs are not flat.
+      const Eigen::Map<const Eigen::ArrayXf> ref(fecg.data.data(), static_cast<Eigen::Index>(fecg.data.size()));
+      CHECK(std::sqrt((ref - ref.mean()).square().mean()) > 100 * tolerance);
 
-    // One window through run() equals the first window of the batch.
-    fecg::LeadMatrix one = Eigen::Map<const fecg::LeadMatrix>(x.data.data(), k, model.window());
-    fecg::FhnetOutput single;
-    model.run(one, single);
-    CHECK(max_abs_diff(single.fecg.data(), out.fecg.data(), static_cast<std::size_t>(k) * model.window()) <= 1e-6f);
-    CHECK(max_abs_diff(single.rpeak_prob.data(), out.rpeak_prob.data(), model.window()) <= 1e-6f);
+      // One window through run() equals the first window of the batch.
+      fecg::LeadMatrix one = Eigen::Map<const fecg::LeadMatrix>(x.data.data(), k, model.window());
+      fecg::FhnetOutput single;
+      model.run(one, single);
+      CHECK(max_abs_diff(single.fecg.data(), out.fecg.data(), static_cast<std::size_t>(k) * model.window()) <= 1e-6f);
+      CHECK(max_abs_diff(single.rpeak_prob.data(), out.rpeak_prob.data(), model.window()) <= 1e-6f);
+    }
   }
-  CHECK(leads_seen.size() == 4);
+  CHECK(leads_seen.size() == 4 * kernel_choices().size());
+}
+
+TEST_CASE("fhnet: the AVX2 + FMA and the portable kernels differ by float rounding only") {
+  if (!fecg::fhnet_kernels::wide_gemm_available()) {
+    MESSAGE("no AVX2 + FMA on this CPU: nothing to compare");
+    return;
+  }
+  fecg::FhnetModel model = load(model_files());
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int k : {1, 2, 5, 8}) {
+    CAPTURE(k);
+    const int batch = 3;
+    std::vector<float> x(static_cast<std::size_t>(batch) * k * model.window());
+    for (float& v : x) v = normal(rng);
+    fecg::FhnetOutput portable, wide;
+    {
+      const WideGemmScope kernels(false);
+      model.run_batch(x.data(), batch, k, portable);
+    }
+    {
+      const WideGemmScope kernels(true);
+      model.run_batch(x.data(), batch, k, wide);
+    }
+    const float d_fecg = max_abs_diff(wide.fecg.data(), portable.fecg.data(), static_cast<std::size_t>(portable.fecg.size()));
+    const float d_prob = max_abs_diff(wide.rpeak_prob.data(), portable.rpeak_prob.data(), static_cast<std::size_t>(portable.rpeak_prob.size()));
+    MESSAGE("K = " << k << ": max |AVX2 - portable| fecg " << d_fecg << ", rpeak_prob " << d_prob);
+    CHECK(d_fecg <= 2e-5f);
+    CHECK(d_prob <= 2e-5f);
+    CHECK(d_fecg > 0.0f);  // the two really are different code (fused multiply-adds)
+  }
 }
 
 TEST_CASE("fhnet: reusing the model and the output across lead counts changes nothing") {
