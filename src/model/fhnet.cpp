@@ -374,6 +374,7 @@ void FhnetModel::Impl::graph_attention(const GraphLayer& g, int batch, int leads
 
   float* att = out.lead_attention.data();
   const float inv_heads = 1.0f / static_cast<float>(heads);
+  const Eigen::Index lead_stride = static_cast<Eigen::Index>(t_len) * 3 * d;  // between leads' qkv columns
   sc = 0;
   for (int b = 0; b < batch; ++b) {
     for (int t = 0; t < t_len; ++t) {
@@ -381,12 +382,9 @@ void FhnetModel::Impl::graph_attention(const GraphLayer& g, int batch, int leads
       std::fill(a_bt, a_bt + leads * leads, 0.0f);
       for (int hd = 0; hd < heads; ++hd) {
         for (int i = 0; i < leads; ++i, ++sc) {
-          float* oi = om.col(column_of(b, i, t)).data() + hd * dh;
-          std::fill(oi, oi + dh, 0.0f);
-          for (int j = 0; j < leads; ++j) {
-            k::axpy(s(j, sc), qkvm.col(column_of(b, j, t)).data() + 2 * d + hd * dh, oi, dh);
-            a_bt[i * leads + j] += s(j, sc) * inv_heads;
-          }
+          k::weighted_sum(&s(0, sc), 1, leads, qkvm.col(column_of(b, 0, t)).data() + 2 * d + hd * dh, lead_stride, dh,
+                          om.col(column_of(b, i, t)).data() + hd * dh);
+          for (int j = 0; j < leads; ++j) a_bt[i * leads + j] += s(j, sc) * inv_heads;
         }
       }
     }
@@ -419,11 +417,8 @@ void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
         for (int j = 0; j < tc; ++j) s(j, i) = scale * k::dot(q, cq.col(c0 + j).data() + d + hd * dh, dh);
       }
       k::softmax_columns(s.data(), tc, tc);
-      for (int i = 0; i < tc; ++i) {
-        float* oi = com.col(c0 + i).data() + hd * dh;
-        std::fill(oi, oi + dh, 0.0f);
-        for (int j = 0; j < tc; ++j) k::axpy(s(j, i), cq.col(c0 + j).data() + 2 * d + hd * dh, oi, dh);
-      }
+      for (int i = 0; i < tc; ++i)
+        k::weighted_sum(&s(0, i), 1, tc, cq.col(c0).data() + 2 * d + hd * dh, 3 * d, dh, com.col(c0 + i).data() + hd * dh);
     }
   }
   auto cm = coarse.view(d, c_cols);

@@ -574,12 +574,37 @@ inline float dot(const float* a, const float* b, int n) {
   return r;
 }
 
-// y[i] += a x[i], i < n.
-inline void axpy(float a, const float* x, float* y, int n) {
-  const F4 a4 = splat4(a);
+// out[0..m) = Σ_j s[j·s_stride] · v[j·v_stride + 0..m), j = 0..n-1, summed in j order: an
+// attention output (softmax weights s over n value vectors). The sums stay in registers, 16
+// floats at a time; no zero fill (under WebAssembly a short fill is a call to memset).
+inline void weighted_sum(const float* s, std::ptrdiff_t s_stride, int n, const float* v, std::ptrdiff_t v_stride, int m,
+                         float* out) {
   int i = 0;
-  for (; i + 4 <= n; i += 4) store4(y + i, load4(y + i) + a4 * load4(x + i));
-  for (; i < n; ++i) y[i] += a * x[i];
+  for (; i + 16 <= m; i += 16) {
+    F4 a0 = splat4(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < n; ++j) {
+      const F4 w = splat4(s[j * s_stride]);
+      const float* vj = v + j * v_stride + i;
+      a0 = a0 + w * load4(vj);
+      a1 = a1 + w * load4(vj + 4);
+      a2 = a2 + w * load4(vj + 8);
+      a3 = a3 + w * load4(vj + 12);
+    }
+    store4(out + i, a0);
+    store4(out + i + 4, a1);
+    store4(out + i + 8, a2);
+    store4(out + i + 12, a3);
+  }
+  for (; i + 4 <= m; i += 4) {
+    F4 a = splat4(0.0f);
+    for (int j = 0; j < n; ++j) a = a + splat4(s[j * s_stride]) * load4(v + j * v_stride + i);
+    store4(out + i, a);
+  }
+  for (; i < m; ++i) {
+    float a = 0.0f;
+    for (int j = 0; j < n; ++j) a += s[j * s_stride] * v[j * v_stride + i];
+    out[i] = a;
+  }
 }
 
 // In place e^x over n floats.
