@@ -56,8 +56,8 @@ struct Buffer {
 struct Linear {
   k::PackedMatrix w;  // out × in, with the bias
   // out = epilogue(W in + b) over n_cols columns (in: `in` features each, out: `out` features).
-  void apply(const float* in, Eigen::Index n_cols, float* out, const k::Epilogue& e = {}) const {
-    k::gemm(w, in, w.depth, n_cols, out, w.rows, e);
+  void apply(k::Gemm g, const float* in, Eigen::Index n_cols, float* out, const k::Epilogue& e = {}) const {
+    k::gemm(g, w, in, w.depth, n_cols, out, w.rows, e);
   }
 };
 
@@ -72,8 +72,9 @@ struct Conv {
 
   int out_length(int l_in) const { return (l_in + 2 * pad - kernel) / stride + 1; }
 
-  void apply(const float* in, int n_seq, int l_in, float* out, const k::Epilogue& e, std::vector<float>& edge) const {
-    k::conv1d(w, c_in, kernel, -pad, stride, in, n_seq, l_in, out_length(l_in), out, c_out, e, edge);
+  void apply(k::Gemm g, const float* in, int n_seq, int l_in, float* out, const k::Epilogue& e,
+             std::vector<float>& edge) const {
+    k::conv1d(g, w, c_in, kernel, -pad, stride, in, n_seq, l_in, out_length(l_in), out, c_out, e, edge);
   }
 };
 
@@ -87,10 +88,11 @@ struct UpConv {
   k::PackedMatrix w[2];
 
   // out (c_out × 2·l_in per sequence) = gelu(upconv(in)) + skip (skip laid out like out).
-  void apply_gelu_add(const float* in, int n_seq, int l_in, const float* skip, float* out, std::vector<float>& edge) const {
+  void apply_gelu_add(k::Gemm g, const float* in, int n_seq, int l_in, const float* skip, float* out,
+                      std::vector<float>& edge) const {
     for (int r = 0; r < 2; ++r) {
       // Output column n·2L + 2u + r = 2(n·L + u) + r: a column stride of 2·c_out covers every sequence.
-      k::conv1d(w[r], c_in, taps[r], first[r], 1, in, n_seq, l_in, l_in, out + r * c_out, 2 * c_out,
+      k::conv1d(g, w[r], c_in, taps[r], first[r], 1, in, n_seq, l_in, l_in, out + r * c_out, 2 * c_out,
                 k::Epilogue{true, skip + r * c_out}, edge);
     }
   }
@@ -334,6 +336,7 @@ struct FhnetModel::Impl {
   std::string sha256;
   std::int64_t parameters = 0;
   std::shared_ptr<const FhnetNet> net;
+  k::Gemm kernels = k::avx2_fma_available() ? k::Gemm::avx2_fma : k::Gemm::portable;
 
   // Scratch (grows only); per model, so never shared between threads.
   Buffer e0, e1, e2, h, u, qkv, o, mix, pooled, cqkv, co, coarse, gate, ffn, d2, d1, d0, head_in, head_out, scores;
@@ -352,7 +355,7 @@ void FhnetModel::Impl::graph_attention(const GraphLayer& g, int batch, int leads
   auto qkvm = qkv.view(3 * d, n_cols);
   auto om = o.view(d, n_cols);
   k::layer_norm(hm.data(), d, n_cols, g.norm.gamma.data(), g.norm.beta.data(), arch.layer_norm_eps, um.data());
-  g.qkv.apply(um.data(), n_cols, qkvm.data());
+  g.qkv.apply(kernels, um.data(), n_cols, qkvm.data());
 
   // Scores for every (window, token, head, query lead) as a column of K key scores, so that the
   // softmax exp runs once over the whole buffer instead of on K-long pieces.
@@ -389,7 +392,7 @@ void FhnetModel::Impl::graph_attention(const GraphLayer& g, int batch, int leads
       }
     }
   }
-  g.out.apply(om.data(), n_cols, hm.data(), k::Epilogue{false, hm.data()});  // residual
+  g.out.apply(kernels, om.data(), n_cols, hm.data(), k::Epilogue{false, hm.data()});  // residual
 }
 
 void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
@@ -406,7 +409,7 @@ void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
   for (Eigen::Index c = 0; c < c_cols; ++c) pm.col(c) = um.middleCols(c * pool, pool).rowwise().sum() / static_cast<float>(pool);
   auto cq = cqkv.view(3 * d, c_cols);
   auto com = co.view(d, c_cols);
-  blk.coarse_qkv.apply(pm.data(), c_cols, cq.data());
+  blk.coarse_qkv.apply(kernels, pm.data(), c_cols, cq.data());
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   auto s = scores.view(tc, tc);  // s(key, query)
   for (int n = 0; n < n_seq; ++n) {
@@ -422,11 +425,11 @@ void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
     }
   }
   auto cm = coarse.view(d, c_cols);
-  blk.coarse_out.apply(com.data(), c_cols, cm.data());
+  blk.coarse_out.apply(kernels, com.data(), c_cols, cm.data());
 
   // Gate: softmax over the branches, per token.
   auto gm = gate.view(n_branch, n_cols);
-  blk.gate.apply(um.data(), n_cols, gm.data());
+  blk.gate.apply(kernels, um.data(), n_cols, gm.data());
   k::softmax_columns(gm.data(), n_branch, n_cols);
 
   // Fuse: mix = sum_b gate_b ⊙ branch_b, the coarse branch upsampled (nearest ×P) on the fly,
@@ -438,13 +441,13 @@ void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
     k::depthwise_scaled_add(dw.w.data(), dw.b.data(), d, dw.kernel, um.data(), n_seq, t_len, gm.data() + br, n_branch,
                             mm.data());
   }
-  blk.mix_out.apply(mm.data(), n_cols, hm.data(), k::Epilogue{false, hm.data()});  // residual
+  blk.mix_out.apply(kernels, mm.data(), n_cols, hm.data(), k::Epilogue{false, hm.data()});  // residual
 
   // Feed-forward.
   k::layer_norm(hm.data(), d, n_cols, blk.norm2.gamma.data(), blk.norm2.beta.data(), arch.layer_norm_eps, um.data());
   auto fm = ffn.view(arch.ffn_mult * d, n_cols);
-  blk.fc1.apply(um.data(), n_cols, fm.data(), k::Epilogue{true, nullptr});
-  blk.fc2.apply(fm.data(), n_cols, hm.data(), k::Epilogue{false, hm.data()});  // residual
+  blk.fc1.apply(kernels, um.data(), n_cols, fm.data(), k::Epilogue{true, nullptr});
+  blk.fc2.apply(kernels, fm.data(), n_cols, hm.data(), k::Epilogue{false, hm.data()});  // residual
 }
 
 void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput& out) {
@@ -465,13 +468,13 @@ void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput
   // Encoder: the input is 1 × (N·W), already in column order n·W + t.
   const k::Epilogue gelu{true, nullptr};
   auto e0m = e0.view(c0, n * w);
-  m.stem.apply(x, n_seq, w, e0m.data(), gelu, edge);
+  m.stem.apply(kernels, x, n_seq, w, e0m.data(), gelu, edge);
   auto e1m = e1.view(c1, n * w / 2);
-  m.down1.apply(e0m.data(), n_seq, w, e1m.data(), gelu, edge);
+  m.down1.apply(kernels, e0m.data(), n_seq, w, e1m.data(), gelu, edge);
   auto e2m = e2.view(c2, n * w / 4);
-  m.down2.apply(e1m.data(), n_seq, w / 2, e2m.data(), gelu, edge);
+  m.down2.apply(kernels, e1m.data(), n_seq, w / 2, e2m.data(), gelu, edge);
   auto hm = h.view(d, n * t_len);
-  m.down3.apply(e2m.data(), n_seq, w / 4, hm.data(), gelu, edge);
+  m.down3.apply(kernels, e2m.data(), n_seq, w / 4, hm.data(), gelu, edge);
 
   // Core: per block, graph attention across leads, then the multi-scale temporal block.
   for (int i = 0; i < arch.n_blocks; ++i) {
@@ -483,14 +486,14 @@ void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput
 
   // Decoder with the encoder skips: d = gelu(upconv(previous)) + skip, in one pass.
   auto d2m = d2.view(c2, n * w / 4);
-  m.up3.apply_gelu_add(um.data(), n_seq, t_len, e2m.data(), d2m.data(), edge);
+  m.up3.apply_gelu_add(kernels, um.data(), n_seq, t_len, e2m.data(), d2m.data(), edge);
   auto d1m = d1.view(c1, n * w / 2);
-  m.up2.apply_gelu_add(d2m.data(), n_seq, w / 4, e1m.data(), d1m.data(), edge);
+  m.up2.apply_gelu_add(kernels, d2m.data(), n_seq, w / 4, e1m.data(), d1m.data(), edge);
   auto d0m = d0.view(c0, n * w);
-  m.up1.apply_gelu_add(d1m.data(), n_seq, w / 2, e0m.data(), d0m.data(), edge);
+  m.up1.apply_gelu_add(kernels, d1m.data(), n_seq, w / 2, e0m.data(), d0m.data(), edge);
 
   // fECG per lead: a 1×1 conv; row n of out.fecg is columns n·W .. n·W + W - 1.
-  m.fecg.apply(d0m.data(), n * w, out.fecg.data());
+  m.fecg.apply(kernels, d0m.data(), n * w, out.fecg.data());
 
   // R-peak head on the mean over the leads of each window.
   auto pm = head_in.view(c0, static_cast<Eigen::Index>(batch) * w);
@@ -502,11 +505,11 @@ void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput
     dst *= inv_leads;
   }
   auto rm = head_out.view(c0, static_cast<Eigen::Index>(batch) * w);
-  m.head_conv.apply(pm.data(), batch, w, rm.data(), gelu, edge);
+  m.head_conv.apply(kernels, pm.data(), batch, w, rm.data(), gelu, edge);
   // Sigmoid: 1 / (1 + e^-z).
   float* prob = out.rpeak_prob.data();
   const Eigen::Index n_prob = static_cast<Eigen::Index>(batch) * w;
-  m.logit.apply(rm.data(), n_prob, prob);
+  m.logit.apply(kernels, rm.data(), n_prob, prob);
   for (Eigen::Index i = 0; i < n_prob; ++i) prob[i] = -prob[i];
   k::exp_inplace(prob, n_prob);
   for (Eigen::Index i = 0; i < n_prob; ++i) prob[i] = 1.0f / (1.0f + prob[i]);
@@ -523,7 +526,21 @@ std::unique_ptr<FhnetEngine> FhnetModel::clone_for_thread() const {
   impl->sha256 = impl_->sha256;
   impl->parameters = impl_->parameters;
   impl->net = impl_->net;
+  impl->kernels = impl_->kernels;
   return std::unique_ptr<FhnetEngine>(new FhnetModel(std::move(impl)));
+}
+
+bool fhnet_kernels_available(FhnetKernels kernels) {
+  return kernels == FhnetKernels::portable || k::avx2_fma_available();
+}
+
+void FhnetModel::set_kernels(FhnetKernels kernels) {
+  if (!fhnet_kernels_available(kernels)) throw Error("fhnet: set_kernels: this CPU or build has no AVX2 + FMA kernels");
+  impl_->kernels = kernels == FhnetKernels::avx2_fma ? k::Gemm::avx2_fma : k::Gemm::portable;
+}
+
+FhnetKernels FhnetModel::kernels() const {
+  return impl_->kernels == k::Gemm::avx2_fma ? FhnetKernels::avx2_fma : FhnetKernels::portable;
 }
 
 const FhnetArchitecture& FhnetModel::architecture() const { return impl_->arch; }

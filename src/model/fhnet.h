@@ -92,6 +92,14 @@ class FhnetEngine {
   virtual std::unique_ptr<FhnetEngine> clone_for_thread() const { return nullptr; }
 };
 
+// The compute kernels that run the network (src/model/fhnet_kernels.h). `portable`: 4-wide
+// vectors (wasm_simd128 under Emscripten, SSE2 natively), the same code and operation order
+// everywhere, so native tests check what the browser runs. `avx2_fma`: 8-wide fused
+// multiply-add GEMMs on x86-64 CPUs with AVX2 and FMA, about 1.8× faster per window natively;
+// outputs equal to float rounding. A model starts with the fastest kernels its CPU has.
+enum class FhnetKernels { portable, avx2_fma };
+bool fhnet_kernels_available(FhnetKernels kernels);
+
 class FhnetModel final : public FhnetEngine {
  public:
 
@@ -117,6 +125,11 @@ class FhnetModel final : public FhnetEngine {
   // A model sharing these weights with fresh scratch buffers (pipeline/fhnet_stage.h runs one
   // per thread). Cheap: no weights are copied.
   std::unique_ptr<FhnetEngine> clone_for_thread() const override;
+
+  // Chooses the kernels (comparisons, benchmarks); throws fecg::Error where this CPU or build
+  // lacks them. Clones made afterwards use the same kernels.
+  void set_kernels(FhnetKernels kernels);
+  FhnetKernels kernels() const;
 
   const FhnetArchitecture& architecture() const;
   int window() const override { return architecture().window; }

@@ -25,16 +25,14 @@
 #endif
 
 // On x86-64 with GCC or Clang the GEMM also has an AVX2 + FMA version (8-wide, fused
-// multiply-add), compiled for that target alone and chosen at run time when the CPU has both
-// (`wide_gemm`), so one native binary runs everywhere. It is the same sums in the same order,
-// each multiply-add rounded once instead of twice: outputs differ from the portable kernels by
-// float rounding only (tests/unit/test_model_fhnet.cpp compares the two).
+// multiply-add), compiled for that target alone and chosen per call (Gemm::avx2_fma, which the
+// model picks when the CPU has both), so one native binary runs everywhere. It is the same sums
+// in the same order, each multiply-add rounded once instead of twice: outputs differ from the
+// portable kernels by float rounding only (tests/unit/test_model_fhnet.cpp compares the two).
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__wasm__)
 #define FECG_FHNET_AVX2 1
 #include <immintrin.h>
 #endif
-#include <atomic>
-#include <cstdlib>
 
 namespace fecg::fhnet_kernels {
 
@@ -385,39 +383,27 @@ __attribute__((target("avx2,fma"))) inline void gemm_avx2(const PackedMatrix& w,
 }
 #endif
 
-inline std::atomic<bool>& wide_gemm_flag() {
-#if FECG_FHNET_AVX2
-  static std::atomic<bool> on{__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                              std::getenv("FECG_NO_AVX2") == nullptr};
-#else
-  static std::atomic<bool> on{false};
-#endif
-  return on;
-}
-
 }  // namespace detail
 
-// Whether gemm runs the AVX2 + FMA kernels: by default when the CPU has them (and the
-// environment has no FECG_NO_AVX2); set_wide_gemm(false) forces the portable 4-wide kernels
-// (tests, benchmarks), set_wide_gemm(true) is ignored where the CPU or build lacks them. Set it
-// before models run, not while they do.
-inline bool wide_gemm() { return detail::wide_gemm_flag().load(std::memory_order_relaxed); }
-inline bool wide_gemm_available() {
+// The GEMM kernels: the portable 4-wide ones, or AVX2 + FMA (x86-64 CPUs that have both).
+enum class Gemm { portable, avx2_fma };
+
+inline bool avx2_fma_available() {
 #if FECG_FHNET_AVX2
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
   return false;
 #endif
 }
-inline void set_wide_gemm(bool on) { detail::wide_gemm_flag().store(on && wide_gemm_available(), std::memory_order_relaxed); }
 
 // For n = 0..n_cols-1: out[n·ldo + 0..M) = epilogue(W · x[n·ldx + 0..K) + b). `e.add`, when
 // set, is indexed like out (e.add + n·ldo). Every column is computed the same way (same order
 // of operations) wherever it falls, so results do not depend on batching.
-inline void gemm(const PackedMatrix& w, const float* x, std::ptrdiff_t ldx, std::ptrdiff_t n_cols, float* out,
+// `g` must be available (avx2_fma_available() for Gemm::avx2_fma).
+inline void gemm(Gemm g, const PackedMatrix& w, const float* x, std::ptrdiff_t ldx, std::ptrdiff_t n_cols, float* out,
                  std::ptrdiff_t ldo, const Epilogue& e = {}) {
 #if FECG_FHNET_AVX2
-  if (wide_gemm()) {
+  if (g == Gemm::avx2_fma) {
     detail::gemm_avx2(w, x, ldx, n_cols, out, ldo, e);
     return;
   }
@@ -441,7 +427,7 @@ inline void gemm(const PackedMatrix& w, const float* x, std::ptrdiff_t ldx, std:
 // of input memory. Output column t of sequence s goes to out + (s·l_out + t)·ldo (ldo = c_out,
 // or 2·c_out for one phase of an upsampling conv); e.add is indexed like out. Columns whose taps
 // cross a sequence edge are gathered, zero-filled, into `edge` first.
-inline void conv1d(const PackedMatrix& w, int c_in, int taps, int first, int stride, const float* in, int n_seq,
+inline void conv1d(Gemm g, const PackedMatrix& w, int c_in, int taps, int first, int stride, const float* in, int n_seq,
                    int l_in, int l_out, float* out, std::ptrdiff_t ldo, const Epilogue& e, std::vector<float>& edge) {
   const std::ptrdiff_t depth = static_cast<std::ptrdiff_t>(taps) * c_in;
   // Interior: 0 <= t·stride + first and t·stride + first + taps - 1 <= l_in - 1.
@@ -466,11 +452,11 @@ inline void conv1d(const PackedMatrix& w, int c_in, int taps, int first, int str
       }
     };
     for (int t = 0; t < t_lo; ++t) gather(t, edge.data() + t * depth);
-    if (t_lo > 0) gemm(w, edge.data(), depth, t_lo, o, ldo, es);
+    if (t_lo > 0) gemm(g, w, edge.data(), depth, t_lo, o, ldo, es);
     if (t_hi > t_lo) {
       Epilogue ei = es;
       if (es.add) ei.add = es.add + static_cast<std::ptrdiff_t>(t_lo) * ldo;
-      gemm(w, seq + (static_cast<std::ptrdiff_t>(t_lo) * stride + first) * c_in, static_cast<std::ptrdiff_t>(stride) * c_in,
+      gemm(g, w, seq + (static_cast<std::ptrdiff_t>(t_lo) * stride + first) * c_in, static_cast<std::ptrdiff_t>(stride) * c_in,
            t_hi - t_lo, o + static_cast<std::ptrdiff_t>(t_lo) * ldo, ldo, ei);
     }
     if (l_out > t_hi) {
@@ -478,7 +464,7 @@ inline void conv1d(const PackedMatrix& w, int c_in, int taps, int first, int str
       for (int t = t_hi; t < l_out; ++t) gather(t, base + (t - t_hi) * depth);
       Epilogue er = es;
       if (es.add) er.add = es.add + static_cast<std::ptrdiff_t>(t_hi) * ldo;
-      gemm(w, base, depth, l_out - t_hi, o + static_cast<std::ptrdiff_t>(t_hi) * ldo, ldo, er);
+      gemm(g, w, base, depth, l_out - t_hi, o + static_cast<std::ptrdiff_t>(t_hi) * ldo, ldo, er);
     }
   }
 }

@@ -7,7 +7,6 @@
 
 #include "core/error.h"
 #include "model/fhnet.h"
-#include "model/fhnet_kernels.h"
 #include "model/safetensors.h"
 #include "model/sha256.h"
 
@@ -75,24 +74,11 @@ std::string load_error(const std::string& card, const std::vector<std::uint8_t>&
   return "(no error)";
 }
 
-// Chooses the GEMM kernels for the scope (fhnet_kernels.h: the AVX2 + FMA ones where the CPU
-// has them, else the portable 4-wide ones that WebAssembly runs) and restores the choice after.
-class WideGemmScope {
- public:
-  explicit WideGemmScope(bool wide) : before_(fecg::fhnet_kernels::wide_gemm()) { fecg::fhnet_kernels::set_wide_gemm(wide); }
-  ~WideGemmScope() { fecg::fhnet_kernels::set_wide_gemm(before_); }
-  WideGemmScope(const WideGemmScope&) = delete;
-  WideGemmScope& operator=(const WideGemmScope&) = delete;
-
- private:
-  bool before_;
-};
-
 // Both kernel sets where this CPU has AVX2 + FMA, else the portable one.
-std::vector<bool> kernel_choices() {
-  if (fecg::fhnet_kernels::wide_gemm_available()) return {false, true};
+std::vector<fecg::FhnetKernels> kernel_choices() {
+  if (fecg::fhnet_kernels_available(fecg::FhnetKernels::avx2_fma)) return {fecg::FhnetKernels::portable, fecg::FhnetKernels::avx2_fma};
   MESSAGE("no AVX2 + FMA on this CPU: only the portable kernels are checked");
-  return {false};
+  return {fecg::FhnetKernels::portable};
 }
 
 }  // namespace
@@ -108,8 +94,9 @@ TEST_CASE("fhnet: engine matches the torch reference vectors within 1e-4 for eve
 
   std::vector<int> leads_seen;
   fecg::FhnetOutput out;
-  for (bool wide : kernel_choices()) {
-    const WideGemmScope kernels(wide);
+  for (fecg::FhnetKernels kernels : kernel_choices()) {
+    model.set_kernels(kernels);
+    const bool wide = kernels == fecg::FhnetKernels::avx2_fma;
     for (int k : {1, 3, 4, 8}) {
       CAPTURE(wide);
       CAPTURE(k);
@@ -150,7 +137,7 @@ TEST_CASE("fhnet: engine matches the torch reference vectors within 1e-4 for eve
 }
 
 TEST_CASE("fhnet: the AVX2 + FMA and the portable kernels differ by float rounding only") {
-  if (!fecg::fhnet_kernels::wide_gemm_available()) {
+  if (!fecg::fhnet_kernels_available(fecg::FhnetKernels::avx2_fma)) {
     MESSAGE("no AVX2 + FMA on this CPU: nothing to compare");
     return;
   }
@@ -163,14 +150,14 @@ TEST_CASE("fhnet: the AVX2 + FMA and the portable kernels differ by float roundi
     std::vector<float> x(static_cast<std::size_t>(batch) * k * model.window());
     for (float& v : x) v = normal(rng);
     fecg::FhnetOutput portable, wide;
-    {
-      const WideGemmScope kernels(false);
-      model.run_batch(x.data(), batch, k, portable);
-    }
-    {
-      const WideGemmScope kernels(true);
-      model.run_batch(x.data(), batch, k, wide);
-    }
+    model.set_kernels(fecg::FhnetKernels::portable);
+    model.run_batch(x.data(), batch, k, portable);
+    model.set_kernels(fecg::FhnetKernels::avx2_fma);
+    model.run_batch(x.data(), batch, k, wide);
+    // A thread clone keeps the choice.
+    fecg::FhnetOutput cloned;
+    model.clone_for_thread()->run_batch(x.data(), batch, k, cloned);
+    CHECK(max_abs_diff(cloned.fecg.data(), wide.fecg.data(), static_cast<std::size_t>(wide.fecg.size())) == 0.0f);
     const float d_fecg = max_abs_diff(wide.fecg.data(), portable.fecg.data(), static_cast<std::size_t>(portable.fecg.size()));
     const float d_prob = max_abs_diff(wide.rpeak_prob.data(), portable.rpeak_prob.data(), static_cast<std::size_t>(portable.rpeak_prob.size()));
     MESSAGE("K = " << k << ": max |AVX2 - portable| fecg " << d_fecg << ", rpeak_prob " << d_prob);
