@@ -244,15 +244,10 @@ double median_rr(const BeatIndices& beats, std::size_t first, std::size_t last) 
   return detect_detail::quantile_in_place(rr, 0.5);
 }
 
-struct MaternalLock {
-  double excess = 0;     // coincidence above chance, 0..1
-  double rate_ratio = 0; // fetal / maternal median RR, 0 when unknown
-  double factor = 1;     // SQI multiplier, 0..1
-};
-
-// Locking of the fetal beats [f0, f1) to the maternal beats [m0, m1) over `duration_n` samples.
-MaternalLock maternal_lock(const BeatIndices& fetal, std::size_t f0, std::size_t f1, const BeatIndices& maternal,
-                           std::size_t m0, std::size_t m1, std::int64_t duration_n, std::int64_t tol_n) {
+// Locking of the fetal beats [f0, f1) to the maternal beats [m0, m1) (both sorted) over
+// `duration_n` samples.
+MaternalLock lock_over(const BeatIndices& fetal, std::size_t f0, std::size_t f1, const BeatIndices& maternal,
+                       std::size_t m0, std::size_t m1, std::int64_t duration_n, std::int64_t tol_n) {
   MaternalLock lock;
   if (f1 <= f0 || m1 <= m0 || duration_n <= 0) return lock;
   int hits = 0;
@@ -302,7 +297,7 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
                                     b.begin());
   };
   // Whole recording: for the warning.
-  const MaternalLock overall = maternal_lock(fetal, 0, fetal.size(), maternal, 0, maternal.size(), n, tol_n);
+  const MaternalLock overall = lock_over(fetal, 0, fetal.size(), maternal, 0, maternal.size(), n, tol_n);
   // Per window (one beat of context either side for the rates); window and lead SQIs scaled.
   double total_weight = 0, sqi_sum = 0;
   std::vector<double> lead_sum(q.lead_sqi.size(), 0.0);
@@ -311,8 +306,8 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
     const std::size_t f0 = index_of(fetal, w.start_s * fs_hz), f1 = index_of(fetal, w.end_s * fs_hz);
     const std::size_t m0 = index_of(maternal, w.start_s * fs_hz), m1 = index_of(maternal, w.end_s * fs_hz);
     const auto span_n = static_cast<std::int64_t>(std::llround((w.end_s - w.start_s) * fs_hz));
-    const MaternalLock lock = maternal_lock(fetal, f0 > 0 ? f0 - 1 : 0, std::min(fetal.size(), f1 + 1), maternal,
-                                            m0 > 0 ? m0 - 1 : 0, std::min(maternal.size(), m1 + 1), span_n, tol_n);
+    const MaternalLock lock = lock_over(fetal, f0 > 0 ? f0 - 1 : 0, std::min(fetal.size(), f1 + 1), maternal,
+                                        m0 > 0 ? m0 - 1 : 0, std::min(maternal.size(), m1 + 1), span_n, tol_n);
     if (lock.factor < 0.5) ++locked_windows;
     const auto f = static_cast<float>(lock.factor);
     for (float& v : w.lead_sqi) v *= f;
@@ -337,6 +332,18 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
     q.warnings.insert(q.warnings.begin(), text);
   }
   return q;
+}
+
+MaternalLock maternal_lock(const BeatIndices& fetal_beats, const BeatIndices& maternal_beats, double fs_hz,
+                           std::int64_t n_samples) {
+  if (!(fs_hz > 0)) throw Error("maternal_lock: sampling rate must be positive");
+  BeatIndices fetal = fetal_beats, maternal = maternal_beats;
+  for (BeatIndices* b : {&fetal, &maternal}) {
+    std::sort(b->begin(), b->end());
+    b->erase(std::unique(b->begin(), b->end()), b->end());
+  }
+  const std::int64_t tol_n = std::max<std::int64_t>(1, std::llround(kCoincidence_s * fs_hz));
+  return lock_over(fetal, 0, fetal.size(), maternal, 0, maternal.size(), n_samples, tol_n);
 }
 
 std::vector<std::string> input_lead_warnings(const LeadMatrix& x_uv, const std::vector<std::string>& lead_names) {

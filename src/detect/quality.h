@@ -43,6 +43,16 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
                              const BeatIndices& maternal_beats, double fs_hz,
                              const std::vector<std::string>& lead_names, double window_s = 10.0);
 
+// How closely fetal beats follow the maternal ones over a whole signal of n_samples at fs_hz
+// (beats in samples, unsorted allowed): the measure behind the maternal-lock factor above.
+struct MaternalLock {
+  double excess = 0;      // coincidence (±50 ms) beyond chance, as a fraction of what chance leaves: 0..1
+  double rate_ratio = 0;  // fetal / maternal median RR; 0 when either has fewer than 2 beats
+  double factor = 1;      // the SQI multiplier, 0..1 (below 0.5: the fetal beats follow the mother's)
+};
+MaternalLock maternal_lock(const BeatIndices& fetal_beats, const BeatIndices& maternal_beats, double fs_hz,
+                           std::int64_t n_samples);
+
 // Warnings about the raw input leads (leads × n, any rate, finite), before any filtering: a lead
 // with more than 5 % of its samples pinned within 0.5 % of its range at its minimum or maximum
 // is clipped (the amplifier or the ADC saturated), e.g. "lead 'Abdomen_2' is clipped: 31 % of its

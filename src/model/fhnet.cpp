@@ -339,7 +339,7 @@ struct FhnetModel::Impl {
   k::Gemm kernels = k::avx2_fma_available() ? k::Gemm::avx2_fma : k::Gemm::portable;
 
   // Scratch (grows only); per model, so never shared between threads.
-  Buffer e0, e1, e2, h, u, qkv, o, mix, pooled, cqkv, co, coarse, gate, ffn, d2, d1, d0, head_in, head_out, scores;
+  Buffer e0, e1, e2, h, u, qkv, o, mix, pooled, cqkv, co, coarse, gate, ffn, d2, d1, d0, head_in, head_out, scores, keys_t;
   std::vector<float> edge;  // conv columns that cross a sequence edge
 
   void graph_attention(const GraphLayer& g, int batch, int leads, int layer, FhnetOutput& out);
@@ -412,13 +412,15 @@ void FhnetModel::Impl::temporal_block(const TemporalBlock& blk, int n_seq) {
   blk.coarse_qkv.apply(kernels, pm.data(), c_cols, cq.data());
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   auto s = scores.view(tc, tc);  // s(key, query)
+  auto kt = keys_t.view(tc, dh);  // the head's keys, transposed and scaled: kt(j, e) = scale · key_j[e]
   for (int n = 0; n < n_seq; ++n) {
     const Eigen::Index c0 = static_cast<Eigen::Index>(n) * tc;
     for (int hd = 0; hd < heads; ++hd) {
-      for (int i = 0; i < tc; ++i) {
-        const float* q = cq.col(c0 + i).data() + hd * dh;
-        for (int j = 0; j < tc; ++j) s(j, i) = scale * k::dot(q, cq.col(c0 + j).data() + d + hd * dh, dh);
-      }
+      // Scores of query i against every key at once, s(:, i) = Σ_e q_i[e] · kt(:, e): vectors run
+      // along the keys, so no horizontal sums (one per dot product) are needed.
+      for (int j = 0; j < tc; ++j)
+        for (int e = 0; e < dh; ++e) kt(j, e) = scale * cq(d + hd * dh + e, c0 + j);
+      for (int i = 0; i < tc; ++i) k::weighted_sum(cq.col(c0 + i).data() + hd * dh, 1, dh, kt.data(), tc, tc, &s(0, i));
       k::softmax_columns(s.data(), tc, tc);
       for (int i = 0; i < tc; ++i)
         k::weighted_sum(&s(0, i), 1, tc, cq.col(c0).data() + 2 * d + hd * dh, 3 * d, dh, com.col(c0 + i).data() + hd * dh);

@@ -292,7 +292,24 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   result.timings.extract_ms = clock.lap_ms();
 
   report(progress, 0.8 * until_explain, "fetal beats");
-  const BeatIndices fetal = detect_fetal_qrs(extracted.detection, afs, params.fetal_qrs, result.rpeak_prob);
+  BeatIndices fetal = detect_fetal_qrs(extracted.detection, afs, params.fetal_qrs, result.rpeak_prob);
+  if (params.method == Method::fhnet && params.fhnet_fallback) {
+    // A network trained on simulations may pass the maternal QRS of a real recording through as
+    // if it were fetal: its beats then sit on the maternal ones. TS-ICA does not depend on that.
+    const MaternalLock lock = maternal_lock(fetal, maternal, afs, result.preprocessed.cols());
+    if (lock.factor < 0.5) {
+      char text[256];
+      std::snprintf(text, sizeof text,
+                    "FHNet's fetal beats follow the maternal beats (%.0f %% locked beyond chance, fetal/maternal RR "
+                    "ratio %.2f): the network passed maternal residue, so this result is TS-ICA's",
+                    100.0 * lock.excess, lock.rate_ratio);
+      warnings.emplace_back(text);
+      extracted = extract_ts_ica(result.preprocessed, afs, maternal, params.template_subtraction, params.ica);
+      result.rpeak_prob = Signal();
+      result.method = Method::ts_ica;
+      fetal = detect_fetal_qrs(extracted.detection, afs, params.fetal_qrs, result.rpeak_prob);
+    }
+  }
   result.timings.fetal_ms = clock.lap_ms();
 
   report(progress, 0.9 * until_explain, "heart rate and quality");
@@ -303,7 +320,7 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   result.quality.warnings.insert(result.quality.warnings.begin(), warnings.begin(), warnings.end());
   result.timings.heart_rate_ms = clock.lap_ms();
 
-  if (params.method == Method::fhnet) {
+  if (result.method == Method::fhnet) {
     report(progress, explain_start, "explain");
     result.explanation = explain_record(result.preprocessed, afs, *params.fhnet_model, params.explain, params.fhnet,
                                         [&](double f) { report(progress, explain_start + f * (0.95 - explain_start), "explain"); });

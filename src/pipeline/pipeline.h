@@ -55,6 +55,12 @@ struct PipelineParams {
   // contributions only (free); lead occlusion (about K−1 × the extraction's cost) and the
   // whole-record temporal saliency (about 33 ×) on request. Ignored by the classical methods.
   ExplainParams explain;
+  // Method::fhnet: when the network's fetal beats follow the maternal ones over the recording
+  // (detect/quality.h maternal_lock: factor below 0.5, i.e. the network passed maternal residue —
+  // what it does on some real records, unlike its simulated training data), the extraction is
+  // redone with TS-ICA, a warning says so and PipelineResult::method is ts_ica. false: keep the
+  // network's result (the quality warning about maternal residue stays).
+  bool fhnet_fallback = true;
 };
 
 // Stage 1, shared by every method and by FHNet's training data (pipeline/fhnet_stage.h), so
@@ -84,7 +90,7 @@ struct PipelineResult {
   HeartRateSeries fhr, mhr;
   SignalQuality quality;          // of the extracted fECG (per lead and per window)
   double powerline_hz = 0;        // the notch applied (0: none)
-  Method method = Method::ts_ica;
+  Method method = Method::ts_ica;  // the method whose output this is (see PipelineParams::fhnet_fallback)
   StageTimings timings;
 
   // At the analysis rate, for plots and for later stages (saliency): preprocessed input leads.
