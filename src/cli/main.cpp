@@ -6,11 +6,12 @@
 #include "eval/metrics.h"
 #include "io/csv.h"
 #include "io/edf.h"
-#include "io/npy_file.h"
+#include "io/fhnet_npy.h"
 #include "io/record.h"
 #include "io/wfdb.h"
 #include "core/json_parse.h"
 #include "model/fhnet.h"
+#include "model/model_files.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
@@ -350,11 +351,9 @@ fs::path fhnet_model_dir(const Args& args, const char* argv0) {
 // Loads the model (the card checks the weights). Sets `untrained` when the card's training
 // recipe says so (scripts/fhnet/export.py --random-init writes "untrained: random init ...").
 std::shared_ptr<fecg::FhnetModel> load_fhnet_model(const fs::path& dir, bool& untrained) {
-  const auto card = fecg::read_file_bytes((dir / "fhnet.json").string());
-  const auto weights = fecg::read_file_bytes((dir / "fhnet.safetensors").string());
-  const std::string_view card_text(reinterpret_cast<const char*>(card.data()), card.size());
-  auto model = std::make_shared<fecg::FhnetModel>(fecg::FhnetModel::load(card_text, weights.data(), weights.size()));
-  const fecg::JsonValue json = fecg::parse_json(card_text, (dir / "fhnet.json").string());
+  const fecg::FhnetModelFiles files = fecg::read_fhnet_model_files(dir.string());
+  auto model = std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model(files));
+  const fecg::JsonValue json = fecg::parse_json(files.card_json, files.card_path);
   untrained = false;
   if (const fecg::JsonValue* training = json.find("training"))
     if (const fecg::JsonValue* recipe = training->find("recipe"); recipe && recipe->is_string())
@@ -376,23 +375,7 @@ fecg::PipelineParams pipeline_params(const Args& args) {
 
 // The outputs of a network run elsewhere on the windows of `fecg windows` (see kWindowsUsage).
 std::shared_ptr<fecg::FhnetReplay> load_engine_outputs(const fs::path& dir) {
-  const fecg::NpyFloats x = fecg::read_npy_f32((dir / "x.npy").string());
-  const fecg::NpyFloats y = fecg::read_npy_f32((dir / "fecg.npy").string());
-  const fecg::NpyFloats p = fecg::read_npy_f32((dir / "rpeak_prob.npy").string());
-  if (x.shape.size() != 3 || x.shape[1] < 1 || x.shape[1] > fecg::FhnetEngine::kMaxLeads)
-    throw fecg::Error("--engine-outputs: " + (dir / "x.npy").string() + " must be windows × leads (1..8) × window");
-  if (y.shape != x.shape)
-    throw fecg::Error("--engine-outputs: fecg.npy must have the shape of x.npy (windows × leads × window)");
-  if (p.shape != std::vector<std::int64_t>{x.shape[0], x.shape[2]})
-    throw fecg::Error("--engine-outputs: rpeak_prob.npy must be windows × window = " + std::to_string(x.shape[0]) + " × " +
-                      std::to_string(x.shape[2]));
-  fecg::FhnetWindows w;
-  w.window = static_cast<int>(x.shape[2]);
-  w.leads.assign(static_cast<std::size_t>(x.shape[0]), static_cast<int>(x.shape[1]));
-  w.x = x.values;
-  w.fecg = y.values;
-  w.rpeak_prob = p.values;
-  return std::make_shared<fecg::FhnetReplay>(std::move(w));
+  return std::make_shared<fecg::FhnetReplay>(fecg::read_fhnet_engine_outputs(dir.string(), "--engine-outputs"));
 }
 
 int cmd_windows(int argc, char** argv) {
@@ -421,8 +404,7 @@ int cmd_windows(int argc, char** argv) {
   std::error_code ec;
   fs::create_directories(*out, ec);
   if (ec) throw fecg::Error("windows: cannot create " + *out + ": " + ec.message());
-  fecg::write_npy_f32((fs::path(*out) / "x.npy").string(),
-                      {static_cast<std::int64_t>(w.n_windows()), leads, w.window}, w.x.data());
+  fecg::write_fhnet_windows(w, *out);
   fecg::JsonWriter j;
   j.begin_object();
   j.key("record").value(record_name(args.positional[0]));

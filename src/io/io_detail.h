@@ -1,4 +1,5 @@
-// Small text and number helpers shared by the readers in src/io (not part of the public API).
+// Small text, number and path helpers shared by the readers in src/io and model/model_files.cpp
+// (not part of the public API).
 // Every parser here is strict: the whole field must be a number, or std::nullopt is returned,
 // so that a reader can say which field of which file was bad instead of reading garbage as 0.
 #pragma once
@@ -107,5 +108,12 @@ inline std::string format_decimal(double value, int decimals) {
 // floats are 8 GiB, far beyond any ECG a browser or this CLI should hold. The file-size checks
 // come first; this bound only stops overflow in size arithmetic on absurd headers.
 inline constexpr std::int64_t kMaxTotalSamples = std::int64_t{1} << 31;
+
+// dir/name as std::filesystem::path's operator/ gives it for a relative name ("models" and
+// "models/" both give "models/fhnet.json"), without <filesystem>: the core builds for WASM too.
+inline std::string join_path(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
 
 }  // namespace fecg::io_detail

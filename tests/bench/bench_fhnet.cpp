@@ -7,8 +7,8 @@
 // WebAssembly module runs) and, on x86-64 with AVX2 + FMA, the 8-wide ones (the native default).
 //   build/native/bench_fhnet [models_dir=models] [leads=4] [windows=300]
 #include "core/error.h"
-#include "io/record.h"
 #include "model/fhnet.h"
+#include "model/model_files.h"
 
 #include <time.h>
 
@@ -35,10 +35,7 @@ int main(int argc, char** argv) {
   const int leads = argc > 2 ? std::atoi(argv[2]) : 4;
   const int windows = argc > 3 ? std::max(1, std::atoi(argv[3])) : 300;
   try {
-    const auto card = fecg::read_file_bytes(dir + "/fhnet.json");
-    const auto weights = fecg::read_file_bytes(dir + "/fhnet.safetensors");
-    fecg::FhnetModel model = fecg::FhnetModel::load(
-        std::string_view(reinterpret_cast<const char*>(card.data()), card.size()), weights.data(), weights.size());
+    fecg::FhnetModel model = fecg::load_fhnet_model_dir(dir);
     std::printf("fhnet engine (1 thread): K = %d, %d parameters, ms per window: median (min) of 5 x %d windows\n", leads,
                 static_cast<int>(model.parameter_count()), windows);
 

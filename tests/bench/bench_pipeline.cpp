@@ -9,6 +9,7 @@
 #include "io/record.h"
 #include "io/wfdb.h"
 #include "model/fhnet.h"
+#include "model/model_files.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"
 
@@ -87,10 +88,7 @@ int main(int argc, char** argv) {
     }
     std::shared_ptr<fecg::FhnetModel> model;
     if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.method == fecg::Method::fhnet; })) {
-      const auto card = fecg::read_file_bytes(models + "/fhnet.json");
-      const auto weights = fecg::read_file_bytes(models + "/fhnet.safetensors");
-      model = std::make_shared<fecg::FhnetModel>(fecg::FhnetModel::load(
-          std::string_view(reinterpret_cast<const char*>(card.data()), card.size()), weights.data(), weights.size()));
+      model = std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model_dir(models));
     }
 
     std::printf("bench_pipeline: %s, %d repeats, median ms (total: median and min; cpu: process CPU time, all threads)\n",

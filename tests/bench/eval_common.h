@@ -6,9 +6,9 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "io/npy_file.h"
-#include "io/record.h"
+#include "io/fhnet_npy.h"
 #include "model/fhnet.h"
+#include "model/model_files.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 
@@ -56,13 +56,6 @@ inline bool parse_eval_option(int argc, char** argv, int& i, EvalOptions& o) {
   return true;
 }
 
-inline std::shared_ptr<FhnetModel> load_model_dir(const std::string& dir) {
-  const auto card = read_file_bytes(dir + "/fhnet.json");
-  const auto weights = read_file_bytes(dir + "/fhnet.safetensors");
-  return std::make_shared<FhnetModel>(FhnetModel::load(
-      std::string_view(reinterpret_cast<const char*>(card.data()), card.size()), weights.data(), weights.size()));
-}
-
 // One configured method: its label in the table and the pipeline parameters, built per record
 // (a replay engine holds one record's outputs).
 class MethodRunner {
@@ -70,7 +63,7 @@ class MethodRunner {
   MethodRunner(std::string name, const EvalOptions& o) : name_(std::move(name)), o_(o) {
     if (name_ == "fhnet") {
       if (o.model_dir.empty()) throw Error("method fhnet needs --model DIR");
-      model_ = load_model_dir(o.model_dir);
+      model_ = std::make_shared<FhnetModel>(load_fhnet_model_dir(o.model_dir));
     } else if (name_ == "external") {
       if (o.outputs_dir.empty()) throw Error("method external needs --engine-outputs DIR");
     } else {
@@ -89,18 +82,7 @@ class MethodRunner {
     if (name_ == "external") {
       params.method = Method::fhnet;
       const std::string dir = o_.outputs_dir + "/" + key;
-      const NpyFloats x = read_npy_f32(dir + "/x.npy");
-      const NpyFloats y = read_npy_f32(dir + "/fecg.npy");
-      const NpyFloats p = read_npy_f32(dir + "/rpeak_prob.npy");
-      if (x.shape.size() != 3 || y.shape != x.shape || p.shape != std::vector<std::int64_t>{x.shape[0], x.shape[2]})
-        throw Error(dir + ": expected x.npy and fecg.npy windows × leads × window and rpeak_prob.npy windows × window");
-      FhnetWindows w;
-      w.window = static_cast<int>(x.shape[2]);
-      w.leads.assign(static_cast<std::size_t>(x.shape[0]), static_cast<int>(x.shape[1]));
-      w.x = x.values;
-      w.fecg = y.values;
-      w.rpeak_prob = p.values;
-      auto replay = std::make_shared<FhnetReplay>(std::move(w));
+      auto replay = std::make_shared<FhnetReplay>(read_fhnet_engine_outputs(dir, dir));
       params.fhnet_model = replay;
       PipelineResult r = run_pipeline(rec, roles, params);
       if (replay->consumed() != replay->size())
@@ -129,8 +111,7 @@ inline void dump_windows(const Recording& rec, const LeadRoles& roles, const std
   if (w.uniform_leads() == 0) throw Error(key + ": lead groups of different sizes; not supported by --dump-windows");
   const std::filesystem::path out = std::filesystem::path(dir) / key;
   std::filesystem::create_directories(out);
-  write_npy_f32((out / "x.npy").string(), {static_cast<std::int64_t>(w.n_windows()), w.uniform_leads(), w.window},
-                w.x.data());
+  write_fhnet_windows(w, out.string());
 }
 
 inline void write_json_file(const std::string& path, const std::string& text) {

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "model/fhnet.h"
+#include "model/model_files.h"
 #include "pipeline/fhnet_stage.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"
@@ -22,18 +23,8 @@
 
 namespace {
 
-std::vector<std::uint8_t> read_model_file(const std::string& name) {
-  const std::string path = std::string(FECG_SOURCE_DIR) + "/models/" + name;
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE_MESSAGE(f.good(), "cannot open " << path);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
 std::shared_ptr<fecg::FhnetModel> load_model() {
-  const auto card = read_model_file("fhnet.json");
-  const auto weights = read_model_file("fhnet.safetensors");
-  return std::make_shared<fecg::FhnetModel>(fecg::FhnetModel::load(
-      std::string_view(reinterpret_cast<const char*>(card.data()), card.size()), weights.data(), weights.size()));
+  return std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model_dir(std::string(FECG_SOURCE_DIR) + "/models"));
 }
 
 // Leads × n of ECG-like content at 250 Hz (µV): a seeded simulation, preprocessed.

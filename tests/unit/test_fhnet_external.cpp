@@ -8,6 +8,7 @@
 #include "io/npy_file.h"
 #include "io/record.h"
 #include "model/fhnet.h"
+#include "model/model_files.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"
@@ -24,10 +25,7 @@
 namespace {
 
 std::shared_ptr<fecg::FhnetModel> engine() {
-  const auto card = fecg::read_file_bytes(std::string(FECG_SOURCE_DIR) + "/models/fhnet.json");
-  const auto weights = fecg::read_file_bytes(std::string(FECG_SOURCE_DIR) + "/models/fhnet.safetensors");
-  return std::make_shared<fecg::FhnetModel>(fecg::FhnetModel::load(
-      std::string_view(reinterpret_cast<const char*>(card.data()), card.size()), weights.data(), weights.size()));
+  return std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model_dir(std::string(FECG_SOURCE_DIR) + "/models"));
 }
 
 fecg::SynthRecording sim(int leads, double seconds, std::uint64_t seed) {

@@ -6,13 +6,12 @@
 #include <doctest/doctest.h>
 
 #include "model/fhnet.h"
+#include "model/model_files.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/fhnet_stage.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"
 
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
@@ -20,19 +19,7 @@
 
 namespace {
 
-std::vector<std::uint8_t> read_model_file(const std::string& name) {
-  const std::string path = std::string(FECG_SOURCE_DIR) + "/models/" + name;
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE_MESSAGE(f.good(), "cannot open " << path);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-fecg::FhnetModel load_model() {
-  const auto card = read_model_file("fhnet.json");
-  const auto weights = read_model_file("fhnet.safetensors");
-  return fecg::FhnetModel::load(std::string_view(reinterpret_cast<const char*>(card.data()), card.size()),
-                                weights.data(), weights.size());
-}
+fecg::FhnetModel load_model() { return fecg::load_fhnet_model_dir(std::string(FECG_SOURCE_DIR) + "/models"); }
 
 // Leads × n of ECG-like content at 250 Hz (µV): a seeded simulation, preprocessed.
 fecg::LeadMatrix preprocessed_sim(int leads, double seconds, std::uint64_t seed) {

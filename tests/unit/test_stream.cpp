@@ -10,6 +10,7 @@
 #include "io/record.h"
 #include "io/wfdb.h"
 #include "model/fhnet.h"
+#include "model/model_files.h"
 #include "pipeline/stream.h"
 #include "synth/simulator.h"
 
@@ -374,18 +375,10 @@ TEST_CASE("stream: a chunk that cannot be analysed is a warning, the others are 
 }
 
 TEST_CASE("stream: FHNet runs chunked (plumbing only: the model in models/ may be untrained)") {
-  const std::string dir = std::string(FECG_SOURCE_DIR) + "/models/";
-  auto read = [&](const std::string& name) {
-    std::ifstream f(dir + name, std::ios::binary);
-    REQUIRE_MESSAGE(f.good(), "cannot open " << dir + name);
-    return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  };
-  const auto card = read("fhnet.json");
-  const auto weights = read("fhnet.safetensors");
   fecg::PipelineParams params;
   params.method = fecg::Method::fhnet;
-  params.fhnet_model = std::make_shared<fecg::FhnetModel>(fecg::FhnetModel::load(
-      std::string_view(reinterpret_cast<const char*>(card.data()), card.size()), weights.data(), weights.size()));
+  params.fhnet_model =
+      std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model_dir(std::string(FECG_SOURCE_DIR) + "/models"));
   fecg::SynthParams sp;
   sp.duration_s = 150;
   sp.seed = 34;
