@@ -60,8 +60,11 @@ inline bool parse_eval_option(int argc, char** argv, int& i, EvalOptions& o) {
 // (a replay engine holds one record's outputs).
 class MethodRunner {
  public:
+  // "fhnet" and "external" measure the networks themselves (PipelineParams::fhnet_fallback off);
+  // "fhnet-fallback" is our engine as the CLI and the page run it, falling back to TS-ICA on a
+  // record where the network's beats follow the mother's.
   MethodRunner(std::string name, const EvalOptions& o) : name_(std::move(name)), o_(o) {
-    if (name_ == "fhnet") {
+    if (name_ == "fhnet" || name_ == "fhnet-fallback") {
       if (o.model_dir.empty()) throw Error("method fhnet needs --model DIR");
       model_ = std::make_shared<FhnetModel>(load_fhnet_model_dir(o.model_dir));
     } else if (name_ == "external") {
@@ -74,7 +77,8 @@ class MethodRunner {
 
   PipelineResult run(const Recording& rec, const LeadRoles& roles, const std::string& key) const {
     PipelineParams params;
-    if (name_ == "fhnet") {
+    params.fhnet_fallback = name_ == "fhnet-fallback";
+    if (name_ == "fhnet" || name_ == "fhnet-fallback") {
       params.method = Method::fhnet;
       params.fhnet_model = model_;
       return run_pipeline(rec, roles, params);
@@ -104,6 +108,7 @@ class MethodRunner {
 inline void dump_windows(const Recording& rec, const LeadRoles& roles, const std::string& dir, const std::string& key) {
   PipelineParams params;
   params.method = Method::fhnet;
+  params.fhnet_fallback = false;  // the windows are all that is wanted
   auto capture = std::make_shared<FhnetCapture>();
   params.fhnet_model = capture;
   run_pipeline(rec, roles, params);
