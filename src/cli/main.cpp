@@ -95,6 +95,9 @@ options:
                    temporal saliency (32 runs per window: about 35 × the time of fhnet alone);
                    reads the recording whole (no streaming). Without it the JSON still gets the
                    free graph-attention contributions (not for streamed recordings)
+  --fallback MODE  method fhnet: on (default): when the network's fetal beats follow the maternal
+                   beats (it passed maternal residue), the result is TS-ICA's, with a warning;
+                   off: keep the network's result (the quality warning stays)
   --engine-outputs DIR
                    method fhnet with a network run elsewhere: DIR holds x.npy from `fecg windows`
                    (same record and options) and the network's fecg.npy (windows × leads × 1024)
@@ -428,7 +431,7 @@ int cmd_extract(int argc, char** argv) {
   }
   const Args args = parse_args(argc, argv, 2,
                                {"method", "model", "engine-outputs", "out", "leads", "reference", "powerline", "ref",
-                                "fs", "units", "stream", "chunk-s"},
+                                "fs", "units", "stream", "chunk-s", "fallback"},
                                {"progress", "quiet", "explain"}, "extract");
   if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
   const std::string path = args.positional[0];
@@ -439,6 +442,12 @@ int cmd_extract(int argc, char** argv) {
   if (args.has("explain") && (params.method != fecg::Method::fhnet || args.has("engine-outputs")))
     throw fecg::Error("extract: --explain explains our FHNet engine; use it with --method fhnet and without --engine-outputs");
   params.explain.lead_occlusion = params.explain.saliency = args.has("explain");
+  if (auto fallback = args.get("fallback")) {
+    if (*fallback != "on" && *fallback != "off")
+      throw fecg::Error("--fallback: expected on or off, got '" + *fallback + "'");
+    if (params.method != fecg::Method::fhnet) throw fecg::Error("extract: --fallback applies to --method fhnet");
+    params.fhnet_fallback = *fallback == "on";
+  }
   if (args.has("engine-outputs") && args.has("model"))
     throw fecg::Error("extract: --engine-outputs and --model both name the network; give one");
   // Read the reference beats before the work, so a wrong path fails fast.
