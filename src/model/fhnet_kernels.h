@@ -3,7 +3,8 @@
 // vectorised exp, on 4-wide float vectors. Eigen 3.4 has no WebAssembly SIMD kernels, so under
 // Emscripten (-msimd128) Eigen's products and transcendental functions run scalar; these run on
 // wasm_simd128.h there, on SSE2 natively (x86-64 baseline) and on plain loops elsewhere, the
-// same code and the same operation order everywhere (so the native tests check the WASM path).
+// same code and the same operation order everywhere (so the native tests of Gemm::portable check
+// the WASM path; natively the model runs the AVX2 + FMA GEMM below where the CPU has it).
 //
 // Layout (as in fhnet.cpp): an activation is features × columns, column-major, one column per
 // time step of one sequence (lead of a window), columns of a sequence consecutive. A column is
