@@ -294,6 +294,12 @@ function analyze() {
 
 // --------------------------------------------------------------------------------------- results
 
+// FHNet was asked for, but the pipeline replaced its result by TS-ICA's (the network's beats
+// followed the maternal ones: PipelineParams::fhnet_fallback, with a warning).
+function fellBack(msg) {
+  return msg.requestedMethod === 'fhnet' && msg.method !== 'fhnet';
+}
+
 function onResult(msg) {
   state.result = msg;
   const { fhr, mhr, quality } = msg;
@@ -303,7 +309,8 @@ function onResult(msg) {
   setText('sum-quality', `${fmt(quality.sqi, 2)} (0–1)`);
   setText('sum-beats', String(msg.fetalBeats.length));
   setText('sum-method', msg.engine ? `${msg.method} on ${ENGINE_NAMES[msg.engine] ?? msg.engine}` +
-    (msg.network ? ` (${msg.network.threads} thread${msg.network.threads > 1 ? 's' : ''}, ${fmt(msg.network.ms / msg.network.windows, 1)} ms per window)` : '') : msg.method);
+    (msg.network ? ` (${msg.network.threads} thread${msg.network.threads > 1 ? 's' : ''}, ${fmt(msg.network.ms / msg.network.windows, 1)} ms per window)` : '')
+    : fellBack(msg) ? `${msg.method} (FHNet's beats followed the mother's heart: TS-ICA took over, see the warnings)` : msg.method);
   setText('sum-time', `${fmt(msg.elapsedMs, 0)} ms in the worker (pipeline ${fmt(msg.timings.totalMs, 0)} ms)`);
   const warnings = $('warnings');
   warnings.replaceChildren(...quality.warnings.map((w) => { const li = document.createElement('li'); li.textContent = w; return li; }));
@@ -345,11 +352,14 @@ function resetExplainViews(msg) {
   if (state.windowView) { state.windowView.destroy(); state.windowView = null; }
   const ex = msg.explanation;
   const fhnet = msg.method === 'fhnet';
+  const notFhnet = fellBack(msg)
+    ? 'FHNet\'s result was replaced by TS-ICA\'s for this recording (its beats followed the mother\'s heart; see the warnings), so there is no FHNet explanation.'
+    : 'Available with FHNet: choose the method "FHNet" and analyse again.';
   $('fig-leads').hidden = false;
   $('fig-saliency').hidden = false;
   const shares = leadShares(ex);
   $('chart-leads').hidden = !shares;
-  setText('leads-note', !fhnet ? 'Available with FHNet: choose the method "FHNet" and analyse again.'
+  setText('leads-note', !fhnet ? notFhnet
     : !shares ? 'Lead contributions come from the graph attention of our engine; this analysis ran the network elsewhere (choose our engine).'
       : shares.kind === 'attention' ? 'Each band is a lead\'s share of the graph attention in that window (FHNet looks at the leads in these proportions). Click a window, or focus the plot and press Enter, to explain it below.'
         : 'Each band is a lead\'s share of the output change when it is left out (occlusion). Click a window to explain it below.');
@@ -357,7 +367,7 @@ function resetExplainViews(msg) {
   $('window-controls').hidden = !canExplain;
   $('window-leads').hidden = true;
   $('chart-saliency').hidden = true;
-  setText('saliency-note', !fhnet ? 'Available with FHNet: choose the method "FHNet" and analyse again.'
+  setText('saliency-note', !fhnet ? notFhnet
     : !canExplain ? 'Explaining a single window needs FHNet on our engine (this analysis ran the network elsewhere).'
       : 'Choose a window: click it on the fetal ECG or lead contribution plot, focus either plot and press Enter (the window at the centre of the view), or use the buttons.');
   setText('window-readout', '');

@@ -408,7 +408,8 @@ async function analyzeStreamed(options) {
   const quality = result.quality;
   const message = {
     type: 'result',
-    fsHz: result.fsHz, method: result.method, leadNames: result.leadNames(), powerlineHz: result.powerlineHz,
+    fsHz: result.fsHz, method: result.method, requestedMethod: options.method, leadNames: result.leadNames(),
+    powerlineHz: result.powerlineHz,
     engine: result.method === 'fhnet' ? 'fecg' : null, network: null,
     fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
     fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),
@@ -439,7 +440,8 @@ async function analyze(options) {
   if (truth) f1 = fecg.scoreBeats(truth.fetalPeaks, Array.from(resultFetalBeats), result.fsHz, 0.05);
   const message = {
     type: 'result',
-    fsHz: result.fsHz, method: result.method, leadNames: result.leadNames(), powerlineHz: result.powerlineHz,
+    fsHz: result.fsHz, method: result.method, requestedMethod: options.method, leadNames: result.leadNames(),
+    powerlineHz: result.powerlineHz,
     engine: result.method === 'fhnet' ? run.engine : null, network: run.network,
     fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
     fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),

@@ -4,8 +4,8 @@
 //   node --test tests/browser/views.test.mjs        (needs build/wasm/fecg.{js,wasm})
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ARTIFACTS, HAVE_WASM, ROOT, assertNotBlank, assertPngNotBlank, decodePng, greyVariance, inkBands, openPage } from './util.mjs';
 
 const NO_WASM = !HAVE_WASM && 'build/wasm/fecg.js missing: run scripts/build.sh wasm';
@@ -13,6 +13,8 @@ const NO_WASM = !HAVE_WASM && 'build/wasm/fecg.js missing: run scripts/build.sh 
 const NO_EXPLAIN = !readFileSync(join(ROOT, 'web', 'fecg.d.ts'), 'utf8').includes('explainWindow(') &&
   'web/fecg.d.ts documents no Result.explainWindow yet (the explain bindings are not on this branch)';
 const LONG_MS = 120_000;
+const DATA = process.env.FECG_SHARED_DATA ?? resolve(ROOT, '..', 'shared', 'data');
+const A09 = join(DATA, 'challenge2013', 'a09');
 const REPORT_SIZE = { width: 1240, height: 1754 };  // web/report.js REPORT_SIZE_PX: A4 at 150 dpi
 
 describe('views and usability', () => {
@@ -242,6 +244,27 @@ describe('views and usability', () => {
     const png = decodePng(readFileSync(await dl.path()));
     writeFileSync(join(ARTIFACTS, '16-report-fhnet.png'), readFileSync(await dl.path()));
     assert.ok(inkBands(png, { minRows: 80 }).length >= 5, 'raw, fECG, heart rate, quality, lead contributions');
+  });
+
+  // Challenge 2013 a09: the trained FHNet's beats follow the mother's there (README, FHNet against
+  // the baselines), so the pipeline gives TS-ICA's result; the page must say so, not pass it off
+  // as FHNet's or tell the user to choose FHNet.
+  test('FHNet falling back to TS-ICA on a real record: the summary, the warnings and the views say so', {
+    skip: NO_WASM || (!existsSync(`${A09}.hea`) && `${A09}.hea is absent (../shared/data)`),
+  }, async (t) => {
+    const offered = await page.$eval('#method-select', (s) => { const o = s.querySelector('option[value="fhnet"]'); return Boolean(o && !o.disabled); });
+    if (!offered) { t.skip('the page offers no FHNet method'); return; }
+    await page.setInputFiles('#file-input', [`${A09}.hea`, `${A09}.dat`]);
+    await page.waitForFunction(() => /^Opened a09\.hea/.test(document.getElementById('status').textContent), null, { timeout: 30_000 });
+    await page.selectOption('#method-select', 'fhnet');
+    if (await page.locator('#engine-select').count()) await page.selectOption('#engine-select', 'fecg');
+    await page.click('#analyze-button');
+    await page.waitForFunction(() => /^(Done|Analysis failed)/.test(document.getElementById('status').textContent), null, { timeout: LONG_MS });
+    assert.match(await page.textContent('#status'), /^Done/, await page.textContent('#error'));
+    assert.match(await page.textContent('#sum-method'), /^ts-ica \(FHNet's beats followed the mother's heart: TS-ICA took over/);
+    assert.match(await page.textContent('#warnings'), /FHNet's fetal beats follow the maternal beats .*this result is TS-ICA's/);
+    for (const id of ['#leads-note', '#saliency-note']) assert.match(await page.textContent(id), /^FHNet's result was replaced by TS-ICA's/);
+    await screenshot('17-fhnet-fallback.png');
   });
 
   for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
