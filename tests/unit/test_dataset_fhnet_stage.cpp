@@ -3,6 +3,8 @@
 // tests check plumbing, scaling and blending, never extraction quality).
 #include <doctest/doctest.h>
 
+#include "fhnet_test_support.h"
+
 #include "core/error.h"
 #include "model/fhnet.h"
 #include "model/model_files.h"
@@ -28,16 +30,7 @@ std::shared_ptr<fecg::FhnetModel> load_model() {
 }
 
 // Leads × n of ECG-like content at 250 Hz (µV): a seeded simulation, preprocessed.
-fecg::LeadMatrix preprocessed_sim(int leads, double seconds, std::uint64_t seed) {
-  fecg::SynthParams sp;
-  sp.duration_s = seconds;
-  sp.fs_hz = 250.0;
-  sp.n_leads = leads;
-  sp.seed = seed;
-  const fecg::SynthRecording sim = fecg::simulate(sp);
-  double powerline = 0;
-  return fecg::preprocess_leads(sim.mixture.samples_uv, 250.0, fecg::PipelineParams{}, powerline);
-}
+using fecg_test::preprocessed_sim;
 
 }  // namespace
 

@@ -11,6 +11,8 @@
 //   - the pipeline, the JSON report and the saliency CSV carry them.
 #include <doctest/doctest.h>
 
+#include "fhnet_test_support.h"
+
 #include "core/error.h"
 #include "model/fhnet.h"
 #include "model/model_files.h"
@@ -30,17 +32,8 @@
 
 namespace {
 
-std::shared_ptr<fecg::FhnetModel> engine() {
-  return std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model_dir(std::string(FECG_SOURCE_DIR) + "/models"));
-}
 
-fecg::SynthRecording sim(int leads, double seconds, std::uint64_t seed) {
-  fecg::SynthParams sp;
-  sp.duration_s = seconds;
-  sp.n_leads = leads;
-  sp.seed = seed;
-  return fecg::simulate(sp);
-}
+using fecg_test::sim;
 
 // The FHNet stage's input: the simulated mixture preprocessed to 250 Hz, µV.
 fecg::LeadMatrix preprocessed(const fecg::SynthRecording& s) {
@@ -71,7 +64,7 @@ fecg::LeadMatrix with_removed(fecg::LeadMatrix x, const std::vector<int>& remove
 }  // namespace
 
 TEST_CASE("explain: attention contributions are the attention each lead receives, rows sum to 1") {
-  auto model = engine();
+  auto model = fecg_test::trained_model();
   const fecg::SynthRecording s = sim(4, 12.0, 31);
   const fecg::LeadMatrix x = preprocessed(s);
   const fecg::NormalizedWindow nw = fecg::normalize_fhnet_window(x, 512, model->window());
@@ -119,7 +112,7 @@ TEST_CASE("explain: removing the most salient 10 % of a window changes the outpu
   // resolution: whole segments in random order, cut to the same number of samples as the top
   // 10 % (102 of 1024). Scattering single samples instead would be a different perturbation (a
   // comb of spikes), not a comparison of where the removal falls.
-  auto model = engine();
+  auto model = fecg_test::trained_model();
   const int window = model->window();
   const int removed = window / 10;
   const int segment = fecg::ExplainParams{}.saliency_segment;
@@ -185,7 +178,7 @@ TEST_CASE("explain: removing the most salient 10 % of a window changes the outpu
 }
 
 TEST_CASE("explain: lead occlusion is what happens when the lead is dropped") {
-  auto model = engine();
+  auto model = fecg_test::trained_model();
   const fecg::SynthRecording s = sim(4, 30.0, 57);
   const fecg::LeadMatrix x = preprocessed(s);
   const int window = model->window();
@@ -253,7 +246,7 @@ TEST_CASE("explain: lead occlusion is what happens when the lead is dropped") {
 }
 
 TEST_CASE("explain: contributions permute with the leads") {
-  auto model = engine();
+  auto model = fecg_test::trained_model();
   const fecg::LeadMatrix x = preprocessed(sim(4, 12.0, 73));
   const std::vector<int> perm = {2, 0, 3, 1};  // lead j of the permuted recording is lead perm[j]
   fecg::LeadMatrix xp(4, x.cols());
@@ -276,7 +269,7 @@ TEST_CASE("explain: contributions permute with the leads") {
 }
 
 TEST_CASE("explain: one lead, more than 8 leads, bad input") {
-  auto model = engine();
+  auto model = fecg_test::trained_model();
   SUBCASE("one lead: it contributes everything") {
     const fecg::LeadMatrix x = preprocessed(sim(1, 8.0, 5));
     const fecg::WindowExplanation e =
@@ -312,7 +305,7 @@ TEST_CASE("explain: one lead, more than 8 leads, bad input") {
 }
 
 TEST_CASE("explain: the pipeline stage, the JSON report and the saliency CSV") {
-  auto model = engine();
+  auto model = fecg_test::trained_model();
   const fecg::SynthRecording s = sim(3, 20.0, 91);
   fecg::PipelineParams params;
   params.method = fecg::Method::fhnet;

@@ -4,6 +4,8 @@
 // `fecg windows` → (network) → `fecg extract --engine-outputs`.
 #include <doctest/doctest.h>
 
+#include "fhnet_test_support.h"
+
 #include "core/error.h"
 #include "io/npy_file.h"
 #include "io/record.h"
@@ -24,17 +26,8 @@
 
 namespace {
 
-std::shared_ptr<fecg::FhnetModel> engine() {
-  return std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model_dir(std::string(FECG_SOURCE_DIR) + "/models"));
-}
 
-fecg::SynthRecording sim(int leads, double seconds, std::uint64_t seed) {
-  fecg::SynthParams sp;
-  sp.duration_s = seconds;
-  sp.n_leads = leads;
-  sp.seed = seed;
-  return fecg::simulate(sp);
-}
+using fecg_test::sim;
 
 // Runs `model` on every captured window, one window per call (not the pipeline's batching).
 fecg::FhnetWindows run_outside(fecg::FhnetWindows w, fecg::FhnetModel& model) {
@@ -54,7 +47,7 @@ TEST_CASE("fhnet external: capture, run outside, replay == the engine inside the
     CAPTURE(leads);
     const fecg::SynthRecording s = sim(leads, 20.0, 77);
     const fecg::LeadRoles roles = fecg::guess_lead_roles(s.mixture);
-    auto model = engine();
+    auto model = fecg_test::trained_model();
     fecg::PipelineParams params;
     params.method = fecg::Method::fhnet;
     params.fhnet_model = model;
@@ -80,7 +73,7 @@ TEST_CASE("fhnet external: capture, run outside, replay == the engine inside the
 TEST_CASE("fhnet external: outputs of another recording, wrong sizes or logits are refused") {
   const fecg::SynthRecording a = sim(4, 12.0, 5), b = sim(4, 12.0, 6);
   const fecg::LeadRoles roles = fecg::guess_lead_roles(a.mixture);
-  auto model = engine();
+  auto model = fecg_test::trained_model();
   fecg::PipelineParams params;
   params.method = fecg::Method::fhnet;
   auto capture = std::make_shared<fecg::FhnetCapture>();
@@ -115,7 +108,7 @@ TEST_CASE("cli: fecg windows, then extract --engine-outputs == extract --method 
   CHECK(x.shape[2] == 1024);
 
   // The "other runtime" is our engine, one window at a time.
-  auto model = engine();
+  auto model = fecg_test::trained_model();
   fecg::FhnetWindows w;
   w.leads.assign(static_cast<std::size_t>(x.shape[0]), 4);
   w.x = x.values;

@@ -12,6 +12,7 @@
 #include "io/wfdb.h"
 #include "model/model_files.h"
 #include "pipeline/pipeline.h"
+#include "fhnet_test_support.h"
 #include "shared_data.h"
 #include "synth/simulator.h"
 
@@ -107,7 +108,7 @@ TEST_CASE("fhnet fallback: a network that finds the maternal beats is replaced b
 }
 
 TEST_CASE("fhnet fallback: the trained model keeps its own result on simulated recordings") {
-  auto model = std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model_dir(std::string(FECG_SOURCE_DIR) + "/models"));
+  auto model = fecg_test::trained_model();
   for (const std::uint64_t seed : {41, 42}) {
     CAPTURE(seed);
     const fecg::SynthRecording s = sim(seed);
@@ -122,7 +123,7 @@ TEST_CASE("fhnet fallback: on Challenge 2013 a09 the trained model follows the m
   using fecg_test::have;
   using fecg_test::kData;
   if (!have("challenge2013/a09.hea")) return;
-  auto model = std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model_dir(std::string(FECG_SOURCE_DIR) + "/models"));
+  auto model = fecg_test::trained_model();
   const fecg::Recording r = fecg::read_record(kData + "/challenge2013/a09.hea");
   const fecg::BeatIndices reference =
       fecg::beat_samples(fecg::read_wfdb_annotations(kData + "/challenge2013/a09.fqrs").annotations);

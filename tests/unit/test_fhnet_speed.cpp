@@ -5,6 +5,8 @@
 // models/ (these tests check plumbing, never extraction quality).
 #include <doctest/doctest.h>
 
+#include "fhnet_test_support.h"
+
 #include "model/fhnet.h"
 #include "model/model_files.h"
 #include "pipeline/fhnet_external.h"
@@ -22,16 +24,7 @@ namespace {
 fecg::FhnetModel load_model() { return fecg::load_fhnet_model_dir(std::string(FECG_SOURCE_DIR) + "/models"); }
 
 // Leads × n of ECG-like content at 250 Hz (µV): a seeded simulation, preprocessed.
-fecg::LeadMatrix preprocessed_sim(int leads, double seconds, std::uint64_t seed) {
-  fecg::SynthParams sp;
-  sp.duration_s = seconds;
-  sp.fs_hz = 250.0;
-  sp.n_leads = leads;
-  sp.seed = seed;
-  const fecg::SynthRecording sim = fecg::simulate(sp);
-  double powerline = 0;
-  return fecg::preprocess_leads(sim.mixture.samples_uv, 250.0, fecg::PipelineParams{}, powerline);
-}
+using fecg_test::preprocessed_sim;
 
 }  // namespace
 
