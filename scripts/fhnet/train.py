@@ -4,6 +4,8 @@
     /usr/bin/python3 scripts/fhnet/train.py --model bilstm        # the table's other rows:
         fhnet | fhnet-nograph | fhnet-single | bilstm | transformer
     /usr/bin/python3 scripts/fhnet/train.py --smoke               # CI: tiny data, a few steps, < 60 s
+    /usr/bin/python3 scripts/fhnet/train.py --init A.pt --run-dir B   # fine-tune A's weights (new
+        optimiser and schedule), e.g. on data drawn with other --maternal-bpm / --fetal-bpm ranges
     /usr/bin/python3 scripts/fhnet/export.py --checkpoint scripts/.cache/runs/fhnet/best.pt
 
 Data: `fecg dataset` (src/cli/dataset.cpp) writes windows cut and normalised by the same core
@@ -225,6 +227,8 @@ def train(args) -> dict:
     fecg = find_fecg(args.fecg)
     data_dir = args.data or os.path.join(CACHE, "data")
     extra = [] if args.nstdb is None else ["--nstdb", args.nstdb]
+    extra += ["--maternal-bpm", args.maternal_bpm, "--fetal-bpm", args.fetal_bpm,
+              "--snr-fm", args.snr_fm, "--snr-mn", args.snr_mn]
     make_dataset(fecg, os.path.join(data_dir, "train"), args.records, 1, args.seconds, extra)
     make_dataset(fecg, os.path.join(data_dir, "val"), args.val_records, VAL_FIRST_SEED, args.seconds, extra)
     train_set, val_set = Windows(os.path.join(data_dir, "train")), Windows(os.path.join(data_dir, "val"))
@@ -239,6 +243,15 @@ def train(args) -> dict:
     aug_rng = np.random.default_rng(args.seed + 2)
     step, elapsed_s, best = 0, 0.0, float("inf")
     history = []
+    init = None
+    if args.init:
+        ck = torch.load(args.init, map_location=device)
+        if ck["model"] != args.model:
+            raise SystemExit(f"train: --init {args.init} holds a {ck['model']} model, not {args.model}")
+        net.load_state_dict(ck["state_dict"])
+        init = {"checkpoint": os.path.basename(args.init), "step": ck["step"],
+                "recipe": ck.get("training", {}).get("recipe", ""),
+                "data": ck.get("training", {}).get("data", {})}
     last_path = os.path.join(run_dir, "last.pt")
     if os.path.exists(last_path):
         ck = torch.load(last_path, map_location=device)
@@ -251,6 +264,12 @@ def train(args) -> dict:
         set_rng_states(ck["rng"], aug_rng)
         step, elapsed_s, best, history = ck["step"], ck["elapsed_s"], ck["best_val_loss"], ck["history"]
         print(f"train: resumed {last_path} at step {step} ({elapsed_s / 60:.1f} min trained)", file=sys.stderr)
+    recipe = (f"scripts/fhnet/train.py --model {args.model} --seed {args.seed} --steps {args.steps}"
+              f" --batch {args.batch} --lr {args.lr} --warmup {args.warmup}"
+              f" --maternal-bpm {args.maternal_bpm} --fetal-bpm {args.fetal_bpm}"
+              f" --snr-fm {args.snr_fm} --snr-mn {args.snr_mn}")
+    if init:
+        recipe += f" --init {init['checkpoint']}"
 
     def checkpoint(path: str, metrics: dict) -> None:
         cfg = getattr(net, "cfg", None)
@@ -259,8 +278,8 @@ def train(args) -> dict:
             "state_dict": net.state_dict(), "optimizer": opt.state_dict(), "sampler": sampler.state(),
             "rng": rng_states(aug_rng), "step": step, "elapsed_s": elapsed_s, "best_val_loss": best,
             "history": history, "args": vars(args),
-            "training": {"recipe": f"scripts/fhnet/train.py --model {args.model} --seed {args.seed} --steps {args.steps}"
-                                   f" --batch {args.batch} --lr {args.lr}; step {step}, {elapsed_s / 60:.1f} min on {device}",
+            "training": {"recipe": f"{recipe}; step {step}, {elapsed_s / 60:.1f} min on {device}",
+                         **({"init": init} if init else {}),
                          "data": {"train": train_set.manifest["parameters"] | {
                              "records": train_set.manifest["records"], "first_seed": 1,
                              "windows": len(train_set), "noise": train_set.manifest["noise"]},
@@ -349,6 +368,11 @@ def parse_args(argv=None):
     ap.add_argument("--records", type=int, default=1500, help="training recordings (30 s: 14 windows each)")
     ap.add_argument("--val-records", type=int, default=60)
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--maternal-bpm", default="55-130", help="maternal mean rates drawn from A-B (fecg dataset)")
+    ap.add_argument("--fetal-bpm", default="100-180", help="fetal mean rates drawn from A-B (fecg dataset)")
+    ap.add_argument("--snr-fm", default="-18..-4", help="fetal-to-maternal ratio, dB: A..B drawn, or fixed (fecg dataset)")
+    ap.add_argument("--snr-mn", default="0..24", help="maternal-to-noise ratio, dB: A..B drawn, or fixed (fecg dataset)")
+    ap.add_argument("--init", default=None, help="start from this checkpoint's weights (fine-tuning; new optimiser)")
     ap.add_argument("--nstdb", default=None, help="passed to fecg dataset (default: its own choice)")
     ap.add_argument("--data", default=None, help="dataset directory (default scripts/.cache/data)")
     ap.add_argument("--run-dir", default=None, help="checkpoints (default scripts/.cache/runs/<model>)")

@@ -17,6 +17,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -47,8 +49,13 @@ options:
   --rate HZ        simulation rate before resampling to 250 Hz (default 500)
   --leads A-B      lead counts drawn uniformly from A..B, 1 <= A <= B <= 8 (default 2-8)
   --hop N          samples between window starts at 250 Hz (default 512)
-  --snr-mn DB      fix the maternal-to-noise ratio (default drawn from 0..12 dB)
-  --snr-fm DB      fix the fetal-to-maternal ratio (default drawn around -9 dB, sd 2)
+  --snr-mn DB      the maternal-to-noise ratio: a value, or A..B to draw it uniformly
+                   (default 0..24 dB: FECGSYNDB's 0..12 and cleaner recordings, as real ones are)
+  --snr-fm DB      the fetal-to-maternal ratio: a value, or A..B to draw it uniformly
+                   (default -18..-4 dB: FECGSYNDB's -9 ± 2 and weaker and stronger fetuses)
+  --maternal-bpm A-B  maternal mean heart rates, drawn uniformly from A..B within 40..140
+                   (default 55-130: overlaps the fetal range, so rate alone cannot tell them apart)
+  --fetal-bpm A-B  fetal mean heart rates, drawn uniformly from A..B within 80..220 (default 100-180)
   --nstdb DIR      real noise from MIT-BIH NSTDB (bw, em, ma) in DIR, or "none" for the
                    statistical model (default: ../shared/data/nstdb when present)
   --quiet          no progress lines
@@ -94,6 +101,46 @@ class NpyWriter {
   std::int64_t rows_ = 0;
 };
 
+// "A-B" (bpm, A <= B, both within lo..hi) for --maternal-bpm / --fetal-bpm; "A" alone fixes the rate.
+std::pair<double, double> bpm_range(const char* option, const std::string& text, double lo, double hi) {
+  double a = 0, b = 0;
+  char tail = 0;
+  const int got = std::sscanf(text.c_str(), "%lf-%lf%c", &a, &b, &tail);
+  if (got == 1) b = a;
+  if ((got != 1 && got != 2) || !std::isfinite(a) || !std::isfinite(b) || a < lo || b < a || b > hi)
+    throw fecg::Error(std::string("dataset: --") + option + ": expected A-B (bpm) with " + std::to_string(int(lo)) +
+                      " <= A <= B <= " + std::to_string(int(hi)) + ", got '" + text + "'");
+  return {a, b};
+}
+
+// A whole string as a finite number, or nullopt.
+std::optional<double> finite_number(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// --snr-mn / --snr-fm: "V" fixes the ratio (dB), "A..B" draws it uniformly from A..B (A <= B).
+void snr_option(const char* option, const std::string& text, std::optional<double>& fixed, double& lo, double& hi) {
+  const auto fail = [&] {
+    return fecg::Error(std::string("dataset: --") + option + ": expected a ratio in dB or A..B with A <= B, got '" +
+                       text + "'");
+  };
+  const std::size_t dots = text.find("..");
+  if (dots == std::string::npos) {
+    fixed = finite_number(text);
+    if (!fixed) throw fail();
+    return;
+  }
+  const auto a = finite_number(text.substr(0, dots)), b = finite_number(text.substr(dots + 2));
+  if (!a || !b || *a > *b) throw fail();
+  lo = *a;
+  hi = *b;
+  fixed.reset();
+}
+
 }  // namespace
 
 int cmd_dataset(int argc, char** argv) {
@@ -103,7 +150,8 @@ int cmd_dataset(int argc, char** argv) {
   }
   const fecg::cli::Args o = fecg::cli::parse_args(
       argc, argv, 2,
-      {"out", "records", "first-seed", "split", "seconds", "rate", "leads", "hop", "snr-mn", "snr-fm", "nstdb"},
+      {"out", "records", "first-seed", "split", "seconds", "rate", "leads", "hop", "snr-mn", "snr-fm", "nstdb",
+       "maternal-bpm", "fetal-bpm"},
       {"quiet"}, "dataset");
   if (!o.positional.empty()) throw fecg::Error("dataset: unexpected argument '" + o.positional[0] + "'");
   const auto out = o.get("out");
@@ -135,8 +183,12 @@ int cmd_dataset(int argc, char** argv) {
     params.min_leads = a;
     params.max_leads = b;
   }
-  if (o.get("snr-mn")) params.snr_mn_db = o.number("snr-mn", 0);
-  if (o.get("snr-fm")) params.snr_fm_db = o.number("snr-fm", 0);
+  if (const auto r = o.get("maternal-bpm"))
+    std::tie(params.maternal_bpm_min, params.maternal_bpm_max) = bpm_range("maternal-bpm", *r, 40, 140);
+  if (const auto r = o.get("fetal-bpm"))
+    std::tie(params.fetal_bpm_min, params.fetal_bpm_max) = bpm_range("fetal-bpm", *r, 80, 220);
+  if (const auto v = o.get("snr-mn")) snr_option("snr-mn", *v, params.snr_mn_db, params.snr_mn_min_db, params.snr_mn_max_db);
+  if (const auto v = o.get("snr-fm")) snr_option("snr-fm", *v, params.snr_fm_db, params.snr_fm_min_db, params.snr_fm_max_db);
 
   fecg::NoiseBank noise;
   std::string noise_source = "statistical";
@@ -197,11 +249,18 @@ int cmd_dataset(int argc, char** argv) {
       .key("maternal_peak_median_uv").value(params.maternal_peak_median_uv)
       .key("maternal_peak_log_sd").value(params.maternal_peak_log_sd)
       .key("maternal_peak_min_uv").value(params.maternal_peak_min_uv)
-      .key("maternal_peak_max_uv").value(params.maternal_peak_max_uv);
+      .key("maternal_peak_max_uv").value(params.maternal_peak_max_uv)
+      .key("maternal_bpm_min").value(params.maternal_bpm_min).key("maternal_bpm_max").value(params.maternal_bpm_max)
+      .key("fetal_bpm_min").value(params.fetal_bpm_min).key("fetal_bpm_max").value(params.fetal_bpm_max);
+  const auto drawn = [](double lo, double hi) {
+    char text[64];
+    std::snprintf(text, sizeof text, "drawn U(%g, %g)", lo, hi);
+    return std::string(text);
+  };
   m.key("snr_fm_db");
-  if (params.snr_fm_db) m.value(*params.snr_fm_db); else m.value("drawn N(-9, 2)");
+  if (params.snr_fm_db) m.value(*params.snr_fm_db); else m.value(drawn(params.snr_fm_min_db, params.snr_fm_max_db));
   m.key("snr_mn_db");
-  if (params.snr_mn_db) m.value(*params.snr_mn_db); else m.value("drawn U(0, 12)");
+  if (params.snr_mn_db) m.value(*params.snr_mn_db); else m.value(drawn(params.snr_mn_min_db, params.snr_mn_max_db));
   m.key("normalisation").value("per window and lead: (x - median) / max(1.4826 MAD, 1 uV); targets / the same scale");
   m.end_object();
   m.key("files").begin_object();

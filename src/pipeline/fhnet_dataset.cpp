@@ -33,6 +33,16 @@ void validate(const FhnetDatasetParams& p) {
   require(p.maternal_peak_min_uv > 0 && p.maternal_peak_min_uv <= p.maternal_peak_max_uv &&
               p.maternal_peak_max_uv <= 1e5 && p.maternal_peak_median_uv > 0 && p.maternal_peak_log_sd >= 0,
           "expected 0 < maternal_peak_min_uv <= maternal_peak_max_uv <= 1e5 µV");
+  require(p.maternal_bpm_min >= 40 && p.maternal_bpm_min <= p.maternal_bpm_max && p.maternal_bpm_max <= 140,
+          "expected 40 <= maternal_bpm_min <= maternal_bpm_max <= 140, got " + std::to_string(p.maternal_bpm_min) +
+              ".." + std::to_string(p.maternal_bpm_max));
+  require(std::isfinite(p.snr_fm_min_db) && std::isfinite(p.snr_fm_max_db) && p.snr_fm_min_db <= p.snr_fm_max_db &&
+              std::isfinite(p.snr_mn_min_db) && std::isfinite(p.snr_mn_max_db) && p.snr_mn_min_db <= p.snr_mn_max_db &&
+              p.snr_fm_min_db >= -60 && p.snr_fm_max_db <= 60 && p.snr_mn_min_db >= -60 && p.snr_mn_max_db <= 60,
+          "expected SNR ranges min <= max within -60..60 dB");
+  require(p.fetal_bpm_min >= 80 && p.fetal_bpm_min <= p.fetal_bpm_max && p.fetal_bpm_max <= 220,
+          "expected 80 <= fetal_bpm_min <= fetal_bpm_max <= 220, got " + std::to_string(p.fetal_bpm_min) + ".." +
+              std::to_string(p.fetal_bpm_max));
 }
 
 }  // namespace
@@ -68,18 +78,25 @@ FhnetTrainingWindows make_fhnet_training_windows(std::uint64_t seed, const Fhnet
   c.fetal_movement = rng.bernoulli(params.fetal_movement_probability);
   const double log_amp = rng.normal(std::log(params.maternal_peak_median_uv), params.maternal_peak_log_sd);
   c.maternal_peak_uv = std::clamp(std::exp(log_amp), params.maternal_peak_min_uv, params.maternal_peak_max_uv);
+  // Drawn last, so the draws above stay what they were before rates were drawn here.
+  const double maternal_bpm = rng.uniform(params.maternal_bpm_min, params.maternal_bpm_max);
+  const double fetal_bpm = rng.uniform(params.fetal_bpm_min, params.fetal_bpm_max);
+  const double snr_fm_draw = rng.uniform(params.snr_fm_min_db, params.snr_fm_max_db);
+  const double snr_mn_draw = rng.uniform(params.snr_mn_min_db, params.snr_mn_max_db);
 
   SynthParams sp;
   sp.duration_s = params.duration_s;
   sp.fs_hz = params.sim_fs_hz;
   sp.n_leads = c.n_leads;
   sp.seed = seed;
-  sp.snr_fm_db = params.snr_fm_db;
-  sp.snr_mn_db = params.snr_mn_db;
+  sp.snr_fm_db = params.snr_fm_db.value_or(snr_fm_draw);
+  sp.snr_mn_db = params.snr_mn_db.value_or(snr_mn_draw);
   sp.heart_rate_events = true;
   sp.ectopic_probability = c.ectopic_probability;
   sp.fetal_movement = c.fetal_movement;
   sp.maternal_peak_uv = c.maternal_peak_uv;
+  sp.maternal_bpm = maternal_bpm;
+  sp.fetal_bpm = fetal_bpm;
   const SynthRecording sim = simulate(sp, noise);
   c.snr_fm_db = sim.snr_fm_db;
   c.snr_mn_db = sim.snr_mn_db;

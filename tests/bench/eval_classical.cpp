@@ -6,7 +6,7 @@
 // (both band-passed like the pipeline, 1–100 Hz), averaged over 4.096 s windows, best lead.
 //
 //   build/native/eval_classical [data_dir=../shared/data] [--methods ts,ica,ts-ica,fhnet,fhnet-fallback,external]
-//       [--filter adfecgdb/r0] [--model DIR] [--json FILE]
+//       [--filter adfecgdb/r0] [--model DIR] [--json FILE] [--hop N]
 //       [--dump-windows DIR] [--engine-outputs DIR --engine-name NAME]
 // fhnet / external / --dump-windows: as in eval_synthetic (tests/bench/eval_common.h); the keys
 // of the window folders are <dataset>_<record>. FHNet is trained on simulation only, so every
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
   if (!o.dump_dir.empty()) {
     for (const Case& c : cases) {
       const fecg::Recording rec = fecg::read_record(c.signal_path);
-      fecg::eval::dump_windows(rec, fecg::guess_lead_roles(rec), o.dump_dir, c.dataset + "_" + c.name);
+      fecg::eval::dump_windows(rec, fecg::guess_lead_roles(rec), o.dump_dir, c.dataset + "_" + c.name, o.hop);
     }
     std::printf("eval_classical: windows of %zu records written under %s\n", cases.size(), o.dump_dir.c_str());
     return 0;

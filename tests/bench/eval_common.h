@@ -1,7 +1,8 @@
 // Shared by the evaluation programs (eval_synthetic, eval_classical): how a method name becomes
 // pipeline parameters, including FHNet on our engine (--model DIR) and networks run elsewhere
 // (--dump-windows / --engine-outputs, pipeline/fhnet_external.h), so that every row of the
-// evaluation table goes through the same pipeline, beat detector and scores.
+// evaluation table goes through the same pipeline, beat detector and scores. --hop N sets the
+// FHNet windows' hop (default: the pipeline's), to measure what the overlap buys.
 #pragma once
 
 #include "core/error.h"
@@ -13,6 +14,7 @@
 #include "pipeline/pipeline.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -29,6 +31,7 @@ struct EvalOptions {
   std::string outputs_dir;      // "external": replay dump_dir-style outputs from outputs_dir/<key>/
   std::string engine_name = "external";
   std::string json_path;        // machine-readable results
+  int hop = 0;                  // FHNet window hop at 250 Hz (0: the pipeline's default)
 };
 
 inline std::vector<std::string> split_list(const std::string& s) {
@@ -52,7 +55,11 @@ inline bool parse_eval_option(int argc, char** argv, int& i, EvalOptions& o) {
   else if (a == "--engine-outputs") o.outputs_dir = next();
   else if (a == "--engine-name") o.engine_name = next();
   else if (a == "--json") o.json_path = next();
-  else return false;
+  else if (a == "--hop") {
+    const std::string v = next();
+    o.hop = std::atoi(v.c_str());
+    if (o.hop < 1 || o.hop > 1024) throw Error("--hop: expected 1..1024 samples, got '" + v + "'");
+  } else return false;
   return true;
 }
 
@@ -78,6 +85,7 @@ class MethodRunner {
   PipelineResult run(const Recording& rec, const LeadRoles& roles, const std::string& key) const {
     PipelineParams params;
     params.fhnet_fallback = name_ == "fhnet-fallback";
+    if (o_.hop > 0) params.fhnet.hop = o_.hop;
     if (name_ == "fhnet" || name_ == "fhnet-fallback") {
       params.method = Method::fhnet;
       params.fhnet_model = model_;
@@ -105,9 +113,11 @@ class MethodRunner {
 };
 
 // Writes the FHNet windows of one record into dir/<key>/x.npy (the input of a network run elsewhere).
-inline void dump_windows(const Recording& rec, const LeadRoles& roles, const std::string& dir, const std::string& key) {
+inline void dump_windows(const Recording& rec, const LeadRoles& roles, const std::string& dir, const std::string& key,
+                         int hop = 0) {
   PipelineParams params;
   params.method = Method::fhnet;
+  if (hop > 0) params.fhnet.hop = hop;
   params.fhnet_fallback = false;  // the windows are all that is wanted
   auto capture = std::make_shared<FhnetCapture>();
   params.fhnet_model = capture;

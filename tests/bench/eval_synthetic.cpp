@@ -4,7 +4,7 @@
 // unit peak per 4.096 s window, the scale of the FHNet paper's RMSE), averaged over leads.
 //
 //   build/native/eval_synthetic [--per-band N] [--seconds S] [--nstdb DIR]
-//       [--methods ts,ica,ts-ica,fhnet,fhnet-fallback,external] [--model DIR] [--json FILE]
+//       [--methods ts,ica,ts-ica,fhnet,fhnet-fallback,external] [--model DIR] [--json FILE] [--hop N]
 //       [--dump-windows DIR] [--engine-outputs DIR --engine-name NAME]
 // Noise: the simulator's statistical model (reproducible anywhere), or real MIT-BIH NSTDB noise
 // from DIR (e.g. ../shared/data/nstdb). Methods: the classical ones; fhnet = our engine on the
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
       for (size_t b = 0; b < bands_db.size(); ++b)
         for (int k = 0; k < per_band; ++k) {
           const fecg::SynthRecording sim = recording(b, k);
-          fecg::eval::dump_windows(sim.mixture, fecg::guess_lead_roles(sim.mixture), o.dump_dir, key(b, k));
+          fecg::eval::dump_windows(sim.mixture, fecg::guess_lead_roles(sim.mixture), o.dump_dir, key(b, k), o.hop);
         }
       std::printf("eval_synthetic: windows of %zu recordings written under %s\n", bands_db.size() * per_band,
                   o.dump_dir.c_str());

@@ -7,6 +7,7 @@
 // The behaviour chosen for each class is listed in the README (Reliability).
 #include <doctest/doctest.h>
 
+#include "cli_test_support.h"
 #include "core/error.h"
 #include "eval/metrics.h"
 #include "io/csv.h"
@@ -418,26 +419,7 @@ TEST_CASE("bad input: every class gets correct output with its warning, or a fec
   }
 }
 
-namespace {
-
-struct Run {
-  int exit_code = -1;
-  std::string output;
-};
-
-Run run_cli(const std::string& arguments) {
-  const std::string command = std::string(FECG_CLI_PATH) + " " + arguments + " 2>&1";
-  Run run;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer{};
-  for (size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
-
-}  // namespace
+using fecg_test::run_cli;
 
 TEST_CASE("bad input: fecg extract exits with one clear line or writes its outputs, input untouched") {
   const std::map<std::string, std::pair<bool, std::string>> expected = {
@@ -457,7 +439,7 @@ TEST_CASE("bad input: fecg extract exits with one clear line or writes its outpu
     const fs::path input = c.write(dir.path, truth);
     const auto before = hashes(dir.path);
     const fs::path out = dir.path.parent_path() / (dir.path.filename().string() + "_out");
-    const Run r = run_cli("extract \"" + input.string() + "\" --out \"" + out.string() + "\" --quiet");
+    const fecg_test::CliRun r = run_cli("extract \"" + input.string() + "\" --out \"" + out.string() + "\" --quiet");
     CHECK(hashes(dir.path) == before);
     const auto& [succeeds, text] = e->second;
     if (succeeds) {

@@ -2,6 +2,8 @@
 // The CLI is run as a child process (FECG_CLI_PATH is the built executable).
 #include <doctest/doctest.h>
 
+#include "cli_test_support.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,23 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Run run_cli(const std::string& arguments) {
-  const std::string command = std::string(FECG_CLI_PATH) + " " + arguments + " 2>&1";
-  Run run;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using fecg_test::run_cli;
 
 // A fresh directory per test case, removed at the end.
 struct TempDir {
@@ -63,21 +49,21 @@ double json_number(const std::string& json, const std::string& key) {
 }  // namespace
 
 TEST_CASE("cli: help and usage errors") {
-  const Run help = run_cli("--help");
+  const fecg_test::CliRun help = run_cli("--help");
   CHECK(help.exit_code == 0);
   CHECK(help.output.find("extract <record>") != std::string::npos);
   for (const char* command : {"info", "extract", "synth", "eval"}) {
-    const Run r = run_cli(std::string(command) + " --help");
+    const fecg_test::CliRun r = run_cli(std::string(command) + " --help");
     CHECK_MESSAGE(r.exit_code == 0, command);
     CHECK_MESSAGE(r.output.find("usage: fecg " + std::string(command)) != std::string::npos, command);
   }
-  const Run unknown = run_cli("frobnicate");
+  const fecg_test::CliRun unknown = run_cli("frobnicate");
   CHECK(unknown.exit_code != 0);
   CHECK(unknown.output.find("unknown command 'frobnicate'") != std::string::npos);
-  const Run bad_option = run_cli("synth --out x --sconds 3");
+  const fecg_test::CliRun bad_option = run_cli("synth --out x --sconds 3");
   CHECK(bad_option.exit_code != 0);
   CHECK(bad_option.output.find("unknown option --sconds") != std::string::npos);
-  const Run missing = run_cli("extract /nonexistent/r99.edf");
+  const fecg_test::CliRun missing = run_cli("extract /nonexistent/r99.edf");
   CHECK(missing.exit_code == 1);
   CHECK(missing.output.find("/nonexistent/r99.edf") != std::string::npos);
   CHECK(std::count(missing.output.begin(), missing.output.end(), '\n') == 1);  // one line
@@ -86,19 +72,19 @@ TEST_CASE("cli: help and usage errors") {
 TEST_CASE("cli: synth → info → extract → eval on a simulated recording") {
   TempDir dir("e2e");
   const std::string base = (dir.path / "sim").string();
-  const Run synth = run_cli("synth --seconds 30 --seed 11 --leads 4 --snr-mn 9 --snr-fm -9 --out " + base);
+  const fecg_test::CliRun synth = run_cli("synth --seconds 30 --seed 11 --leads 4 --snr-mn 9 --snr-fm -9 --out " + base);
   REQUIRE_MESSAGE(synth.exit_code == 0, synth.output);
   for (const char* suffix : {".hea", ".dat", ".fqrs", ".mqrs", "_fecg.hea", "_fecg.dat"})
     CHECK_MESSAGE(fs::exists(base + suffix), suffix);
 
-  const Run info = run_cli("info " + base);
+  const fecg_test::CliRun info = run_cli("info " + base);
   REQUIRE_MESSAGE(info.exit_code == 0, info.output);
   CHECK(info.output.find("Abdomen_4") != std::string::npos);
   CHECK(info.output.find("30.000 s") != std::string::npos);
 
   const std::string before = slurp(base + ".dat");
   const std::string out = (dir.path / "out").string();
-  const Run extract = run_cli("extract " + base + " --method ts-ica --quiet --out " + out + " --ref " + base + ".fqrs");
+  const fecg_test::CliRun extract = run_cli("extract " + base + " --method ts-ica --quiet --out " + out + " --ref " + base + ".fqrs");
   REQUIRE_MESSAGE(extract.exit_code == 0, extract.output);
   CHECK(slurp(base + ".dat") == before);  // the input is never modified
   for (const char* file : {"sim.fqrs", "sim.mqrs", "sim_fecg.csv", "sim_fhr.csv", "sim.json"})
@@ -107,7 +93,7 @@ TEST_CASE("cli: synth → info → extract → eval on a simulated recording") {
   CHECK(json.find("\"method\":\"ts-ica\"") != std::string::npos);
   CHECK(json_number(json, "f1") >= 0.9);
 
-  const Run eval = run_cli("eval --ref " + base + ".fqrs --test " + out + "/sim.fqrs");
+  const fecg_test::CliRun eval = run_cli("eval --ref " + base + ".fqrs --test " + out + "/sim.fqrs");
   REQUIRE_MESSAGE(eval.exit_code == 0, eval.output);
   CHECK(json_number(eval.output, "f1") == doctest::Approx(json_number(json, "f1")).epsilon(1e-6));
   CHECK(json_number(eval.output, "fs_hz") == 1000.0);
@@ -119,18 +105,18 @@ TEST_CASE("cli: bad recordings give one clear line and a non-zero exit") {
   TempDir dir("bad");
   const fs::path garbage = dir.path / "garbage.edf";
   std::ofstream(garbage) << "this is not an EDF file";
-  const Run r = run_cli("extract " + garbage.string() + " --out " + dir.path.string());
+  const fecg_test::CliRun r = run_cli("extract " + garbage.string() + " --out " + dir.path.string());
   CHECK(r.exit_code == 1);
   CHECK(r.output.rfind("fecg: ", 0) == 0);
   CHECK(r.output.find("edf") != std::string::npos);
 
-  const Run method = run_cli("extract " + garbage.string() + " --method magic");
+  const fecg_test::CliRun method = run_cli("extract " + garbage.string() + " --method magic");
   CHECK(method.exit_code == 1);
   CHECK(method.output.find("unknown method 'magic'") != std::string::npos);
 
   const fs::path short_csv = dir.path / "short.csv";
   std::ofstream(short_csv) << "time,a1\n0,1\n0.004,2\n0.008,3\n";
-  const Run too_short = run_cli("extract " + short_csv.string() + " --out " + dir.path.string());
+  const fecg_test::CliRun too_short = run_cli("extract " + short_csv.string() + " --out " + dir.path.string());
   CHECK(too_short.exit_code == 1);
   CHECK(too_short.output.find("at least") != std::string::npos);
 }

@@ -3,6 +3,7 @@
 // truth, invertible normalisation, determinism. Recordings are short (6–8 s) to keep this fast.
 #include <doctest/doctest.h>
 
+#include "cli_test_support.h"
 #include "core/error.h"
 #include "dsp/resample.h"
 #include "model/npy.h"
@@ -87,7 +88,12 @@ TEST_CASE("fhnet windows: starts cover every sample, the last is flush with the 
 }
 
 TEST_CASE("fhnet dataset: shapes, mask, padding and invertible normalisation") {
-  const fecg::FhnetDatasetParams p = short_params();
+  // Rates and SNRs fixed, so that the simulation can be rebuilt below with the same parameters.
+  fecg::FhnetDatasetParams p = short_params();
+  p.maternal_bpm_min = p.maternal_bpm_max = 80.0;
+  p.fetal_bpm_min = p.fetal_bpm_max = 140.0;
+  p.snr_mn_db = 6.0;
+  p.snr_fm_db = -10.0;
   const fecg::FhnetTrainingWindows w = fecg::make_fhnet_training_windows(11, p);
   const auto& c = w.conditions;
   REQUIRE(w.n_windows == 3);
@@ -111,6 +117,10 @@ TEST_CASE("fhnet dataset: shapes, mask, padding and invertible normalisation") {
   sp.ectopic_probability = c.ectopic_probability;
   sp.fetal_movement = c.fetal_movement;
   sp.maternal_peak_uv = c.maternal_peak_uv;
+  sp.maternal_bpm = 80.0;
+  sp.fetal_bpm = 140.0;
+  sp.snr_mn_db = 6.0;
+  sp.snr_fm_db = -10.0;
   const fecg::SynthRecording sim = fecg::simulate(sp);
   double powerline = 0;
   const fecg::LeadMatrix x_uv = fecg::preprocess_leads(sim.mixture.samples_uv, sp.fs_hz, p.preprocessing, powerline);
@@ -186,11 +196,30 @@ TEST_CASE("fhnet dataset: deterministic per seed; conditions drawn in their stat
     const fecg::FhnetTrainingWindows w = fecg::make_fhnet_training_windows(seed, p);
     CHECK(w.x != a.x);
     leads.insert(w.conditions.n_leads);
-    CHECK(w.conditions.snr_mn_db >= -0.5);   // drawn U(0, 12); realised to float rounding
-    CHECK(w.conditions.snr_mn_db <= 12.5);
-    CHECK(std::isfinite(w.conditions.snr_fm_db));
+    // Realised ratios and mean rates, drawn from the parameters' ranges (up to rounding and
+    // heart-rate events, which move the realised mean rate a little).
+    CHECK(w.conditions.snr_mn_db >= p.snr_mn_min_db - 0.5);
+    CHECK(w.conditions.snr_mn_db <= p.snr_mn_max_db + 0.5);
+    CHECK(w.conditions.snr_fm_db >= p.snr_fm_min_db - 0.5);
+    CHECK(w.conditions.snr_fm_db <= p.snr_fm_max_db + 0.5);
+    CHECK(w.conditions.maternal_bpm >= 0.9 * p.maternal_bpm_min);
+    CHECK(w.conditions.maternal_bpm <= 1.1 * p.maternal_bpm_max);
+    CHECK(w.conditions.fetal_bpm >= 0.9 * p.fetal_bpm_min);
+    CHECK(w.conditions.fetal_bpm <= 1.1 * p.fetal_bpm_max);
   }
   CHECK(leads.size() >= 4);  // 12 draws from 7 lead counts
+
+  // Narrow ranges are honoured: a mother faster than the fetus, a clean recording.
+  fecg::FhnetDatasetParams narrow = p;
+  narrow.maternal_bpm_min = narrow.maternal_bpm_max = 125.0;
+  narrow.fetal_bpm_min = narrow.fetal_bpm_max = 110.0;
+  narrow.snr_mn_min_db = narrow.snr_mn_max_db = 22.0;
+  narrow.snr_fm_min_db = narrow.snr_fm_max_db = -16.0;
+  const fecg::FhnetTrainingWindows n = fecg::make_fhnet_training_windows(5, narrow);
+  CHECK(n.conditions.maternal_bpm == doctest::Approx(125.0).epsilon(0.1));
+  CHECK(n.conditions.fetal_bpm == doctest::Approx(110.0).epsilon(0.1));
+  CHECK(n.conditions.snr_mn_db == doctest::Approx(22.0).epsilon(1e-3));
+  CHECK(n.conditions.snr_fm_db == doctest::Approx(-16.0).epsilon(1e-3));
 
   // Fixed SNRs are honoured (test bands).
   p.snr_mn_db = 3.0;
@@ -205,6 +234,16 @@ TEST_CASE("fhnet dataset: deterministic per seed; conditions drawn in their stat
   bad = short_params();
   bad.duration_s = 3.0;  // 750 samples < one window
   CHECK_THROWS_WITH_AS(fecg::make_fhnet_training_windows(1, bad), doctest::Contains("duration_s"), fecg::Error);
+  bad = short_params();
+  bad.maternal_bpm_max = 150;  // beyond the simulator's 40..140
+  CHECK_THROWS_WITH_AS(fecg::make_fhnet_training_windows(1, bad), doctest::Contains("maternal_bpm"), fecg::Error);
+  bad = short_params();
+  bad.fetal_bpm_min = 170;
+  bad.fetal_bpm_max = 160;
+  CHECK_THROWS_WITH_AS(fecg::make_fhnet_training_windows(1, bad), doctest::Contains("fetal_bpm"), fecg::Error);
+  bad = short_params();
+  bad.snr_mn_min_db = std::nan("");
+  CHECK_THROWS_WITH_AS(fecg::make_fhnet_training_windows(1, bad), doctest::Contains("SNR"), fecg::Error);
   CHECK_THROWS_AS(fecg::rpeak_target({10}, 100, 0.0), fecg::Error);
 }
 
@@ -237,6 +276,25 @@ TEST_CASE("cli: fecg dataset writes .npy files that match the manifest, the same
   const std::string text(manifest.begin(), manifest.end());
   CHECK(text.find("\"windows\":4") != std::string::npos);
   CHECK(text.find("\"conditions_per_record\":[{\"seed\":1") != std::string::npos);
+
+  // Drawn ranges are options; the manifest states them; bad ranges are refused with the option named.
+  const std::string ranged = std::string(FECG_CLI_PATH) + " dataset --records 1 --seconds 6 --nstdb none --quiet" +
+                             " --snr-fm -20..-5 --snr-mn 3 --maternal-bpm 90-120 --fetal-bpm 120 --out " +
+                             (dir / "r").string();
+  REQUIRE(std::system(ranged.c_str()) == 0);
+  const auto ranged_manifest = read_bytes(dir / "r" / "manifest.json");
+  const std::string ranged_text(ranged_manifest.begin(), ranged_manifest.end());
+  CHECK(ranged_text.find("\"snr_fm_db\":\"drawn U(-20, -5)\"") != std::string::npos);
+  CHECK(ranged_text.find("\"snr_mn_db\":3,") != std::string::npos);
+  CHECK(ranged_text.find("\"maternal_bpm_min\":90,\"maternal_bpm_max\":120") != std::string::npos);
+  CHECK(ranged_text.find("\"fetal_bpm_min\":120,\"fetal_bpm_max\":120") != std::string::npos);
+  for (const char* option : {"--snr-fm -5..-20", "--snr-mn x", "--maternal-bpm 30-90", "--fetal-bpm 150-100"}) {
+    const fecg_test::CliRun r = fecg_test::run_cli("dataset --records 1 --quiet " + std::string(option) + " --out " +
+                                                   (dir / "bad").string());
+    CHECK_MESSAGE(r.exit_code != 0, option);
+    CHECK_MESSAGE(r.output.find(std::string(option).substr(0, std::string(option).find(' '))) != std::string::npos,
+                  option << ": " << r.output);
+  }
 
   // Training seeds must stay below the test set's.
   CHECK(std::system((std::string(FECG_CLI_PATH) + " dataset --records 2 --first-seed 899999 --quiet --out " +

@@ -3,6 +3,7 @@
 // both ways, and `fecg extract --stream`.
 #include <doctest/doctest.h>
 
+#include "cli_test_support.h"
 #include "core/error.h"
 #include "eval/metrics.h"
 #include "io/csv.h"
@@ -403,16 +404,9 @@ TEST_CASE("stream: FHNet runs chunked (plumbing only: the model in models/ may b
 namespace {
 
 std::string run_cli(const std::string& arguments, int& exit_code) {
-  const std::string command = std::string(FECG_CLI_PATH) + " " + arguments + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
+  const fecg_test::CliRun run = fecg_test::run_cli(arguments);
+  exit_code = run.exit_code;
+  return run.output;
 }
 
 std::string slurp(const fs::path& p) {
