@@ -228,7 +228,7 @@ def train(args) -> dict:
     data_dir = args.data or os.path.join(CACHE, "data")
     extra = [] if args.nstdb is None else ["--nstdb", args.nstdb]
     extra += ["--maternal-bpm", args.maternal_bpm, "--fetal-bpm", args.fetal_bpm,
-              "--snr-fm", args.snr_fm, "--snr-mn", args.snr_mn]
+              "--snr-fm", args.snr_fm, "--snr-mn", args.snr_mn, "--maternal-qrs", args.maternal_qrs]
     make_dataset(fecg, os.path.join(data_dir, "train"), args.records, 1, args.seconds, extra)
     make_dataset(fecg, os.path.join(data_dir, "val"), args.val_records, VAL_FIRST_SEED, args.seconds, extra)
     train_set, val_set = Windows(os.path.join(data_dir, "train")), Windows(os.path.join(data_dir, "val"))
@@ -267,7 +267,7 @@ def train(args) -> dict:
     recipe = (f"scripts/fhnet/train.py --model {args.model} --seed {args.seed} --steps {args.steps}"
               f" --batch {args.batch} --lr {args.lr} --warmup {args.warmup}"
               f" --maternal-bpm {args.maternal_bpm} --fetal-bpm {args.fetal_bpm}"
-              f" --snr-fm {args.snr_fm} --snr-mn {args.snr_mn}")
+              f" --snr-fm={args.snr_fm} --snr-mn {args.snr_mn} --maternal-qrs {args.maternal_qrs}")
     if init:
         recipe += f" --init {init['checkpoint']}"
 
@@ -370,8 +370,10 @@ def parse_args(argv=None):
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--maternal-bpm", default="55-130", help="maternal mean rates drawn from A-B (fecg dataset)")
     ap.add_argument("--fetal-bpm", default="100-180", help="fetal mean rates drawn from A-B (fecg dataset)")
-    ap.add_argument("--snr-fm", default="-18..-4", help="fetal-to-maternal ratio, dB: A..B drawn, or fixed (fecg dataset)")
+    ap.add_argument("--snr-fm", default="-18..-4", help="fetal-to-maternal ratio, dB: A..B drawn, or fixed (fecg dataset); "
+                    "write --snr-fm=-20..-6 (a value starting with '-')")
     ap.add_argument("--snr-mn", default="0..24", help="maternal-to-noise ratio, dB: A..B drawn, or fixed (fecg dataset)")
+    ap.add_argument("--maternal-qrs", default="0.35-1", help="maternal Q/R/S width factors drawn from A-B (fecg dataset)")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (fine-tuning; new optimiser)")
     ap.add_argument("--nstdb", default=None, help="passed to fecg dataset (default: its own choice)")
     ap.add_argument("--data", default=None, help="dataset directory (default scripts/.cache/data)")

@@ -56,6 +56,8 @@ options:
   --maternal-bpm A-B  maternal mean heart rates, drawn uniformly from A..B within 40..140
                    (default 55-130: overlaps the fetal range, so rate alone cannot tell them apart)
   --fetal-bpm A-B  fetal mean heart rates, drawn uniformly from A..B within 80..220 (default 100-180)
+  --maternal-qrs A-B  maternal Q/R/S width relative to adult norms, drawn uniformly from A..B
+                   within 0.2..1 (default 0.35-1: sharp maternal R waves, as many abdominal leads show)
   --nstdb DIR      real noise from MIT-BIH NSTDB (bw, em, ma) in DIR, or "none" for the
                    statistical model (default: ../shared/data/nstdb when present)
   --quiet          no progress lines
@@ -101,15 +103,18 @@ class NpyWriter {
   std::int64_t rows_ = 0;
 };
 
-// "A-B" (bpm, A <= B, both within lo..hi) for --maternal-bpm / --fetal-bpm; "A" alone fixes the rate.
-std::pair<double, double> bpm_range(const char* option, const std::string& text, double lo, double hi) {
+// "A-B" (A <= B, both within lo..hi) for --maternal-bpm / --fetal-bpm / --maternal-qrs; "A" alone
+// fixes the value.
+std::pair<double, double> value_range(const char* option, const std::string& text, double lo, double hi) {
   double a = 0, b = 0;
   char tail = 0;
   const int got = std::sscanf(text.c_str(), "%lf-%lf%c", &a, &b, &tail);
   if (got == 1) b = a;
-  if ((got != 1 && got != 2) || !std::isfinite(a) || !std::isfinite(b) || a < lo || b < a || b > hi)
-    throw fecg::Error(std::string("dataset: --") + option + ": expected A-B (bpm) with " + std::to_string(int(lo)) +
-                      " <= A <= B <= " + std::to_string(int(hi)) + ", got '" + text + "'");
+  if ((got != 1 && got != 2) || !std::isfinite(a) || !std::isfinite(b) || a < lo || b < a || b > hi) {
+    char message[160];
+    std::snprintf(message, sizeof message, ": expected A-B with %g <= A <= B <= %g, got '", lo, hi);
+    throw fecg::Error(std::string("dataset: --") + option + message + text + "'");
+  }
   return {a, b};
 }
 
@@ -151,7 +156,7 @@ int cmd_dataset(int argc, char** argv) {
   const fecg::cli::Args o = fecg::cli::parse_args(
       argc, argv, 2,
       {"out", "records", "first-seed", "split", "seconds", "rate", "leads", "hop", "snr-mn", "snr-fm", "nstdb",
-       "maternal-bpm", "fetal-bpm"},
+       "maternal-bpm", "fetal-bpm", "maternal-qrs"},
       {"quiet"}, "dataset");
   if (!o.positional.empty()) throw fecg::Error("dataset: unexpected argument '" + o.positional[0] + "'");
   const auto out = o.get("out");
@@ -184,9 +189,11 @@ int cmd_dataset(int argc, char** argv) {
     params.max_leads = b;
   }
   if (const auto r = o.get("maternal-bpm"))
-    std::tie(params.maternal_bpm_min, params.maternal_bpm_max) = bpm_range("maternal-bpm", *r, 40, 140);
+    std::tie(params.maternal_bpm_min, params.maternal_bpm_max) = value_range("maternal-bpm", *r, 40, 140);
   if (const auto r = o.get("fetal-bpm"))
-    std::tie(params.fetal_bpm_min, params.fetal_bpm_max) = bpm_range("fetal-bpm", *r, 80, 220);
+    std::tie(params.fetal_bpm_min, params.fetal_bpm_max) = value_range("fetal-bpm", *r, 80, 220);
+  if (const auto r = o.get("maternal-qrs"))
+    std::tie(params.maternal_qrs_sharpness_min, params.maternal_qrs_sharpness_max) = value_range("maternal-qrs", *r, 0.2, 1.0);
   if (const auto v = o.get("snr-mn")) snr_option("snr-mn", *v, params.snr_mn_db, params.snr_mn_min_db, params.snr_mn_max_db);
   if (const auto v = o.get("snr-fm")) snr_option("snr-fm", *v, params.snr_fm_db, params.snr_fm_min_db, params.snr_fm_max_db);
 
@@ -251,7 +258,9 @@ int cmd_dataset(int argc, char** argv) {
       .key("maternal_peak_min_uv").value(params.maternal_peak_min_uv)
       .key("maternal_peak_max_uv").value(params.maternal_peak_max_uv)
       .key("maternal_bpm_min").value(params.maternal_bpm_min).key("maternal_bpm_max").value(params.maternal_bpm_max)
-      .key("fetal_bpm_min").value(params.fetal_bpm_min).key("fetal_bpm_max").value(params.fetal_bpm_max);
+      .key("fetal_bpm_min").value(params.fetal_bpm_min).key("fetal_bpm_max").value(params.fetal_bpm_max)
+      .key("maternal_qrs_sharpness_min").value(params.maternal_qrs_sharpness_min)
+      .key("maternal_qrs_sharpness_max").value(params.maternal_qrs_sharpness_max);
   const auto drawn = [](double lo, double hi) {
     char text[64];
     std::snprintf(text, sizeof text, "drawn U(%g, %g)", lo, hi);
@@ -275,7 +284,7 @@ int cmd_dataset(int argc, char** argv) {
         .key("seed").value(static_cast<std::int64_t>(c.seed)).key("leads").value(c.n_leads)
         .key("snr_fm_db").value(c.snr_fm_db).key("snr_mn_db").value(c.snr_mn_db)
         .key("fetal_bpm").value(c.fetal_bpm).key("maternal_bpm").value(c.maternal_bpm)
-        .key("maternal_peak_uv").value(c.maternal_peak_uv).key("ectopic_probability").value(c.ectopic_probability)
+        .key("maternal_peak_uv").value(c.maternal_peak_uv).key("maternal_qrs_sharpness").value(c.maternal_qrs_sharpness).key("ectopic_probability").value(c.ectopic_probability)
         .key("fetal_movement").value(c.fetal_movement).key("powerline_hz").value(c.powerline_hz)
         .key("fetal_peaks").value(c.n_fetal_peaks)
         .end_object();

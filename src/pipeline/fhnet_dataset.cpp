@@ -40,6 +40,9 @@ void validate(const FhnetDatasetParams& p) {
               std::isfinite(p.snr_mn_min_db) && std::isfinite(p.snr_mn_max_db) && p.snr_mn_min_db <= p.snr_mn_max_db &&
               p.snr_fm_min_db >= -60 && p.snr_fm_max_db <= 60 && p.snr_mn_min_db >= -60 && p.snr_mn_max_db <= 60,
           "expected SNR ranges min <= max within -60..60 dB");
+  require(p.maternal_qrs_sharpness_min >= 0.2 && p.maternal_qrs_sharpness_min <= p.maternal_qrs_sharpness_max &&
+              p.maternal_qrs_sharpness_max <= 1.0,
+          "expected 0.2 <= maternal_qrs_sharpness_min <= maternal_qrs_sharpness_max <= 1");
   require(p.fetal_bpm_min >= 80 && p.fetal_bpm_min <= p.fetal_bpm_max && p.fetal_bpm_max <= 220,
           "expected 80 <= fetal_bpm_min <= fetal_bpm_max <= 220, got " + std::to_string(p.fetal_bpm_min) + ".." +
               std::to_string(p.fetal_bpm_max));
@@ -83,6 +86,7 @@ FhnetTrainingWindows make_fhnet_training_windows(std::uint64_t seed, const Fhnet
   const double fetal_bpm = rng.uniform(params.fetal_bpm_min, params.fetal_bpm_max);
   const double snr_fm_draw = rng.uniform(params.snr_fm_min_db, params.snr_fm_max_db);
   const double snr_mn_draw = rng.uniform(params.snr_mn_min_db, params.snr_mn_max_db);
+  c.maternal_qrs_sharpness = rng.uniform(params.maternal_qrs_sharpness_min, params.maternal_qrs_sharpness_max);
 
   SynthParams sp;
   sp.duration_s = params.duration_s;
@@ -97,6 +101,7 @@ FhnetTrainingWindows make_fhnet_training_windows(std::uint64_t seed, const Fhnet
   sp.maternal_peak_uv = c.maternal_peak_uv;
   sp.maternal_bpm = maternal_bpm;
   sp.fetal_bpm = fetal_bpm;
+  sp.maternal_qrs_sharpness = c.maternal_qrs_sharpness;
   const SynthRecording sim = simulate(sp, noise);
   c.snr_fm_db = sim.snr_fm_db;
   c.snr_mn_db = sim.snr_mn_db;

@@ -53,6 +53,11 @@ struct FhnetDatasetParams {
   double maternal_peak_min_uv = 30.0, maternal_peak_max_uv = 1000.0;
   double maternal_bpm_min = 55.0, maternal_bpm_max = 130.0;  // mean rates, drawn uniformly
   double fetal_bpm_min = 100.0, fetal_bpm_max = 180.0;       // (simulator limits: 40–140, 80–220)
+  // Maternal Q/R/S width factor (SynthParams::maternal_qrs_sharpness), drawn uniformly. Real
+  // abdominal leads show maternal R waves from as wide as the adult norms (factor 1) to as sharp
+  // as a fetal one (half-amplitude 10-20 ms on Challenge 2013 a02, a09, a16, a18): a network
+  // trained on factor 1 only learns "narrow spike = fetus" and passes such a mother through.
+  double maternal_qrs_sharpness_min = 0.35, maternal_qrs_sharpness_max = 1.0;
   double snr_fm_min_db = -18.0, snr_fm_max_db = -4.0;  // drawn uniformly (simulator: -40..40)...
   double snr_mn_min_db = 0.0, snr_mn_max_db = 24.0;
   std::optional<double> snr_fm_db, snr_mn_db;  // ...unless fixed (test bands)
@@ -64,7 +69,7 @@ struct FhnetRecordConditions {
   std::uint64_t seed = 0;
   int n_leads = 0;
   double snr_fm_db = 0, snr_mn_db = 0, fetal_bpm = 0, maternal_bpm = 0;
-  double maternal_peak_uv = 0, ectopic_probability = 0, powerline_hz = 0;
+  double maternal_peak_uv = 0, ectopic_probability = 0, powerline_hz = 0, maternal_qrs_sharpness = 1;
   bool fetal_movement = false;
   std::int64_t n_fetal_peaks = 0;
 };

@@ -59,6 +59,8 @@ void validate(const SynthParams& p) {
           "ectopic_probability must be in [0, 0.5], got " + number(p.ectopic_probability));
   require(std::isfinite(p.maternal_peak_uv) && p.maternal_peak_uv > 0 && p.maternal_peak_uv <= 1e5,
           "maternal_peak_uv must be in (0, 1e5] µV, got " + number(p.maternal_peak_uv));
+  require(std::isfinite(p.maternal_qrs_sharpness) && p.maternal_qrs_sharpness >= 0.2 && p.maternal_qrs_sharpness <= 1.0,
+          "maternal_qrs_sharpness must be in [0.2, 1], got " + number(p.maternal_qrs_sharpness));
 }
 
 double mean_square(const LeadMatrix& x) {
@@ -199,8 +201,9 @@ SynthRecording simulate(const SynthParams& params, const NoiseBank& noise) {
 
   const std::vector<synth::Beat> maternal_beats = synth::generate_rhythm(maternal_rhythm, duration_s, maternal_rng);
   const std::vector<synth::Beat> fetal_beats = synth::generate_rhythm(fetal_rhythm, duration_s, fetal_rng);
-  const synth::HeartMorphology maternal_shape = synth::maternal_morphology(60.0 / maternal_bpm, maternal_rng);
+  synth::HeartMorphology maternal_shape = synth::maternal_morphology(60.0 / maternal_bpm, maternal_rng);
   const synth::HeartMorphology maternal_ectopic = synth::ectopic_morphology(maternal_shape, maternal_rng);
+  synth::sharpen_qrs(maternal_shape, params.maternal_qrs_sharpness);  // after the ectopic beat took its width
   const synth::HeartMorphology fetal_shape = synth::fetal_morphology(60.0 / fetal_bpm, fetal_rng);
   const synth::HeartMorphology fetal_ectopic = synth::ectopic_morphology(fetal_shape, fetal_rng);
 

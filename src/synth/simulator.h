@@ -31,7 +31,8 @@ NoiseBank load_nstdb(const std::string& directory);
 
 // Valid ranges (simulate() throws fecg::Error outside them): duration_s >= 1, fs_hz in
 // [100, 10000], n_leads × duration_s × fs_hz <= 1e8, SNRs finite within ±60 dB, maternal_bpm in
-// [40, 140], fetal_bpm in [80, 220], ectopic_probability in [0, 0.5], maternal_peak_uv in (0, 1e5].
+// [40, 140], fetal_bpm in [80, 220], ectopic_probability in [0, 0.5], maternal_peak_uv in (0, 1e5],
+// maternal_qrs_sharpness in [0.2, 1].
 struct SynthParams {
   double duration_s = 60.0;
   double fs_hz = 1000.0;
@@ -46,6 +47,10 @@ struct SynthParams {
   bool fetal_movement = false;            // slow translation/rotation of the fetal heart
   bool powerline = true;                  // 50 or 60 Hz interference (part of the noise)
   double maternal_peak_uv = 1000.0;       // median maternal R amplitude on the leads before mixing
+  // Width of the maternal Q, R and S waves relative to the adult norms, (0.2, 1]: below 1 the
+  // sharper maternal QRS that many abdominal leads show (synth/vcg.h sharpen_qrs). Ectopic
+  // maternal beats stay wide.
+  double maternal_qrs_sharpness = 1.0;
 };
 
 struct SynthRecording {

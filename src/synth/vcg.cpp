@@ -92,6 +92,12 @@ HeartMorphology fetal_morphology(double rr_reference_s, Rng& rng) {
   return morphology(kFetal, rr_reference_s, rng);
 }
 
+void sharpen_qrs(HeartMorphology& m, double factor) {
+  const std::size_t qrs_waves = std::min<std::size_t>(3, m.waves.size());
+  for (std::size_t i = 0; i < qrs_waves; ++i)
+    for (double& width : m.waves[i].width_s) width *= factor;
+}
+
 HeartMorphology ectopic_morphology(const HeartMorphology& normal, Rng& rng) {
   HeartMorphology e;
   e.rr_reference_s = normal.rr_reference_s;

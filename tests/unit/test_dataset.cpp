@@ -92,6 +92,7 @@ TEST_CASE("fhnet dataset: shapes, mask, padding and invertible normalisation") {
   fecg::FhnetDatasetParams p = short_params();
   p.maternal_bpm_min = p.maternal_bpm_max = 80.0;
   p.fetal_bpm_min = p.fetal_bpm_max = 140.0;
+  p.maternal_qrs_sharpness_min = p.maternal_qrs_sharpness_max = 0.6;
   p.snr_mn_db = 6.0;
   p.snr_fm_db = -10.0;
   const fecg::FhnetTrainingWindows w = fecg::make_fhnet_training_windows(11, p);
@@ -119,6 +120,7 @@ TEST_CASE("fhnet dataset: shapes, mask, padding and invertible normalisation") {
   sp.maternal_peak_uv = c.maternal_peak_uv;
   sp.maternal_bpm = 80.0;
   sp.fetal_bpm = 140.0;
+  sp.maternal_qrs_sharpness = 0.6;
   sp.snr_mn_db = 6.0;
   sp.snr_fm_db = -10.0;
   const fecg::SynthRecording sim = fecg::simulate(sp);
@@ -206,6 +208,8 @@ TEST_CASE("fhnet dataset: deterministic per seed; conditions drawn in their stat
     CHECK(w.conditions.maternal_bpm <= 1.1 * p.maternal_bpm_max);
     CHECK(w.conditions.fetal_bpm >= 0.9 * p.fetal_bpm_min);
     CHECK(w.conditions.fetal_bpm <= 1.1 * p.fetal_bpm_max);
+    CHECK(w.conditions.maternal_qrs_sharpness >= p.maternal_qrs_sharpness_min);
+    CHECK(w.conditions.maternal_qrs_sharpness <= p.maternal_qrs_sharpness_max);
   }
   CHECK(leads.size() >= 4);  // 12 draws from 7 lead counts
 
@@ -215,11 +219,13 @@ TEST_CASE("fhnet dataset: deterministic per seed; conditions drawn in their stat
   narrow.fetal_bpm_min = narrow.fetal_bpm_max = 110.0;
   narrow.snr_mn_min_db = narrow.snr_mn_max_db = 22.0;
   narrow.snr_fm_min_db = narrow.snr_fm_max_db = -16.0;
+  narrow.maternal_qrs_sharpness_min = narrow.maternal_qrs_sharpness_max = 0.4;
   const fecg::FhnetTrainingWindows n = fecg::make_fhnet_training_windows(5, narrow);
   CHECK(n.conditions.maternal_bpm == doctest::Approx(125.0).epsilon(0.1));
   CHECK(n.conditions.fetal_bpm == doctest::Approx(110.0).epsilon(0.1));
   CHECK(n.conditions.snr_mn_db == doctest::Approx(22.0).epsilon(1e-3));
   CHECK(n.conditions.snr_fm_db == doctest::Approx(-16.0).epsilon(1e-3));
+  CHECK(n.conditions.maternal_qrs_sharpness == 0.4);
 
   // Fixed SNRs are honoured (test bands).
   p.snr_mn_db = 3.0;
@@ -288,7 +294,7 @@ TEST_CASE("cli: fecg dataset writes .npy files that match the manifest, the same
   CHECK(ranged_text.find("\"snr_mn_db\":3,") != std::string::npos);
   CHECK(ranged_text.find("\"maternal_bpm_min\":90,\"maternal_bpm_max\":120") != std::string::npos);
   CHECK(ranged_text.find("\"fetal_bpm_min\":120,\"fetal_bpm_max\":120") != std::string::npos);
-  for (const char* option : {"--snr-fm -5..-20", "--snr-mn x", "--maternal-bpm 30-90", "--fetal-bpm 150-100"}) {
+  for (const char* option : {"--snr-fm -5..-20", "--snr-mn x", "--maternal-bpm 30-90", "--fetal-bpm 150-100", "--maternal-qrs 0.1-1"}) {
     const fecg_test::CliRun r = fecg_test::run_cli("dataset --records 1 --quiet " + std::string(option) + " --out " +
                                                    (dir / "bad").string());
     CHECK_MESSAGE(r.exit_code != 0, option);

@@ -168,6 +168,28 @@ TEST_CASE("synth: QRS widths are fetal-narrow and maternal-wide; maternal R ampl
   CHECK(0.5 * (per_lead[1] + per_lead[2]) == doctest::Approx(800).epsilon(0.02));
 }
 
+TEST_CASE("synth: maternal_qrs_sharpness narrows the maternal R wave only, calibration kept") {
+  const auto median_fwhm = [](const fecg::SynthRecording& r, bool maternal) {
+    const fecg::LeadMatrix& x = maternal ? r.maternal_uv : r.fetal_uv;
+    const int lead = strongest_lead(x);
+    std::vector<double> w;
+    for (std::int64_t s : maternal ? r.maternal_peaks : r.fetal_peaks) w.push_back(fwhm_samples(x, lead, s));
+    std::nth_element(w.begin(), w.begin() + w.size() / 2, w.end());
+    return w[w.size() / 2];
+  };
+  fecg::SynthParams p = short_params(31, 20);
+  const fecg::SynthRecording wide = fecg::simulate(p);
+  p.maternal_qrs_sharpness = 0.4;
+  const fecg::SynthRecording sharp = fecg::simulate(p);
+  // The R wave's FWHM scales with the factor (±Q/S overlap); the fetus and the beats are untouched.
+  CHECK(median_fwhm(sharp, true) <= 0.6 * median_fwhm(wide, true));
+  CHECK(median_fwhm(sharp, true) >= 5);  // 1 kHz samples: a fetal-like 5-15 ms
+  CHECK(median_fwhm(sharp, false) == median_fwhm(wide, false));
+  CHECK(sharp.maternal_peaks == wide.maternal_peaks);
+  CHECK(sharp.fetal_peaks == wide.fetal_peaks);
+  CHECK(sharp.snr_mn_db == doctest::Approx(wide.snr_mn_db).epsilon(1e-3));
+}
+
 TEST_CASE("synth: RR intervals physiological, mean rates as requested within 2 bpm") {
   const std::vector<std::pair<double, double>> rates{{60, 110}, {100, 160}, {75, 140}, {85, 125}};
   std::uint64_t seed = 40;
@@ -298,6 +320,9 @@ TEST_CASE("synth: bad parameters throw fecg::Error") {
   };
   const double nan = std::numeric_limits<double>::quiet_NaN();
   CHECK_THROWS_AS(fecg::simulate(with([](auto& p) { p.n_leads = 0; })), fecg::Error);
+  CHECK_THROWS_AS(fecg::simulate(with([](auto& p) { p.maternal_qrs_sharpness = 0.1; })), fecg::Error);
+  CHECK_THROWS_AS(fecg::simulate(with([](auto& p) { p.maternal_qrs_sharpness = 1.5; })), fecg::Error);
+  CHECK_THROWS_AS(fecg::simulate(with([nan](auto& p) { p.maternal_qrs_sharpness = nan; })), fecg::Error);
   CHECK_THROWS_AS(fecg::simulate(with([](auto& p) { p.n_leads = 33; })), fecg::Error);
   CHECK_THROWS_AS(fecg::simulate(with([](auto& p) { p.duration_s = -1; })), fecg::Error);
   CHECK_THROWS_AS(fecg::simulate(with([](auto& p) { p.duration_s = 0; })), fecg::Error);
