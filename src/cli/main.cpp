@@ -147,6 +147,10 @@ options:
   --rate HZ        sampling rate (default 1000)
   --snr-fm DB      fetal-to-maternal power ratio (default drawn around -9 dB, sd 2)
   --snr-mn DB      maternal-to-noise power ratio (default drawn from 0..12 dB)
+  --maternal-bpm R mean maternal heart rate, 40..140 (default drawn from 60..100)
+  --fetal-bpm R    mean fetal heart rate, 80..220 (default drawn from 110..160)
+  --maternal-qrs F maternal Q/R/S width relative to adult norms, 0.2..1 (default 1); below 1
+                   the sharp maternal R wave many abdominal leads show
   --ectopic P      probability of an ectopic beat per beat (default 0)
   --fetal-movement add slow fetal movement
   --nstdb DIR      real noise from MIT-BIH NSTDB records bw, em, ma in DIR, or "none" for the
@@ -588,7 +592,7 @@ int cmd_synth(int argc, char** argv) {
   }
   const Args args = parse_args(argc, argv, 2,
                                {"seconds", "seed", "leads", "rate", "snr-fm", "snr-mn", "ectopic", "nstdb",
-                                "format", "out"},
+                                "format", "out", "maternal-bpm", "fetal-bpm", "maternal-qrs"},
                                {"fetal-movement"}, "synth");
   if (!args.positional.empty()) throw fecg::Error("synth: unexpected argument '" + args.positional[0] + "'");
   const auto out = args.get("out");
@@ -605,6 +609,9 @@ int cmd_synth(int argc, char** argv) {
   params.fs_hz = args.number("rate", params.fs_hz);
   params.snr_fm_db = args.optional_number("snr-fm");
   params.snr_mn_db = args.optional_number("snr-mn");
+  params.maternal_bpm = args.optional_number("maternal-bpm");
+  params.fetal_bpm = args.optional_number("fetal-bpm");
+  params.maternal_qrs_sharpness = args.number("maternal-qrs", params.maternal_qrs_sharpness);
   params.ectopic_probability = args.number("ectopic", 0.0);
   params.fetal_movement = args.has("fetal-movement");
   const std::string format = args.get("format").value_or("wfdb");

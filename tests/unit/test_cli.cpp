@@ -67,6 +67,26 @@ TEST_CASE("cli: help and usage errors") {
   CHECK(missing.exit_code == 1);
   CHECK(missing.output.find("/nonexistent/r99.edf") != std::string::npos);
   CHECK(std::count(missing.output.begin(), missing.output.end(), '\n') == 1);  // one line
+  for (const char* option : {"--maternal-qrs 0.1", "--maternal-bpm 200", "--fetal-bpm 50"}) {
+    const fecg_test::CliRun r = run_cli("synth --seconds 5 --out /nonexistent/x " + std::string(option));
+    CHECK_MESSAGE(r.exit_code == 1, option);
+    CHECK_MESSAGE(r.output.find("must be in") != std::string::npos, option << ": " << r.output);
+  }
+}
+
+TEST_CASE("cli: synth --maternal-bpm / --fetal-bpm / --maternal-qrs set the hearts") {
+  TempDir dir("hearts");
+  const std::string base = (dir.path / "sim").string();
+  const fecg_test::CliRun synth =
+      run_cli("synth --seconds 20 --seed 5 --nstdb none --maternal-bpm 120 --fetal-bpm 125 --maternal-qrs 0.4 --out " + base);
+  REQUIRE_MESSAGE(synth.exit_code == 0, synth.output);
+  const auto rate = [&](const std::string& key) {
+    const std::size_t at = synth.output.find(key + " ");
+    REQUIRE_MESSAGE(at != std::string::npos, synth.output);
+    return std::stod(synth.output.substr(at + key.size() + 1));
+  };
+  CHECK(rate("MHR") == doctest::Approx(120).epsilon(0.05));  // the mean, moved a little by heart-rate events
+  CHECK(rate("FHR") == doctest::Approx(125).epsilon(0.05));
 }
 
 TEST_CASE("cli: synth → info → extract → eval on a simulated recording") {
