@@ -94,7 +94,7 @@ TEST_CASE("explain: attention contributions are the attention each lead receives
   params.fhnet_model = model;
   const fecg::PipelineResult r = fecg::run_pipeline(s.mixture, fecg::guess_lead_roles(s.mixture), params);
   const fecg::Explanation& e = r.explanation;
-  REQUIRE(e.n_windows() == static_cast<int>(fecg::fhnet_window_starts(r.preprocessed.cols(), 1024, 512).size()));
+  REQUIRE(e.n_windows() == static_cast<int>(fecg::fhnet_window_starts(r.preprocessed.cols(), 1024, fecg::FhnetStageParams{}.hop).size()));
   REQUIRE(e.lead_attention.rows() == e.n_windows());
   REQUIRE(e.lead_attention.cols() == 4);
   CHECK(e.lead_occlusion.size() == 0);  // on request only
@@ -320,23 +320,23 @@ TEST_CASE("explain: the pipeline stage, the JSON report and the saliency CSV") {
                                                     });
   CHECK(std::find(stages.begin(), stages.end(), "explain") != stages.end());
   const fecg::Explanation& e = r.explanation;
-  REQUIRE(e.n_windows() == 9);  // 5000 samples at 250 Hz: starts 0, 512, ..., 3584 and 3976
+  REQUIRE(e.n_windows() == 7);  // 5000 samples at 250 Hz: starts 0, 768, ..., 3840 and 3976
   CHECK(e.fs_hz == 250.0);
-  CHECK(e.lead_attention.rows() == 9);
-  CHECK(e.lead_occlusion.rows() == 9);
-  CHECK(e.window_saliency.rows() == 9);
-  for (int w = 0; w < 9; ++w) CHECK(e.window_saliency.row(w).mean() == doctest::Approx(1.0).epsilon(1e-4));
+  CHECK(e.lead_attention.rows() == 7);
+  CHECK(e.lead_occlusion.rows() == 7);
+  CHECK(e.window_saliency.rows() == 7);
+  for (int w = 0; w < 7; ++w) CHECK(e.window_saliency.row(w).mean() == doctest::Approx(1.0).epsilon(1e-4));
   REQUIRE(e.saliency.size() == r.preprocessed.cols());
   CHECK(e.saliency.minCoeff() >= 0.0f);
   REQUIRE(e.saliency_window.size() == static_cast<std::size_t>(e.saliency.size()));
   CHECK(e.saliency_window.front() == 0);
-  CHECK(e.saliency_window.back() == 8);
+  CHECK(e.saliency_window.back() == 6);
   CHECK(r.timings.explain_ms > 0);
 
   fecg::ReportContext context;
   context.record_name = "sim";
   const std::string json = fecg::summary_json(r, context);
-  CHECK(json.find("\"explain\":{\"fs_hz\":250,\"window\":1024,\"hop\":512") != std::string::npos);
+  CHECK(json.find("\"explain\":{\"fs_hz\":250,\"window\":1024,\"hop\":768") != std::string::npos);
   CHECK(json.find("\"occlusion_rpeak_change\":[") != std::string::npos);
   const std::string csv = fecg::saliency_csv(r);
   CHECK(csv.rfind("time_s,saliency,window\n0.000,", 0) == 0);

@@ -49,17 +49,20 @@ TEST_CASE("fhnet speed: a clone shares the network and computes bit-identical ou
 
 TEST_CASE("fhnet speed: the stage on 2 and 3 threads is bit-identical to 1 thread") {
   fecg::FhnetModel model = load_model();
-  // 70 s at 250 Hz = 17500 samples: 34 windows of 1024 at hop 512, so 5 batches of 8 — uneven
-  // rounds on 2 and on 3 threads, and a last batch that is not full.
+  // 70 s at 250 Hz = 17500 samples: 34 windows of 1024 at hop 512 (not the default, chosen for
+  // the count), so 5 batches of 8 — uneven rounds on 2 and on 3 threads, and a last batch that
+  // is not full.
   const fecg::LeadMatrix x = preprocessed_sim(4, 70.0, 21);
   fecg::FhnetStageParams one;
   one.threads = 1;
+  one.hop = 512;
   const fecg::FhnetExtraction ref = fecg::extract_fhnet(x, 250.0, model, one);
   REQUIRE(ref.n_windows == 34);
   for (int threads : {2, 3}) {
     CAPTURE(threads);
     fecg::FhnetStageParams p;
     p.threads = threads;
+    p.hop = 512;
     const fecg::FhnetExtraction got = fecg::extract_fhnet(x, 250.0, model, p);
     CHECK(got.n_windows == ref.n_windows);
     CHECK(got.fecg_uv == ref.fecg_uv);
@@ -67,7 +70,9 @@ TEST_CASE("fhnet speed: the stage on 2 and 3 threads is bit-identical to 1 threa
   }
   // More than 8 leads: two lead groups, each through the threads.
   const fecg::LeadMatrix x10 = preprocessed_sim(10, 30.0, 22);
-  const fecg::FhnetExtraction ref10 = fecg::extract_fhnet(x10, 250.0, model, one);
+  fecg::FhnetStageParams one_default_hop;
+  one_default_hop.threads = 1;
+  const fecg::FhnetExtraction ref10 = fecg::extract_fhnet(x10, 250.0, model, one_default_hop);
   const fecg::FhnetExtraction got10 = fecg::extract_fhnet(x10, 250.0, model);
   CHECK(got10.fecg_uv == ref10.fecg_uv);
   CHECK(got10.rpeak_prob == ref10.rpeak_prob);
