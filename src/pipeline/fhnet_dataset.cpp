@@ -66,6 +66,20 @@ Signal rpeak_target(const BeatIndices& peaks, std::int64_t n, double sd_samples)
   return target;
 }
 
+std::vector<float> rpeak_target_windows(const BeatIndices& peaks, std::int64_t n, const std::vector<std::int64_t>& starts,
+                                        int window, double sd_samples) {
+  if (window < 1) throw Error("rpeak_target_windows: window must be >= 1, got " + std::to_string(window));
+  const Signal target = rpeak_target(peaks, n, sd_samples);
+  const auto W = static_cast<std::size_t>(window);
+  std::vector<float> out(starts.size() * W, 0.0f);
+  for (std::size_t w = 0; w < starts.size(); ++w) {
+    const std::int64_t s = starts[w];
+    if (s < 0) throw Error("rpeak_target_windows: negative window start " + std::to_string(s));
+    for (std::int64_t i = 0; i < window && s + i < n; ++i) out[w * W + static_cast<std::size_t>(i)] = target(s + i);
+  }
+  return out;
+}
+
 FhnetTrainingWindows make_fhnet_training_windows(std::uint64_t seed, const FhnetDatasetParams& params,
                                                  const NoiseBank& noise) {
   validate(params);
@@ -118,7 +132,6 @@ FhnetTrainingWindows make_fhnet_training_windows(std::uint64_t seed, const Fhnet
   BeatIndices peaks = rescale_indices(sim.fetal_peaks, sp.fs_hz, afs);
   peaks.erase(std::remove_if(peaks.begin(), peaks.end(), [n](std::int64_t p) { return p < 0 || p >= n; }), peaks.end());
   c.n_fetal_peaks = static_cast<std::int64_t>(peaks.size());
-  const Signal target = rpeak_target(peaks, n, params.rpeak_sd_s * afs);
 
   FhnetTrainingWindows out;
   out.conditions = c;
@@ -128,7 +141,7 @@ FhnetTrainingWindows make_fhnet_training_windows(std::uint64_t seed, const Fhnet
   const std::size_t nw = out.start.size(), W = static_cast<std::size_t>(params.window), L = kFhnetPaddedLeads;
   out.x.assign(nw * L * W, 0.0f);
   out.fecg.assign(nw * L * W, 0.0f);
-  out.rpeak.assign(nw * W, 0.0f);
+  out.rpeak = rpeak_target_windows(peaks, n, out.start, params.window, params.rpeak_sd_s * afs);
   out.mask.assign(nw * L, 0);
   out.scale_uv.assign(nw * L, 1.0f);
   out.center_uv.assign(nw * L, 0.0f);
@@ -147,7 +160,6 @@ FhnetTrainingWindows make_fhnet_training_windows(std::uint64_t seed, const Fhnet
       out.scale_uv[w * L + static_cast<std::size_t>(k)] = scale;
       out.center_uv[w * L + static_cast<std::size_t>(k)] = nwin.scaling.center_uv(k);
     }
-    for (std::int64_t i = 0; i < have; ++i) out.rpeak[w * W + static_cast<std::size_t>(i)] = target(s + i);
   }
   return out;
 }

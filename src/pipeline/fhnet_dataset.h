@@ -99,4 +99,10 @@ FhnetTrainingWindows make_fhnet_training_windows(std::uint64_t seed, const Fhnet
 // (samples), 0 far from any peak. sd_samples > 0.
 Signal rpeak_target(const BeatIndices& peaks, std::int64_t n, double sd_samples);
 
+// rpeak_target over [0, n) cut into the windows that begin at `starts` (fhnet_window_starts):
+// starts.size() × window floats, zero past n. The same target for simulated recordings
+// (make_fhnet_training_windows) and for real ones with reference beats (`fecg windows --ref`).
+std::vector<float> rpeak_target_windows(const BeatIndices& peaks, std::int64_t n, const std::vector<std::int64_t>& starts,
+                                        int window, double sd_samples);
+
 }  // namespace fecg

@@ -1,22 +1,28 @@
 // A network run elsewhere (pipeline/fhnet_external.h): the windows captured from the pipeline, run
 // through our engine outside the pipeline, and replayed, must give exactly the result of running
 // the engine inside the pipeline; mismatched outputs are refused. Also the CLI round trip
-// `fecg windows` → (network) → `fecg extract --engine-outputs`.
+// `fecg windows` → (network) → `fecg extract --engine-outputs`, and `fecg windows --ref`, the
+// training data of annotated recordings.
 #include <doctest/doctest.h>
 
+#include "cli_test_support.h"
 #include "fhnet_test_support.h"
 
 #include "core/error.h"
+#include "core/json_parse.h"
 #include "io/npy_file.h"
 #include "io/record.h"
+#include "io/wfdb.h"
 #include "model/fhnet.h"
 #include "model/model_files.h"
 #include "pipeline/fhnet_external.h"
+#include "pipeline/fhnet_stage.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -127,5 +133,58 @@ TEST_CASE("cli: fecg windows, then extract --engine-outputs == extract --method 
   CHECK_FALSE(fs::exists(dir / "c" / "other.fqrs"));
   CHECK(std::system((cli + " extract " + (dir / "r").string() + " --method ts --engine-outputs " + (dir / "w").string() +
                      " 2>/dev/null").c_str()) != 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: fecg windows --ref writes the R-peak target at the reference beats, for any --hop") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("fecg_windows_ref_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const std::string rec = (dir / "r").string();
+  REQUIRE(fecg_test::run_cli("synth --seconds 15 --seed 12 --nstdb none --out " + rec).exit_code == 0);
+  const fecg::BeatIndices truth = fecg::beat_samples(fecg::read_wfdb_annotations(rec + ".fqrs").annotations);
+  REQUIRE(truth.size() > 20);
+
+  const fecg_test::CliRun run = fecg_test::run_cli("windows " + rec + " --quiet --ref " + rec + ".fqrs --hop 256 --out " +
+                                                   (dir / "w").string());
+  REQUIRE_MESSAGE(run.exit_code == 0, run.output);
+  const fecg::NpyFloats x = fecg::read_npy_f32((dir / "w" / "x.npy").string());
+  const fecg::NpyFloats target = fecg::read_npy_f32((dir / "w" / "rpeak.npy").string());
+  const std::vector<std::uint8_t> json_bytes = fecg::read_file_bytes((dir / "w" / "windows.json").string());
+  const fecg::JsonValue meta = fecg::parse_json(std::string(json_bytes.begin(), json_bytes.end()), "windows.json");
+  // 15 s at 250 Hz = 3750 samples: windows at 0, 256, ..., 2560 and a last one at 3750 - 1024.
+  const std::vector<std::int64_t> starts = fecg::fhnet_window_starts(3750, 1024, 256);
+  REQUIRE(x.shape == std::vector<std::int64_t>{static_cast<std::int64_t>(starts.size()), 4, 1024});
+  REQUIRE(target.shape == std::vector<std::int64_t>{static_cast<std::int64_t>(starts.size()), 1024});
+  CHECK(meta.at("hop").as_number() == 256);
+  CHECK(meta.at("reference_beats").as_number() == static_cast<double>(truth.size()));
+  const auto& meta_starts = meta.at("start").as_array();
+  REQUIRE(meta_starts.size() == starts.size());
+  for (std::size_t w = 0; w < starts.size(); ++w) CHECK(meta_starts[w].as_number() == static_cast<double>(starts[w]));
+
+  // Every beat (1 kHz → 250 Hz) is a peak of height 1 in each window holding it; halfway between
+  // two beats the target is 0.
+  for (std::size_t w = 0; w < starts.size(); ++w) {
+    const float* t = target.values.data() + w * 1024;
+    for (std::size_t b = 0; b < truth.size(); ++b) {
+      const std::int64_t i = static_cast<std::int64_t>(std::llround(truth[b] * 0.25)) - starts[w];
+      if (i < 0 || i >= 1024) continue;
+      CHECK(t[i] == doctest::Approx(1.0f));
+      if (b + 1 < truth.size()) {
+        const std::int64_t mid = static_cast<std::int64_t>(std::llround((truth[b] + truth[b + 1]) * 0.125)) - starts[w];
+        if (mid < 1024) CHECK(t[mid] < 1e-3f);
+      }
+    }
+  }
+
+  // Bad options are refused with a message and write nothing.
+  const fecg_test::CliRun bad_hop = fecg_test::run_cli("windows " + rec + " --hop 2000 --out " + (dir / "h").string());
+  CHECK(bad_hop.exit_code != 0);
+  CHECK(bad_hop.output.find("--hop must be a whole number of samples in 1..1024") != std::string::npos);
+  const fecg_test::CliRun no_ref = fecg_test::run_cli("windows " + rec + " --ref " + (dir / "none.fqrs").string() +
+                                                      " --out " + (dir / "n").string());
+  CHECK(no_ref.exit_code != 0);
+  CHECK_FALSE(fs::exists(dir / "h"));
+  CHECK_FALSE(fs::exists(dir / "n"));
   fs::remove_all(dir);
 }
