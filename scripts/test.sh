@@ -25,6 +25,7 @@ suite "web page (chromium)" node --test tests/browser/
 suite "fhnet python smoke" /usr/bin/python3 scripts/fhnet/test_smoke.py
 suite "fhnet train smoke" /usr/bin/python3 scripts/fhnet/train.py --smoke --fecg build/native/fecg
 suite "fhnet evaluation smoke" /usr/bin/python3 scripts/fhnet/evaluate.py --smoke
+suite "fhnet real-data cross-validation smoke" /usr/bin/python3 scripts/fhnet/real_cv.py --smoke --threads 1
 suite "wasm API and onnx runtime (node)" node --test tests/node/
 # Reliability (README): the whole doctest suite (and the CLI it drives) again under
 # AddressSanitizer + UBSan, any report failing it (FECG_TEST_ASAN=0 skips it for a quick local

@@ -82,11 +82,12 @@ def load_network(path: str) -> tuple[torch.nn.Module, dict]:
 
 
 @torch.no_grad()
-def run_network(net: torch.nn.Module, windows_root: str, out_root: str, batch: int = 32) -> tuple[int, float]:
-    """Runs net on every <key>/x.npy under windows_root; writes <key>/{x,fecg,rpeak_prob}.npy under
-    out_root. Returns (windows, seconds)."""
+def run_network(net: torch.nn.Module, windows_root: str, out_root: str, batch: int = 32,
+                keys: list[str] | None = None) -> tuple[int, float]:
+    """Runs net on every <key>/x.npy under windows_root (or those of `keys`); writes
+    <key>/{x,fecg,rpeak_prob}.npy under out_root. Returns (windows, seconds)."""
     n, t0 = 0, time.monotonic()
-    for key in sorted(os.listdir(windows_root)):
+    for key in sorted(os.listdir(windows_root)) if keys is None else keys:
         x = np.load(os.path.join(windows_root, key, "x.npy"))
         fecg, prob = [], []
         for s in range(0, len(x), batch):

@@ -388,9 +388,15 @@ def fhnet_loss(outputs, y_fecg: torch.Tensor, r_target: torch.Tensor, lead_mask:
         mse = (err * m).sum() / (m.sum() * err.shape[-1]).clamp(min=1.0)
     else:
         mse = err.mean()
-    bce = F.binary_cross_entropy_with_logits(
-        r_logits, r_target, pos_weight=None if pos_weight == 1.0 else r_logits.new_tensor(pos_weight))
+    bce = rpeak_bce(r_logits, r_target, pos_weight)
     return mse + r_weight * bce, {"mse": float(mse), "bce": float(bce)}
+
+
+def rpeak_bce(r_logits: torch.Tensor, r_target: torch.Tensor, pos_weight: float = 1.0) -> torch.Tensor:
+    """BCE of the R-peak logits against the 0..1 target, the positive term weighted by pos_weight
+    (the R-peak part of fhnet_loss; alone for real recordings, which have no fetal-ECG target)."""
+    return F.binary_cross_entropy_with_logits(
+        r_logits, r_target, pos_weight=None if pos_weight == 1.0 else r_logits.new_tensor(pos_weight))
 
 
 class ExportWrapper(nn.Module):

@@ -6,6 +6,8 @@
     /usr/bin/python3 scripts/fhnet/train.py --smoke               # CI: tiny data, a few steps, < 60 s
     /usr/bin/python3 scripts/fhnet/train.py --init A.pt --run-dir B   # fine-tune A's weights (new
         optimiser and schedule), e.g. on data drawn with other --maternal-bpm / --fetal-bpm ranges
+    /usr/bin/python3 scripts/fhnet/train.py --init A.pt --real DIR --real-exclude a01,r04 ...
+        # fine-tune on real annotated recordings as well (scripts/fhnet/real_cv.py drives it)
     /usr/bin/python3 scripts/fhnet/export.py --checkpoint scripts/.cache/runs/fhnet/best.pt
 
 Data: `fecg dataset` (src/cli/dataset.cpp) writes windows cut and normalised by the same core
@@ -19,6 +21,12 @@ a lead count (no compute spent on padding); augmentation by polarity flips and, 
 the batches, a random subset of the leads (so 1-lead inputs are seen too). Loss (model.fhnet_loss):
 MSE of the fetal ECG in normalised units over real leads + r_weight × BCE of the R-peak logits,
 positives weighted (R-peak samples are ~4 % of all).
+
+Real recordings (--real DIR): DIR/<name>/{x,rpeak}.npy as `fecg windows <record> --ref FILE`
+writes them (windows cut and normalised by the pipeline's own code, the R-peak target of `fecg
+dataset` at the reference beats). They have no fetal-ECG target, so each step adds to the
+simulated batch's loss --real-weight × the R-peak BCE of a batch of real windows (same
+augmentation); --real-exclude leaves named recordings out (cross-validation).
 
 Checkpoints (git-ignored run directory, default scripts/.cache/runs/<model>): last.pt every
 --checkpoint-min minutes and at the end (model, optimiser, step, data-sampler and every RNG state,
@@ -117,6 +125,38 @@ class Windows:
                 torch.from_numpy(self.r[idx]))
 
 
+class RealWindows:
+    """Annotated real recordings (`fecg windows --ref`): DIR/<name>/x.npy (windows × K × 1024) and
+    rpeak.npy (windows × 1024), every folder not excluded, windows grouped by lead count."""
+
+    def __init__(self, directory: str, exclude: list[str]):
+        names = sorted(n for n in os.listdir(directory) if os.path.exists(os.path.join(directory, n, "rpeak.npy")))
+        unknown = sorted(set(exclude) - set(names))
+        if unknown:
+            raise SystemExit(f"train: --real-exclude names recordings not in {directory}: {', '.join(unknown)}")
+        self.names = [n for n in names if n not in exclude]
+        if not self.names:
+            raise SystemExit(f"train: no annotated recording left in {directory} (fecg windows --ref writes them)")
+        by_k: dict = {}
+        for n in self.names:
+            x = np.load(os.path.join(directory, n, "x.npy"))
+            r = np.load(os.path.join(directory, n, "rpeak.npy"))
+            if x.ndim != 3 or r.shape != (x.shape[0], x.shape[2]) or not (1 <= x.shape[1] <= M.MAX_LEADS):
+                raise SystemExit(f"train: {directory}/{n}: x.npy {x.shape} and rpeak.npy {r.shape} do not match")
+            xs, rs = by_k.setdefault(x.shape[1], ([], []))
+            xs.append(x)
+            rs.append(r)
+        self.x = {k: np.concatenate(v[0]) for k, v in by_k.items()}
+        self.r = {k: np.concatenate(v[1]) for k, v in by_k.items()}
+        self.buckets = {k: np.arange(len(v)) for k, v in self.x.items()}
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.x.values())
+
+    def batch(self, idx: np.ndarray, k: int):
+        return torch.from_numpy(self.x[k][idx]), torch.from_numpy(self.r[k][idx])
+
+
 class Sampler:
     """Batches of windows with one lead count: the bucket drawn in proportion to its size, the
     windows without replacement within a bucket's epoch. Its state is a plain dict (checkpoint)."""
@@ -146,13 +186,14 @@ class Sampler:
 
 def augment(x, y, rng: np.random.Generator, subset_probability: float = 0.25):
     """Polarity flip per window (ECG leads have either sign; normalisation commutes with it), and
-    for some batches a random subset of the leads, in random order."""
+    for some batches a random subset of the leads, in random order. y (the fetal target) may be
+    None (real recordings)."""
     sign = torch.from_numpy(rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(x.shape[0], 1, 1)))
-    x, y = x * sign, y * sign
+    x, y = x * sign, None if y is None else y * sign
     k = x.shape[1]
     if k > 1 and rng.random() < subset_probability:
         keep = torch.from_numpy(rng.permutation(k)[: int(rng.integers(1, k))])
-        x, y = x[:, keep], y[:, keep]
+        x, y = x[:, keep], None if y is None else y[:, keep]
     return x, y
 
 
@@ -232,6 +273,8 @@ def train(args) -> dict:
     make_dataset(fecg, os.path.join(data_dir, "train"), args.records, 1, args.seconds, extra)
     make_dataset(fecg, os.path.join(data_dir, "val"), args.val_records, VAL_FIRST_SEED, args.seconds, extra)
     train_set, val_set = Windows(os.path.join(data_dir, "train")), Windows(os.path.join(data_dir, "val"))
+    exclude = [n for n in args.real_exclude.split(",") if n]
+    real_set = RealWindows(args.real, exclude) if args.real else None
 
     run_dir = args.run_dir or os.path.join(CACHE, "runs", args.model)
     if args.fresh:
@@ -240,6 +283,7 @@ def train(args) -> dict:
     net = M.build_model(name).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sampler = Sampler(train_set, args.batch, args.seed + 1)
+    real_sampler = Sampler(real_set, args.batch, args.seed + 3) if real_set else None
     aug_rng = np.random.default_rng(args.seed + 2)
     step, elapsed_s, best = 0, 0.0, float("inf")
     history = []
@@ -261,6 +305,8 @@ def train(args) -> dict:
         net.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
         sampler.load(ck["sampler"])
+        if real_sampler:
+            real_sampler.load(ck["real_sampler"])
         set_rng_states(ck["rng"], aug_rng)
         step, elapsed_s, best, history = ck["step"], ck["elapsed_s"], ck["best_val_loss"], ck["history"]
         print(f"train: resumed {last_path} at step {step} ({elapsed_s / 60:.1f} min trained)", file=sys.stderr)
@@ -270,12 +316,18 @@ def train(args) -> dict:
               f" --snr-fm={args.snr_fm} --snr-mn {args.snr_mn} --maternal-qrs {args.maternal_qrs}")
     if init:
         recipe += f" --init {init['checkpoint']}"
+    if real_set:
+        recipe += f" --real {os.path.basename(os.path.normpath(args.real))} --real-weight {args.real_weight}" + \
+                  (f" --real-exclude {','.join(exclude)}" if exclude else "")
+    real_data = {"real": {"recordings": real_set.names, "excluded": exclude, "windows": len(real_set),
+                          "weight": args.real_weight}} if real_set else {}
 
     def checkpoint(path: str, metrics: dict) -> None:
         cfg = getattr(net, "cfg", None)
         save_atomic({
             "model": args.model, "config": cfg.to_json() if cfg is not None else {},
             "state_dict": net.state_dict(), "optimizer": opt.state_dict(), "sampler": sampler.state(),
+            **({"real_sampler": real_sampler.state()} if real_sampler else {}),
             "rng": rng_states(aug_rng), "step": step, "elapsed_s": elapsed_s, "best_val_loss": best,
             "history": history, "args": vars(args),
             "training": {"recipe": f"{recipe}; step {step}, {elapsed_s / 60:.1f} min on {device}",
@@ -284,7 +336,7 @@ def train(args) -> dict:
                              "records": train_set.manifest["records"], "first_seed": 1,
                              "windows": len(train_set), "noise": train_set.manifest["noise"]},
                              "val": {"records": val_set.manifest["records"], "first_seed": VAL_FIRST_SEED,
-                                     "windows": len(val_set)}}},
+                                     "windows": len(val_set)}} | real_data},
             "metrics": metrics,
         }, path)
 
@@ -307,6 +359,14 @@ def train(args) -> dict:
         x, y = augment(x, y, aug_rng)
         x, y, r = x.to(device), y.to(device), r.to(device)
         loss, parts = M.fhnet_loss(net(x), y, r, None, r_weight=args.r_weight, pos_weight=args.pos_weight)
+        if real_sampler:
+            ridx, rk = real_sampler.next()
+            rx, rr = real_set.batch(ridx, rk)
+            rx, _ = augment(rx, None, aug_rng)
+            rx, rr = rx.to(device), rr.to(device)
+            real_bce = M.rpeak_bce(net(rx)[1], rr, args.pos_weight)
+            loss = loss + args.real_weight * real_bce
+            parts["real_bce"] = float(real_bce)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
@@ -316,7 +376,8 @@ def train(args) -> dict:
             raise SystemExit(f"train: loss is {float(loss)} at step {step}; lower --lr")
         if step % args.log_every == 0:
             print(f"train: step {step}/{args.steps} loss {float(loss):.4f} mse {parts['mse']:.4f} "
-                  f"bce {parts['bce']:.4f} ({(elapsed_s + time.monotonic() - started) / 60:.1f} min)", file=sys.stderr)
+                  f"bce {parts['bce']:.4f}" + (f" real bce {parts['real_bce']:.4f}" if real_sampler else "") + " ("
+                  f"{(elapsed_s + time.monotonic() - started) / 60:.1f} min)", file=sys.stderr)
         if step % args.eval_every == 0 or step == args.steps:
             metrics = evaluate(net, val_set, device, args, limit=args.val_limit)
             metrics.update(step=step, train_loss=float(loss), minutes=(elapsed_s + time.monotonic() - started) / 60)
@@ -375,6 +436,11 @@ def parse_args(argv=None):
     ap.add_argument("--snr-mn", default="0..24", help="maternal-to-noise ratio, dB: A..B drawn, or fixed (fecg dataset)")
     ap.add_argument("--maternal-qrs", default="0.35-1", help="maternal Q/R/S width factors drawn from A-B (fecg dataset)")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (fine-tuning; new optimiser)")
+    ap.add_argument("--real", default=None, metavar="DIR",
+                    help="also learn the R-peak head's task on annotated real recordings: DIR/<name>/ as "
+                         "`fecg windows <record> --ref FILE --out DIR/<name>` writes them")
+    ap.add_argument("--real-exclude", default="", metavar="A,B", help="recordings of --real to leave out")
+    ap.add_argument("--real-weight", type=float, default=1.0, help="weight of the real windows' R-peak BCE")
     ap.add_argument("--nstdb", default=None, help="passed to fecg dataset (default: its own choice)")
     ap.add_argument("--data", default=None, help="dataset directory (default scripts/.cache/data)")
     ap.add_argument("--run-dir", default=None, help="checkpoints (default scripts/.cache/runs/<model>)")
@@ -403,6 +469,26 @@ def smoke(args) -> None:
         got = torch.load(os.path.join(tmp, "b", "last.pt"))
         for key, v in ref["state_dict"].items():
             assert torch.equal(v, got["state_dict"][key]), f"smoke: resumed run differs in {key}"
+        # Annotated "real" windows (`fecg windows --ref`, here of a simulated recording): the
+        # R-peak loss on them joins the steps, the checkpoint names what was used and left out.
+        fecg = find_fecg(args.fecg)
+        rec = os.path.join(tmp, "rec", "r")
+        subprocess.run([fecg, "synth", "--seconds", "10", "--seed", "5", "--nstdb", "none", "--out", rec],
+                       check=True, stdout=subprocess.DEVNULL)
+        for name in ("r", "s"):
+            subprocess.run([fecg, "windows", rec, "--ref", rec + ".fqrs", "--hop", "512", "--quiet",
+                            "--out", os.path.join(tmp, "real", name)], check=True)
+        c = train(parse_args(common + ["--steps", "2", "--run-dir", os.path.join(tmp, "c"),
+                                       "--real", os.path.join(tmp, "real"), "--real-exclude", "s"]))
+        assert c["step"] == 2 and all(math.isfinite(h["val_loss"]) for h in c["history"])
+        real = torch.load(os.path.join(tmp, "c", "last.pt"))["training"]["data"]["real"]
+        assert real["recordings"] == ["r"] and real["excluded"] == ["s"] and real["windows"] > 0, real
+        try:
+            train(parse_args(common + ["--steps", "2", "--run-dir", os.path.join(tmp, "d"),
+                                       "--real", os.path.join(tmp, "real"), "--real-exclude", "x"]))
+            raise AssertionError("smoke: --real-exclude of an unknown recording was accepted")
+        except SystemExit as e:
+            assert "not in" in str(e), e
         # A zero time budget stops before the first step and still leaves a checkpoint.
         z = train(parse_args(common + ["--steps", "4", "--run-dir", os.path.join(tmp, "z"), "--time-budget-min", "0"]))
         assert z["step"] == 0 and os.path.exists(os.path.join(tmp, "z", "last.pt"))
