@@ -69,29 +69,33 @@ class MethodRunner {
  public:
   // "fhnet" and "external" measure the networks themselves (PipelineParams::fhnet_fallback off);
   // "fhnet-fallback" is our engine as the CLI and the page run it, falling back to TS-ICA on a
-  // record where the network's beats follow the mother's.
+  // record where the network's beats follow the mother's; "external-fallback" the same with the
+  // replayed outputs (label: the engine name + "-fallback").
   MethodRunner(std::string name, const EvalOptions& o) : name_(std::move(name)), o_(o) {
     if (name_ == "fhnet" || name_ == "fhnet-fallback") {
       if (o.model_dir.empty()) throw Error("method fhnet needs --model DIR");
       model_ = std::make_shared<FhnetModel>(load_fhnet_model_dir(o.model_dir));
-    } else if (name_ == "external") {
-      if (o.outputs_dir.empty()) throw Error("method external needs --engine-outputs DIR");
+    } else if (replayed()) {
+      if (o.outputs_dir.empty()) throw Error("method " + name_ + " needs --engine-outputs DIR");
     } else {
       parse_method(name_);  // throws on an unknown name
     }
   }
-  std::string label() const { return name_ == "external" ? o_.engine_name : name_; }
+  std::string label() const {
+    if (name_ == "external") return o_.engine_name;
+    return name_ == "external-fallback" ? o_.engine_name + "-fallback" : name_;
+  }
 
   PipelineResult run(const Recording& rec, const LeadRoles& roles, const std::string& key) const {
     PipelineParams params;
-    params.fhnet_fallback = name_ == "fhnet-fallback";
+    params.fhnet_fallback = name_ == "fhnet-fallback" || name_ == "external-fallback";
     if (o_.hop > 0) params.fhnet.hop = o_.hop;
     if (name_ == "fhnet" || name_ == "fhnet-fallback") {
       params.method = Method::fhnet;
       params.fhnet_model = model_;
       return run_pipeline(rec, roles, params);
     }
-    if (name_ == "external") {
+    if (replayed()) {
       params.method = Method::fhnet;
       const std::string dir = o_.outputs_dir + "/" + key;
       auto replay = std::make_shared<FhnetReplay>(read_fhnet_engine_outputs(dir, dir));
@@ -107,6 +111,8 @@ class MethodRunner {
   }
 
  private:
+  bool replayed() const { return name_ == "external" || name_ == "external-fallback"; }
+
   std::string name_;
   const EvalOptions& o_;
   std::shared_ptr<FhnetModel> model_;
