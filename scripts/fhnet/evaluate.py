@@ -17,8 +17,10 @@ Data:
   train.py draws 1.. and 800001..), SNRmn bands 0/3/6/9/12 dB, statistical noise and, when
   ../shared/data/nstdb exists, real MIT-BIH NSTDB noise;
 - real: ADFECGDB (5 × 300 s; scalp-electrode reference) and Challenge 2013 set A records with
-  references, from ../shared/data when present. No network ever saw a real recording (they are
-  trained on simulation only), so every real-data figure is on unseen records.
+  references, from ../shared/data when present. The table's networks are trained on simulation
+  only, so their real-data figures are on unseen records. A model fine-tuned on these recordings
+  (scripts/fhnet/real_cv.py --final) has seen them: its real-data figures come from real_cv.py's
+  cross-validation by mother, and here it is run with --no-real.
 
 Writes <out>/evaluation.json (every row) and <out>/evaluation.md (the README's tables).
 """
@@ -157,6 +159,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data"))
     ap.add_argument("--no-nstdb", action="store_true", help="skip the NSTDB-noise simulated set")
+    ap.add_argument("--no-real", action="store_true",
+                    help="skip the real recordings (for a model fine-tuned on them: see real_cv.py)")
     ap.add_argument("--engine-check", default=None, metavar="MODEL_DIR",
                     help="run our C++ engine on MODEL_DIR (e.g. models): the row 'fhnet', or 'fhnet-engine' "
                          "beside a PyTorch model named fhnet")
@@ -184,7 +188,8 @@ def main() -> None:
     sets = [("sim-stat", [es, "--per-band", str(args.per_band), "--seconds", str(args.seconds)])]
     if not args.no_nstdb and os.path.isdir(nstdb):
         sets.append(("sim-nstdb", sets[0][1] + ["--nstdb", nstdb]))
-    if os.path.isdir(os.path.join(args.data, "adfecgdb")) or os.path.isdir(os.path.join(args.data, "challenge2013")):
+    if not args.no_real and (os.path.isdir(os.path.join(args.data, "adfecgdb")) or
+                             os.path.isdir(os.path.join(args.data, "challenge2013"))):
         sets.append(("real", [ec, args.data]))
     os.makedirs(args.out, exist_ok=True)
 

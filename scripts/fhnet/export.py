@@ -231,14 +231,27 @@ def export_all(net: torch.nn.Module, out_dir: str, seed: int, training: dict, me
     return card
 
 
-def evaluation_metrics(path: str, row: str = "fhnet") -> dict:
-    """The product model's rows of scripts/fhnet/evaluate.py's evaluation.json, for the card."""
+REAL_KEYS = ("n", "se", "ppv", "f1", "fhr_mae_bpm", "direct_corr")
+
+
+def real_means(means: list, method: str) -> dict:
+    return {m["dataset"]: {k: round(m[k], 4) for k in REAL_KEYS if not (k == "direct_corr" and m[k] < 0)}
+            for m in means if m["method"] == method}
+
+
+def evaluation_metrics(path: str, row: str = "fhnet", real_cv: str | None = None) -> dict:
+    """The product model's rows of scripts/fhnet/evaluate.py's evaluation.json, for the card. With
+    real_cv (scripts/fhnet/real_cv.py's cv.json, for a model fine-tuned on the real recordings)
+    the real-data figures are the cross-validated ones: each recording scored by a network
+    fine-tuned without its mother."""
     with open(path) as f:
         ev = json.load(f)
     res = ev["results"]
+    real_note = ("real recordings: cross-validated by mother (scripts/fhnet/real_cv.py)" if real_cv else
+                 "real records never seen: trained on simulation only")
     out = {"source": "scripts/fhnet/evaluate.py (same C++ pipeline and scores for every method; "
-                     "simulated test seeds >= 900000 never trained on; real records never seen: trained on "
-                     "simulation only)", "model": ev["info"]["models"].get(row, {})}
+                     f"simulated test seeds >= 900000 never trained on; {real_note})",
+           "model": ev["info"]["models"].get(row, {})}
     for set_name in ("sim-stat", "sim-nstdb"):
         rows = [r for r in res.get(set_name, []) if r["method"] == row]
         if rows:
@@ -247,10 +260,17 @@ def evaluation_metrics(path: str, row: str = "fhnet") -> dict:
                              "noise": meta["noise"],
                              "by_snr_mn_db": {r["band"]: {k: round(r[k], 4) for k in ("r2", "rmse_norm", "f1", "fhr_mae_bpm")}
                                               for r in rows}}
-    if "real" in res:
-        out["real"] = {m["dataset"]: {k: round(m[k], 4) for k in ("n", "se", "ppv", "f1", "fhr_mae_bpm", "direct_corr")
-                                      if not (k == "direct_corr" and m[k] < 0)}
-                       for m in res["real"]["means"] if m["method"] == row}
+    if real_cv:
+        with open(real_cv) as f:
+            cv = json.load(f)
+        out["real"] = {"source": "scripts/fhnet/real_cv.py: every recording scored by a network fine-tuned without "
+                                 f"its mother ({len(cv['folds'])} folds over {len(cv['mothers'])} mothers; the Challenge "
+                                 "2013 excerpts of an ADFECGDB recording stay with it), through the C++ pipeline",
+                       "recipe": cv["recipe"],
+                       "network": real_means(cv["means"], "fhnet-real-cv"),
+                       "with_ts_ica_fallback": real_means(cv["means"], "fhnet-real-cv-fallback")}
+    elif "real" in res:
+        out["real"] = real_means(res["real"]["means"], row)
     return out
 
 
@@ -264,11 +284,16 @@ def main() -> None:
     ap.add_argument("--note", default=None, help="a sentence about the training run, into the card's training")
     ap.add_argument("--evaluation", default=None,
                     help="evaluation.json of scripts/fhnet/evaluate.py: its FHNet rows go into the card's metrics")
+    ap.add_argument("--real-cv", default=None,
+                    help="cv.json of scripts/fhnet/real_cv.py: the card's real-data figures, for a model fine-tuned "
+                         "on the real recordings (needs --evaluation)")
     args = ap.parse_args()
+    if args.real_cv and not args.evaluation:
+        raise SystemExit("export: --real-cv goes with --evaluation (the simulated figures)")
     torch.set_num_threads(2)  # the machine is shared
     net, training, metrics = load_model(args)
     if args.evaluation:
-        metrics = {"validation": metrics, "evaluation": evaluation_metrics(args.evaluation)}
+        metrics = {"validation": metrics, "evaluation": evaluation_metrics(args.evaluation, real_cv=args.real_cv)}
     if args.note:
         training = dict(training, note=args.note)
     export_all(net, os.path.normpath(args.out), args.seed, training, metrics)
