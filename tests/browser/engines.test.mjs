@@ -234,11 +234,12 @@ describe('FHNet in the page', { skip: NO_ENGINE }, () => {
       assert.equal(await s.page.inputValue('#method-select'), 'ts-ica', 'an untrained FHNet is not the default');
       assert.match(await s.page.textContent('#method-fhnet'), /untrained/);
     } else {
-      // Trained: the note gives the recipe; TS-ICA stays the default until FHNet beats it on real
-      // recordings (web/app.js FHNET_IS_DEFAULT_WHEN_TRAINED).
+      // Trained: the note gives the recipe, and FHNet is the default (web/app.js
+      // FHNET_IS_DEFAULT_WHEN_TRAINED).
       assert.doesNotMatch(note, /untrained/);
       assert.ok(note.includes(CARD.training.recipe), note);
       assert.doesNotMatch(await s.page.textContent('#method-fhnet'), /untrained/);
+      assert.equal(await s.page.inputValue('#method-select'), 'fhnet', 'a trained FHNet is the default');
     }
     assert.equal(await s.page.isDisabled('#engine-select'), (await s.page.inputValue('#method-select')) !== 'fhnet');
   });

@@ -140,3 +140,34 @@ TEST_CASE("cli: bad recordings give one clear line and a non-zero exit") {
   CHECK(too_short.exit_code == 1);
   CHECK(too_short.output.find("at least") != std::string::npos);
 }
+
+TEST_CASE("cli: extract without --method runs FHNet when a trained model is found, else TS-ICA with a note") {
+  TempDir dir("default_method");
+  const std::string base = (dir.path / "sim").string();
+  REQUIRE(run_cli("synth --seconds 20 --seed 11 --nstdb none --out " + base).exit_code == 0);
+  // The executable beside the source tree finds models/ (the trained model shipped there).
+  const fecg_test::CliRun found = run_cli("extract " + base + " --out " + (dir.path / "a").string());
+  REQUIRE_MESSAGE(found.exit_code == 0, found.output);
+  CHECK(found.output.find("method fhnet") != std::string::npos);
+  CHECK(slurp(dir.path / "a" / "sim.json").find("\"method\":\"fhnet\"") != std::string::npos);
+  // A copy of it with no models/ in reach (not beside it, not in the working directory).
+  const fs::path lone = dir.path / "x" / "y" / "fecg";
+  fs::create_directories(lone.parent_path());
+  fs::copy_file(FECG_CLI_PATH, lone);
+  fs::permissions(lone, fs::perms::owner_all);
+  const std::string command = "cd " + dir.path.string() + " && " + lone.string() + " extract " + base + " --out " +
+                              (dir.path / "b").string() + " 2>&1";
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buffer{};
+  for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) output.append(buffer.data(), n);
+  REQUIRE_MESSAGE(pclose(pipe) == 0, output);
+  CHECK(output.find("fecg: using TS-ICA (extract: no FHNet model found") != std::string::npos);
+  CHECK(slurp(dir.path / "b" / "sim.json").find("\"method\":\"ts-ica\"") != std::string::npos);
+  // A model named with --model is FHNet, and one that cannot be read is an error, not TS-ICA.
+  const fecg_test::CliRun named = run_cli("extract " + base + " --model " + (dir.path / "nowhere").string() +
+                                          " --out " + (dir.path / "c").string());
+  CHECK(named.exit_code != 0);
+  CHECK(named.output.find("fhnet: cannot read") != std::string::npos);
+}
