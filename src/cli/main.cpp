@@ -427,12 +427,11 @@ int cmd_windows(int argc, char** argv) {
   const auto out = args.get("out");
   if (!out || out->empty()) throw fecg::Error("windows: --out DIR is required");
   fecg::PipelineParams params = pipeline_params(args);
-  params.method = fecg::Method::fhnet;
-  auto capture = std::make_shared<fecg::FhnetCapture>();
+  constexpr int kWindow = fecg::FhnetCapture::kDefaultWindow;
   if (args.has("hop")) {
     const double hop = args.number("hop", params.fhnet.hop);
-    if (!(hop >= 1 && hop <= capture->window()) || hop != std::floor(hop))
-      throw fecg::Error("windows: --hop must be a whole number of samples in 1.." + std::to_string(capture->window()) +
+    if (!(hop >= 1 && hop <= kWindow) || hop != std::floor(hop))
+      throw fecg::Error("windows: --hop must be a whole number of samples in 1.." + std::to_string(kWindow) +
                         ", got " + *args.get("hop"));
     params.fhnet.hop = static_cast<int>(hop);
   }
@@ -442,10 +441,8 @@ int cmd_windows(int argc, char** argv) {
   const fecg::Recording rec = fecg::read_record(args.positional[0], read_options(args));
   const fecg::LeadRoles roles =
       fecg::select_lead_roles(rec, args.get("leads").value_or(""), args.get("reference").value_or(""));
-  params.fhnet_model = capture;
-  params.fhnet_fallback = false;  // the windows are all that is wanted
-  const fecg::PipelineResult result = fecg::run_pipeline(rec, roles, params);
-  const fecg::FhnetWindows& w = capture->windows();
+  const fecg::CapturedFhnetWindows captured = fecg::capture_fhnet_windows(rec, roles, params);
+  const fecg::FhnetWindows& w = captured.windows;
   const int leads = w.uniform_leads();
   if (leads == 0)
     throw fecg::Error("windows: " + std::to_string(roles.abdominal.size()) +
@@ -454,7 +451,7 @@ int cmd_windows(int argc, char** argv) {
   fs::create_directories(*out, ec);
   if (ec) throw fecg::Error("windows: cannot create " + *out + ": " + ec.message());
   const double afs = params.analysis_fs_hz;
-  const std::int64_t n = result.preprocessed.cols();
+  const std::int64_t n = captured.n_analysis;
   const std::vector<std::int64_t> starts = fecg::fhnet_window_starts(n, w.window, params.fhnet.hop);
   if (starts.size() != w.n_windows())
     throw fecg::Error("windows: " + std::to_string(w.n_windows()) + " windows captured, " +

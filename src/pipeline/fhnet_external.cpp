@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 
 namespace fecg {
@@ -116,6 +117,16 @@ void FhnetReplay::run_batch(const float* x, int batch, int leads, FhnetOutput& o
       out.rpeak_prob(b, t) = windows_.rpeak_prob[i * static_cast<std::size_t>(window) + t];
   }
   next_ += static_cast<std::size_t>(batch);
+}
+
+CapturedFhnetWindows capture_fhnet_windows(const Recording& rec, const LeadRoles& roles, PipelineParams params,
+                                           int window, const ProgressFn& progress) {
+  auto capture = std::make_shared<FhnetCapture>(window, params.analysis_fs_hz);
+  params.method = Method::fhnet;
+  params.fhnet_fallback = false;
+  params.fhnet_model = capture;
+  const PipelineResult result = run_pipeline(rec, roles, params, progress);
+  return {capture->windows(), static_cast<std::int64_t>(result.preprocessed.cols())};
 }
 
 }  // namespace fecg

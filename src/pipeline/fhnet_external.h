@@ -19,8 +19,10 @@
 #pragma once
 
 #include "model/fhnet.h"
+#include "pipeline/pipeline.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace fecg {
@@ -46,7 +48,8 @@ struct FhnetWindows {
 // result is meaningless and meant to be discarded).
 class FhnetCapture final : public FhnetEngine {
  public:
-  explicit FhnetCapture(int window = 1024, double fs_hz = 250.0);
+  static constexpr int kDefaultWindow = 1024;  // the model's window at 250 Hz
+  explicit FhnetCapture(int window = kDefaultWindow, double fs_hz = 250.0);
   int window() const override { return windows_.window; }
   double sampling_rate_hz() const override { return windows_.fs_hz; }
   void run_batch(const float* x, int batch, int leads, FhnetOutput& out) override;
@@ -55,6 +58,17 @@ class FhnetCapture final : public FhnetEngine {
  private:
   FhnetWindows windows_;
 };
+
+// The windows run_pipeline's FHNet stage hands the network for `rec` with `params` (its method
+// set to fhnet, the TS-ICA fallback off and the engine a FhnetCapture of `window` samples at the
+// analysis rate: the windows are all that is wanted), and the length of the preprocessed signal
+// at the analysis rate they were cut from.
+struct CapturedFhnetWindows {
+  FhnetWindows windows;
+  std::int64_t n_analysis = 0;
+};
+CapturedFhnetWindows capture_fhnet_windows(const Recording& rec, const LeadRoles& roles, PipelineParams params,
+                                           int window = FhnetCapture::kDefaultWindow, const ProgressFn& progress = {});
 
 // Plays back outputs computed elsewhere, window after window. Throws fecg::Error at construction
 // when the outputs do not fit the windows (sizes, non-finite values, probabilities outside 0..1)

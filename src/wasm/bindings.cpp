@@ -737,12 +737,9 @@ val capture_fhnet_windows(const JsRecording& recording, const val& options, cons
     PipelineRequest req = read_pipeline_request(rec, opts, "captureFhnetWindows");
     if (opts.has("method") && req.params.method != Method::fhnet)
       throw Error("captureFhnetWindows: windows are captured for method 'fhnet', not '" + method_name(req.params.method) + "'");
-    req.params.method = Method::fhnet;
-    const int window = opts.has("window") ? opts.integer("window", 8, 1 << 16) : 1024;
-    auto capture = std::make_shared<FhnetCapture>(window, req.params.analysis_fs_hz);
-    req.params.fhnet_model = capture;
-    run_pipeline(rec, req.roles, req.params, read_progress(on_progress, "captureFhnetWindows"));  // result unused
-    const FhnetWindows& w = capture->windows();
+    const int window = opts.has("window") ? opts.integer("window", 8, 1 << 16) : FhnetCapture::kDefaultWindow;
+    const FhnetWindows w =
+        capture_fhnet_windows(rec, req.roles, req.params, window, read_progress(on_progress, "captureFhnetWindows")).windows;
     val out = val::object();
     out.set("x", float32_array(w.x.data(), w.x.size()));
     out.set("leads", copy_array("Int32Array", w.leads.data(), w.leads.size()));

@@ -122,13 +122,8 @@ class MethodRunner {
 inline void dump_windows(const Recording& rec, const LeadRoles& roles, const std::string& dir, const std::string& key,
                          int hop = 0) {
   PipelineParams params;
-  params.method = Method::fhnet;
   if (hop > 0) params.fhnet.hop = hop;
-  params.fhnet_fallback = false;  // the windows are all that is wanted
-  auto capture = std::make_shared<FhnetCapture>();
-  params.fhnet_model = capture;
-  run_pipeline(rec, roles, params);
-  const FhnetWindows& w = capture->windows();
+  const FhnetWindows w = capture_fhnet_windows(rec, roles, params).windows;
   if (w.uniform_leads() == 0) throw Error(key + ": lead groups of different sizes; not supported by --dump-windows");
   const std::filesystem::path out = std::filesystem::path(dir) / key;
   std::filesystem::create_directories(out);

@@ -17,9 +17,9 @@ struct CliRun {
   std::string output;  // stdout and stderr together
 };
 
-// `arguments` go through the shell as written (quote paths with spaces).
-inline CliRun run_cli(const std::string& arguments) {
-  const std::string command = std::string(FECG_CLI_PATH) + " " + arguments + " 2>&1";
+// A shell command line as written, stderr joined to stdout.
+inline CliRun run_command(const std::string& command_line) {
+  const std::string command = command_line + " 2>&1";
   CliRun run;
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
@@ -29,5 +29,8 @@ inline CliRun run_cli(const std::string& arguments) {
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
 }
+
+// `arguments` go through the shell as written (quote paths with spaces).
+inline CliRun run_cli(const std::string& arguments) { return run_command(std::string(FECG_CLI_PATH) + " " + arguments); }
 
 }  // namespace fecg_test

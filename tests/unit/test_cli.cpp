@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -155,15 +154,10 @@ TEST_CASE("cli: extract without --method runs FHNet when a trained model is foun
   fs::create_directories(lone.parent_path());
   fs::copy_file(FECG_CLI_PATH, lone);
   fs::permissions(lone, fs::perms::owner_all);
-  const std::string command = "cd " + dir.path.string() + " && " + lone.string() + " extract " + base + " --out " +
-                              (dir.path / "b").string() + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer{};
-  for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) output.append(buffer.data(), n);
-  REQUIRE_MESSAGE(pclose(pipe) == 0, output);
-  CHECK(output.find("fecg: using TS-ICA (extract: no FHNet model found") != std::string::npos);
+  const fecg_test::CliRun lone_run = fecg_test::run_command("cd " + dir.path.string() + " && " + lone.string() +
+                                                             " extract " + base + " --out " + (dir.path / "b").string());
+  REQUIRE_MESSAGE(lone_run.exit_code == 0, lone_run.output);
+  CHECK(lone_run.output.find("fecg: using TS-ICA (extract: no FHNet model found") != std::string::npos);
   CHECK(slurp(dir.path / "b" / "sim.json").find("\"method\":\"ts-ica\"") != std::string::npos);
   // A model named with --model is FHNet, and one that cannot be read is an error, not TS-ICA.
   const fecg_test::CliRun named = run_cli("extract " + base + " --model " + (dir.path / "nowhere").string() +
