@@ -24,7 +24,7 @@
 namespace fecg {
 
 struct FetalCandidate {
-  std::string source;           // "fhnet", "ts-ica", "ts", "ica"
+  std::string source;           // "fhnet", "ts-ica", "ts", "ts:2" (lead 2's residual alone), "ica"
   ExtractionResult extraction;  // fetal ECG per lead (µV) and detection channels, analysis rate
   BeatIndices beats;            // fetal beats found on it, ascending, analysis rate
 };
