@@ -314,7 +314,8 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
     const bool network = c.source == method_name(Method::fhnet);
     c.beats = detect_fetal_qrs(c.extraction.detection, afs, params.fetal_qrs, network ? result.rpeak_prob : Signal());
   }
-  const FusedExtraction fused = fuse_per_window(pool, maternal, afs, params.quality_window_s);
+  FusedExtraction fused = fuse_per_window(pool, maternal, afs, params.quality_window_s);
+  measure_beat_strength(fused, result.preprocessed, maternal, afs);
   pool.clear();  // the fused result holds what is kept
   result.fusion_windows = fused.windows;
   result.timings.fetal_ms = clock.lap_ms();
