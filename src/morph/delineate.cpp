@@ -200,6 +200,14 @@ SlowWave slow_wave(const Work& work, int scale, double lo, double hi, double eps
                             std::to_string(work.min_z).substr(0, 3) + " noise sd at scale 2^" + std::to_string(scale) + ")";
     return {refused(why), refused(why), refused(why), false};
   }
+  // A lone slope (no partner of opposite sign) needs twice the evidence of a pair (ours): at
+  // scale 2^4 the QRS's own response still reaches ~60 ms past the QRS end, a slope there of a
+  // few noise sd is that tail, not a T wave.
+  if (a < 0 && z_of(work, scale, lobes[static_cast<size_t>(best)].value) < 2 * work.min_z) {
+    const std::string why = "no " + wave + " wave above noise (a single slope of under " +
+                            std::to_string(2 * work.min_z).substr(0, 3) + " noise sd at scale 2^" + std::to_string(scale) + ")";
+    return {refused(why), refused(why), refused(why), false};
+  }
   SlowWave out;
   out.found = true;
   if (a >= 0) {
