@@ -39,6 +39,7 @@
 namespace fs = std::filesystem;
 
 int cmd_dataset(int argc, char** argv);  // src/cli/dataset.cpp
+int cmd_delineate(int argc, char** argv);  // src/cli/delineate.cpp
 
 namespace {
 
@@ -60,6 +61,7 @@ commands:
   eval               score fetal beats against reference beats
   dataset            simulate FHNet training data (.npy windows with targets)
   windows <record>   the FHNet input windows of a recording (.npy), for a network run elsewhere
+  delineate <record> P, QRS and T wave marks of every beat (wavelet delineator), as CSV
 
 <record> is a .edf, .hea or .csv file, or a WFDB record path without extension.
 Run `fecg <command> --help` for the options of a command.
@@ -805,6 +807,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return cmd_eval(argc, argv);
     if (command == "dataset") return cmd_dataset(argc, argv);
     if (command == "windows") return cmd_windows(argc, argv);
+    if (command == "delineate") return cmd_delineate(argc, argv);
     std::fprintf(stderr, "fecg: unknown command '%s' (see fecg --help)\n", command.c_str());
     return 2;
   } catch (const fecg::Cancelled&) {

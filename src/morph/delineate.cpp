@@ -301,14 +301,14 @@ BeatWaves delineate_one(const Work& work, double r, double prev_r, double next_r
   // T wave: maxima peaking from 100 ms after R (or 20 ms after the QRS end) to 0.7 RR or 500 ms,
   // whichever is first, and 0.2 RR before the next beat.
   const double t_lo = std::max(r + eq(100), out.qrs_off.sample ? *out.qrs_off.sample + eq(20) : 0.0);
-  double t_hi = std::min(r + 0.7 * rr, r + eq(500));
-  if (next_r > r) t_hi = std::min(t_hi, next_r - 0.2 * rr);
+  double t_hi = std::min(r + 0.6 * rr, r + eq(500));
+  if (next_r > r) t_hi = std::min(t_hi, next_r - 0.4 * rr);
   if (t_hi > t_lo) {
     SlowWave t;
     for (int scale = 4; scale <= 5 && !t.found; ++scale) {
       const double epsilon = std::max(0.25 * rms_of(work.w[static_cast<size_t>(scale - 1)], t_lo, t_hi),
                                       work.min_z * work.noise[static_cast<size_t>(scale - 1)]);
-      t = slow_wave(work, scale, t_lo, t_hi, epsilon, 0.25, 0.4, eq(120), std::max(eq(40), t_hi + eq(60) - t_lo),
+      t = slow_wave(work, scale, t_lo, t_hi, epsilon, 0.25, 0.4, eq(120), eq(160),
                     eq(80), "T");
     }
     out.t_on = t.on;
