@@ -300,11 +300,39 @@ function fellBack(msg) {
   return msg.requestedMethod === 'fhnet' && msg.method !== 'fhnet';
 }
 
+// The banner no one can miss when part or all of the result is not reliable: how much, why (the
+// most frequent reason), and what to try.
+function showReliabilityBanner(windows) {
+  const banner = $('reliability-banner');
+  const unreliable = windows.filter((w) => !w.reliable);
+  banner.hidden = unreliable.length === 0;
+  if (banner.hidden) return;
+  const counts = new Map();
+  for (const w of unreliable) {
+    const why = w.whyUnreliable.replace(/\s*\(.*?\)/g, '');
+    counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
+  const [why] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+  const all = unreliable.length === windows.length;
+  banner.textContent = (all ? 'No reliable fetal heart rate in this recording. '
+    : `The fetal heart rate is not reliable in ${unreliable.length} of ${windows.length} windows (gaps in the plots). `) +
+    `Main reason: ${why}. Try another set of leads, another method, or a longer or cleaner recording.`;
+}
+
 function onResult(msg) {
   state.result = msg;
   const { fhr, mhr, quality } = msg;
-  setText('sum-fhr', `${fmt(fhr.meanBpm)} bpm`);
-  setText('sum-fhr-range', `${fmt(fhr.minBpm)}–${fmt(fhr.maxBpm)} bpm`);
+  // The fetal rate comes from the reliable windows only (pipeline/fusion.h); with none there is no
+  // number to show, only the reason.
+  const reliableWindows = quality.windows.filter((w) => w.reliable).length;
+  if (fhr.meanBpm === null) {
+    setText('sum-fhr', `not shown: ${fhr.message ?? 'no reliable fetal heart rate'}`);
+    setText('sum-fhr-range', '—');
+  } else {
+    setText('sum-fhr', `${fmt(fhr.meanBpm)} bpm (from the ${reliableWindows} of ${quality.windows.length} windows that are reliable)`);
+    setText('sum-fhr-range', `${fmt(fhr.minBpm)}–${fmt(fhr.maxBpm)} bpm`);
+  }
+  showReliabilityBanner(quality.windows);
   setText('sum-mhr', `${fmt(mhr.meanBpm)} bpm (${msg.maternalBeats.length} maternal beats)`);
   setText('sum-quality', `${fmt(quality.sqi, 2)} (0–1)`);
   setText('sum-beats', String(msg.fetalBeats.length));
@@ -601,8 +629,10 @@ function chartSpecs() {
       axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] }],
     }, data: [res.plot.x, ...stacked(res.plot)] });
 
+    // The fetal rate is drawn only where it is reliable: elsewhere a gap, as CTG shows signal loss.
+    const shown = (values) => Array.from(values, (v, i) => (!res.fhr.reliable || res.fhr.reliable[i] ? v : null));
     const tables = [
-      [Array.from(res.fhr.timeS), Array.from(res.fhr.bpm), Array.from(res.fhr.bpmSmooth)],
+      [Array.from(res.fhr.timeS), shown(res.fhr.bpm), shown(res.fhr.bpmSmooth)],
       [Array.from(res.mhr.timeS), Array.from(res.mhr.bpmSmooth)],
     ];
     if (state.truth) {
@@ -612,8 +642,8 @@ function chartSpecs() {
     }
     const hrSeries = [
       { label: 'time (s)' },
-      { label: 'FHR beat-to-beat', stroke: 'rgba(21, 128, 61, 0.5)', width: 0, points: { show: true, size: 3 } , spanGaps: true },
-      { label: 'FHR smoothed', stroke: '#15803d', width: 2, spanGaps: true },
+      { label: 'FHR beat-to-beat', stroke: 'rgba(21, 128, 61, 0.5)', width: 0, points: { show: true, size: 3 }, spanGaps: false },
+      { label: 'FHR smoothed', stroke: '#15803d', width: 2, spanGaps: false },
       { label: 'MHR smoothed', stroke: '#dc2626', width: 2, spanGaps: true },
     ];
     if (state.truth) hrSeries.push({ label: 'true FHR', stroke: '#111', width: 1, dash: [6, 4], spanGaps: true });

@@ -214,7 +214,8 @@ function meanBeatToBeatBpm(beats, fsHz) {
 }
 
 function heartRate(hr) {
-  return { timeS: hr.timeS, bpm: hr.bpm, bpmSmooth: hr.bpmSmooth, meanBpm: hr.meanBpm, minBpm: hr.minBpm, maxBpm: hr.maxBpm };
+  return { timeS: hr.timeS, bpm: hr.bpm, bpmSmooth: hr.bpmSmooth, meanBpm: hr.meanBpm, minBpm: hr.minBpm, maxBpm: hr.maxBpm,
+    reliable: hr.reliable ?? null, message: hr.message ?? null };
 }
 
 // ------------------------------------------------------------------------------------- the model
