@@ -7,6 +7,7 @@
 #include "dsp/resample.h"
 #include "io/record.h"
 #include "io/wfdb.h"
+#include "morph/morphology.h"
 #include "morph/record_waves.h"
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -132,4 +135,32 @@ int cmd_delineate(int argc, char** argv) {
     std::printf("  %-8s %5.1f %%\n", names[k],
                 waves.beats.empty() ? 0.0 : 100.0 * counts[k] / static_cast<double>(waves.beats.size()));
   return 0;
+}
+
+// --gestational-weeks W of `fecg extract`: 10..45 weeks (outside that, no fetal ECG to compare).
+std::optional<double> gestational_weeks(const fecg::cli::Args& args) {
+  const auto w = args.optional_number("gestational-weeks");
+  if (w && (*w < 10 || *w > 45))
+    throw fecg::Error("--gestational-weeks: expected 10..45 weeks, got " + *args.get("gestational-weeks"));
+  return w;
+}
+
+// The morphology lines of `fecg extract`'s summary.
+void print_morphology(const fecg::Morphology& m) {
+  if (!m.why_missing.empty()) {
+    std::printf("  morphology not measured: %s\n", m.why_missing.c_str());
+    return;
+  }
+  std::printf("  morphology averaged beat of %d beats on %s, SNR %.1f dB\n", m.average.n_beats, m.lead_name.c_str(),
+              m.average.snr_db[static_cast<size_t>(m.lead)]);
+  const std::pair<const char*, const fecg::Measurement*> q[] = {
+      {"PR", &m.pr_ms}, {"P", &m.p_ms}, {"QRS", &m.qrs_ms}, {"QT", &m.qt_ms}, {"QTc Bazett", &m.qtc_bazett_ms},
+      {"QTc Fridericia", &m.qtc_fridericia_ms}};
+  for (const auto& [name, v] : q) {
+    if (!v->value) std::printf("    %-15s —  (%s)\n", name, v->why_missing.c_str());
+    else if (v->sd) std::printf("    %-15s %.0f ± %.0f ms\n", name, *v->value, *v->sd);
+    else std::printf("    %-15s %.0f ms\n", name, *v->value);
+  }
+  if (!m.t_qrs_ratio.value) std::printf("    %-15s —  (%s)\n", "T/QRS", m.t_qrs_ratio.why_missing.c_str());
+  else std::printf("    %-15s %.2f ± %.2f\n", "T/QRS", *m.t_qrs_ratio.value, m.t_qrs_ratio.sd.value_or(NAN));
 }

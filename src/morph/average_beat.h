@@ -10,9 +10,9 @@
 // against a first median template is the maximum of the cross-correlation over the QRS
 // (±0.06 RR around R, summed over leads; shifts up to ±8 ms, refined by a parabola through the
 // three best lags), and it is recut at that fractional shift by linear interpolation. The
-// average is the 20 % trimmed mean of each sample (robust to a few bad beats, less noisy than the
-// median). Its noise is measured, not modelled: half the difference between the trimmed means of
-// the even and of the odd beats has the same noise as the whole average and no beat in it.
+// average is a beat-wise trimmed mean: the 20 % of beats farthest from the median beat are left
+// out and the rest averaged. Its noise is measured, not modelled: half the difference between the
+// means of the even and of the odd kept beats has the same noise as the average and no beat in it.
 #pragma once
 
 #include "core/types.h"
@@ -28,7 +28,7 @@ struct AverageBeatParams {
   double after_rr = 0.70;       // to 0.70 RR after R (past the T end: QT ≤ 0.6 RR)
   double max_shift_s = 0.008;   // alignment search ±8 ms (an R peak found at 250 Hz is within ±4 ms)
   double align_half_rr = 0.06;  // cross-correlation over R ± 0.06 RR (the QRS at fetal and adult rates)
-  double trim_fraction = 0.2;   // trimmed mean: drop the 20 % lowest and highest of each sample
+  double trim_fraction = 0.2;   // beat-wise trimmed mean: leave out the 20 % of beats farthest from the median beat
   int min_beats = 8;            // fewer usable beats: no average (the even/odd noise needs 4 + 4)
 };
 
@@ -41,10 +41,12 @@ struct AverageBeat {
                                   // +infinity when the beats are identical (noise_uv is zero)
   std::vector<double> variation;  // per lead: median over beats of RMS(beat − average) / RMS(average)
   int best_lead = -1;             // highest snr_db
-  int n_beats = 0;                // beats averaged
-  std::vector<std::int64_t> beats_used;  // their R peaks, samples at the input rate
+  int n_beats = 0;                // beats averaged (kept.size())
+  std::vector<std::int64_t> beats_used;  // R peaks of the beats cut (samples at the input rate):
+                                         // the rows of best_lead_beats
+  std::vector<int> kept;          // ascending indices into beats_used of the beats averaged
   double rr_s = 0;                // median RR of the usable beats
-  Eigen::MatrixXf best_lead_beats;  // beats × samples: the aligned beats of best_lead (for the
+  LeadMatrix best_lead_beats;  // beats × samples: the aligned beats of best_lead (for the
                                     // jackknife and the sliding average of morph/morphology.h)
   std::string why_missing;        // empty when the average exists
 };
@@ -57,9 +59,12 @@ struct AverageBeat {
 AverageBeat average_beat(const LeadMatrix& x_uv, double fs_hz, const BeatIndices& beats,
                          const std::vector<bool>& reliable, const AverageBeatParams& params = {});
 
-// The trimmed mean of each column of `rows` (beats × samples) over the beats whose index is in
-// `use` (all when empty): the averaging step of average_beat, exposed for the jackknife of
-// morph/morphology.h. trim_fraction of the beats are dropped at each end.
-Signal trimmed_mean_columns(const Eigen::MatrixXf& rows, const std::vector<int>& use, double trim_fraction);
+// The per-sample trimmed mean of `rows` (beats × samples) over the beats listed in `use` (all when
+// empty), trim_fraction dropped at each end (just under 0.5: the median): average_beat's
+// reference beat.
+Signal trimmed_mean_columns(const LeadMatrix& rows, const std::vector<int>& use, double trim_fraction);
+
+// The plain mean of the rows listed in `use` (zeros when empty): the average of the kept beats.
+Signal mean_columns(const LeadMatrix& rows, const std::vector<int>& use);
 
 }  // namespace fecg

@@ -39,6 +39,29 @@ constexpr ChiaRow kChia2005[] = {
 
 }  // namespace
 
+Morphology morphology_not_computed(const std::string& why) {
+  Morphology m;
+  m.why_missing = why;
+  m.average.why_missing = why;
+  for (Measurement* x : {&m.pr_ms, &m.p_ms, &m.qrs_ms, &m.qt_ms, &m.qtc_bazett_ms, &m.qtc_fridericia_ms, &m.t_qrs_ratio})
+    *x = missing(why);
+  return m;
+}
+
+std::vector<bool> beats_in_spans(const BeatIndices& beats, double fs_hz,
+                                 const std::vector<std::pair<double, double>>& spans) {
+  std::vector<bool> out(beats.size(), false);
+  for (size_t i = 0; i < beats.size(); ++i) {
+    const double t = static_cast<double>(beats[i]) / fs_hz;
+    for (const auto& [a, b] : spans)
+      if (t >= a && t < b) {
+        out[i] = true;
+        break;
+      }
+  }
+  return out;
+}
+
 BeatIntervals beat_intervals(const BeatWaves& w, std::span<const float> x, double fs_hz, double rr_s) {
   BeatIntervals out;
   out.pr_ms = span_ms(w.p_on, w.qrs_on, fs_hz);
@@ -79,6 +102,7 @@ Morphology analyse_morphology(const LeadMatrix& fecg_uv, double fs_hz, const Bea
   if (!lead_names.empty() && static_cast<Eigen::Index>(lead_names.size()) != fecg_uv.rows())
     throw Error("analyse_morphology: " + std::to_string(lead_names.size()) + " lead names for " +
                 std::to_string(fecg_uv.rows()) + " leads");
+  if (!params.enabled) return morphology_not_computed("morphology not requested");
   Morphology m;
   m.average = average_beat(fecg_uv, fs_hz, beats, reliable, params.average);
   Measurement* all[] = {&m.pr_ms, &m.p_ms, &m.qrs_ms, &m.qt_ms, &m.qtc_bazett_ms, &m.qtc_fridericia_ms, &m.t_qrs_ratio};
@@ -121,16 +145,16 @@ Morphology analyse_morphology(const LeadMatrix& fecg_uv, double fs_hz, const Bea
   // Jackknife over K groups of beats, on the measured lead. The replicate's noise trace is the
   // full one scaled by √(n / (n − n_k)) (fewer beats, more noise).
   const int k_groups = params.jackknife_groups;
-  const Eigen::MatrixXf& rows = avg.best_lead_beats;
-  const int nb = static_cast<int>(rows.rows());
-  if (k_groups >= 2 && nb >= 2 * k_groups) {
+  const LeadMatrix& rows = avg.best_lead_beats;
+  if (k_groups >= 2 && static_cast<int>(avg.kept.size()) >= 2 * k_groups) {
     std::vector<BeatIntervals> reps;
     for (int g = 0; g < k_groups; ++g) {
       std::vector<int> keep;
-      for (int b = 0; b < nb; ++b)
-        if (b % k_groups != g) keep.push_back(b);
-      const Signal rep = trimmed_mean_columns(rows, keep, params.average.trim_fraction);
-      const Signal rep_noise = noise.transpose() * static_cast<float>(std::sqrt(double(nb) / double(keep.size())));
+      for (size_t k = 0; k < avg.kept.size(); ++k)
+        if (static_cast<int>(k) % k_groups != g) keep.push_back(avg.kept[k]);
+      const Signal rep = mean_columns(rows, keep);
+      const Signal rep_noise =
+          noise.transpose() * static_cast<float>(std::sqrt(double(avg.kept.size()) / double(keep.size())));
       const std::span<const float> xr(rep.data(), static_cast<size_t>(rep.size()));
       const std::span<const float> nr(rep_noise.data(), static_cast<size_t>(rep_noise.size()));
       const BeatWaves w = delineate_martinez_2004(xr, avg.fs_hz, r, avg.rr_s, params.delineator, nr)[0];
@@ -166,7 +190,7 @@ Morphology analyse_morphology(const LeadMatrix& fecg_uv, double fs_hz, const Bea
     for (double start = t_first; start <= t_last; start += params.sliding_window_s) {
       const double end = start + params.sliding_window_s;
       std::vector<int> in;
-      for (int b = 0; b < nb; ++b) {
+      for (const int b : avg.kept) {
         const double t = static_cast<double>(avg.beats_used[static_cast<size_t>(b)]) / fs_hz;
         if (t >= start && t < end) in.push_back(b);
       }
@@ -180,11 +204,10 @@ Morphology analyse_morphology(const LeadMatrix& fecg_uv, double fs_hz, const Bea
         m.sliding.push_back(win);
         continue;
       }
-      const Signal wavg = trimmed_mean_columns(rows, in, params.average.trim_fraction);
+      const Signal wavg = mean_columns(rows, in);
       std::vector<int> even, odd;
       for (size_t i = 0; i < in.size(); ++i) (i % 2 ? odd : even).push_back(in[i]);
-      const Signal wnoise = 0.5f * (trimmed_mean_columns(rows, even, params.average.trim_fraction) -
-                                    trimmed_mean_columns(rows, odd, params.average.trim_fraction));
+      const Signal wnoise = 0.5f * (mean_columns(rows, even) - mean_columns(rows, odd));
       const double p_sig = (wavg.array() - wavg.mean()).square().mean();
       const double p_noise = wnoise.array().square().mean();
       if (p_noise > 0) win.snr_db = 10 * std::log10(p_sig / p_noise);

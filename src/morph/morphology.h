@@ -55,6 +55,7 @@ struct MorphologyWindow {
 };
 
 struct MorphologyParams {
+  bool enabled = true;            // false: analyse_morphology returns morphology_not_computed
   AverageBeatParams average;
   DelineatorParams delineator;
   double min_snr_db = 6.0;        // an average below this has no shape to measure (noise alone: ~0 dB)
@@ -73,7 +74,16 @@ struct Morphology {
   std::vector<MorphologyWindow> sliding;
   std::vector<PublishedComparison> published;  // empty without gestational_weeks
   std::string why_missing;         // set when nothing could be measured (no average, SNR too low)
+  double compute_ms = 0;           // wall-clock time of the stage (set by the pipeline)
 };
+
+// A morphology with nothing measured, every quantity null with `why` (e.g. streamed recordings).
+Morphology morphology_not_computed(const std::string& why);
+
+// One flag per beat: true when the beat's time (sample / fs_hz) lies in one of `spans` (seconds,
+// [start, end)), e.g. pipeline/fusion.h reliable_spans(quality) — the beats of reliable windows.
+std::vector<bool> beats_in_spans(const BeatIndices& beats, double fs_hz,
+                                 const std::vector<std::pair<double, double>>& spans);
 
 // fecg_uv: leads × n (µV) at fs_hz; beats: fetal R peaks (samples, ascending); reliable: one flag
 // per beat (empty: all reliable) — the pipeline passes the flags of its quality windows.
