@@ -14,6 +14,7 @@
 #include "core/json_parse.h"
 #include "model/fhnet.h"
 #include "model/model_files.h"
+#include "morph/morphology_report.h"
 #include "pipeline/fhnet_dataset.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
@@ -39,6 +40,9 @@
 namespace fs = std::filesystem;
 
 int cmd_dataset(int argc, char** argv);  // src/cli/dataset.cpp
+int cmd_delineate(int argc, char** argv);  // src/cli/delineate.cpp
+std::optional<double> gestational_weeks(const fecg::cli::Args& args);  // src/cli/delineate.cpp
+void print_morphology(const fecg::Morphology& m);                        // src/cli/delineate.cpp
 
 namespace {
 
@@ -60,6 +64,7 @@ commands:
   eval               score fetal beats against reference beats
   dataset            simulate FHNet training data (.npy windows with targets)
   windows <record>   the FHNet input windows of a recording (.npy), for a network run elsewhere
+  delineate <record> P, QRS and T wave marks of every beat (wavelet delineator), as CSV
 
 <record> is a .edf, .hea or .csv file, or a WFDB record path without extension.
 Run `fecg <command> --help` for the options of a command.
@@ -82,8 +87,10 @@ Extracts the fetal ECG and writes into DIR:
   <name>.fqrs, <name>.mqrs   fetal / maternal beats (WFDB annotations at the input rate)
   <name>_fecg.csv            extracted fetal ECG per abdominal lead (µV, input rate)
   <name>_fhr.csv             fetal heart rate (time s, bpm beat-to-beat and smoothed)
-  <name>.json                summary: FHR and MHR (mean/min/max), quality, method, timings;
+  <name>.json                summary: FHR and MHR (mean/min/max), quality, method, timings,
+                             morphology (averaged beat: PR, P, QRS, QT, QTc, T/QRS, or why not);
                              method fhnet: per 4.1 s window the lead contributions ("explain")
+  <name>_beat.csv            the averaged fetal beat per lead (µV; time_ms from the R peak)
   <name>_saliency.csv        with --explain: temporal saliency, one row per sample at 250 Hz
                              (time_s from the start, saliency: 1 = average for its window,
                              window: index of the window in the JSON's explain.windows)
@@ -121,6 +128,9 @@ options:
                    on: always in chunks; off: read and analyse the whole recording at once.
                    Chunked reading needs EDF or WFDB (not format 8); CSV is read whole
   --chunk-s S      chunk length when streaming (default 600; margins of 60 s either side)
+  --gestational-weeks W
+                   gestational age (10..45 weeks): the intervals are compared with the means
+                   Chia et al. 2005 published (a comparison, never a diagnosis)
   --progress       always show the progress bar (default: only when stderr is a terminal)
   --quiet          print nothing but errors
 )";
@@ -499,12 +509,13 @@ int cmd_extract(int argc, char** argv) {
   }
   const Args args = parse_args(argc, argv, 2,
                                {"method", "model", "engine-outputs", "out", "leads", "reference", "powerline", "ref",
-                                "fs", "units", "stream", "chunk-s", "pool", "fallback"},
+                                "fs", "units", "stream", "chunk-s", "pool", "fallback", "gestational-weeks"},
                                {"progress", "quiet", "explain"}, "extract");
   if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
   const std::string path = args.positional[0];
 
   fecg::PipelineParams params = pipeline_params(args);
+  params.morphology.gestational_weeks = gestational_weeks(args);  // src/cli/delineate.cpp
   const bool quiet = args.has("quiet");
   std::vector<std::string> cli_warnings;
   // Without --method: FHNet when the network is named (--model, --engine-outputs) or a trained
@@ -626,6 +637,7 @@ int cmd_extract(int argc, char** argv) {
   fecg::write_wfdb_annotations((out_dir / (name + ".mqrs")).string(), fecg::beat_annotations(result.maternal_beats));
   write_text(out_dir / (name + "_fhr.csv"), fecg::heart_rate_csv(result.fhr));
   write_text(out_dir / (name + ".json"), fecg::summary_json(result, context) + "\n");
+  write_text(out_dir / (name + "_beat.csv"), fecg::average_beat_csv(result.morphology, result.lead_names));
   if (args.has("explain")) write_text(out_dir / (name + "_saliency.csv"), fecg::saliency_csv(result));
 
   if (!quiet) {
@@ -658,6 +670,7 @@ int cmd_extract(int argc, char** argv) {
     if (context.fetal_score)
       std::printf("  vs reference: Se %.4f  PPV %.4f  F1 %.4f  FHR MAE %.2f bpm\n", context.fetal_score->sensitivity,
                   context.fetal_score->ppv, context.fetal_score->f1, context.fhr_score->mae_bpm);
+    print_morphology(result.morphology);  // src/cli/delineate.cpp
     std::printf("  time     %.1f ms\n", result.timings.total_ms);
     if (args.has("explain"))
       std::printf("  explain  %.1f ms (lead occlusion and saliency of %d windows)\n", result.timings.explain_ms,
@@ -816,6 +829,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return cmd_eval(argc, argv);
     if (command == "dataset") return cmd_dataset(argc, argv);
     if (command == "windows") return cmd_windows(argc, argv);
+    if (command == "delineate") return cmd_delineate(argc, argv);
     std::fprintf(stderr, "fecg: unknown command '%s' (see fecg --help)\n", command.c_str());
     return 2;
   } catch (const fecg::Cancelled&) {

@@ -349,6 +349,13 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
     for (auto& b : *beats) b = std::clamp<std::int64_t>(b, 0, last);
   }
   result.timings.output_ms = clock.lap_ms();
+
+  // Morphology: the averaged beat of the beats in reliable windows, at the input rate.
+  report(progress, 0.97, "morphology");
+  result.morphology = analyse_morphology(result.fecg_uv, recording.fs_hz, result.fetal_beats,
+                                         beats_in_spans(result.fetal_beats, recording.fs_hz, reliable_spans(result.quality)),
+                                         result.lead_names, params.morphology);
+  result.morphology.compute_ms = clock.lap_ms();
   result.timings.total_ms = clock.total_ms();
   report(progress, 1.0, "done");
   return result;

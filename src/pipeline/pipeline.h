@@ -16,6 +16,7 @@
 #include "detect/qrs.h"
 #include "detect/quality.h"
 #include "extract/extract.h"
+#include "morph/morphology.h"
 #include "pipeline/explain.h"
 #include "pipeline/fhnet_stage.h"
 #include "pipeline/fusion.h"
@@ -64,6 +65,9 @@ struct PipelineParams {
   // reliable or not, with a confidence.
   bool candidate_pool = true;
   ReliabilityParams reliability;
+  // The morphology stage (morph/morphology.h, issue 14): averaged fetal beat, waves, intervals;
+  // gestational_weeks there for the published comparison.
+  MorphologyParams morphology;
 };
 
 // Stage 1, shared by every method and by FHNet's training data (pipeline/fhnet_stage.h), so
@@ -106,6 +110,9 @@ struct PipelineResult {
   // Method::fhnet: per-window lead contributions and temporal saliency at the analysis rate
   // (pipeline/explain.h), as PipelineParams::explain asked; empty (no windows) otherwise.
   Explanation explanation;
+  // The averaged fetal beat of the reliable windows' beats, its waves and intervals, or the
+  // reasons they are missing (morph/morphology.h); its compute_ms is the stage's time.
+  Morphology morphology;
 };
 
 // Progress reports: fraction done (0..1) and the stage name. Return false to cancel: run_pipeline

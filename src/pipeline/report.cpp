@@ -1,6 +1,7 @@
 #include "pipeline/report.h"
 
 #include "core/json.h"
+#include "morph/morphology_report.h"
 
 #include "core/error.h"
 
@@ -172,6 +173,7 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
     }
     json.end_object();
   }
+  write_morphology_json(json, result.morphology, result.lead_names);  // morph/morphology_report.h
   json.end_object();
   return json.str();
 }

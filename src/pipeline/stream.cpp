@@ -143,6 +143,7 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
   const auto n_leads = static_cast<Eigen::Index>(out.lead_names.size());
 
   PipelineParams chunk_params = params;
+  chunk_params.morphology.enabled = false;  // not combined across chunks: said in out.morphology
   WarningLog warnings;
   std::string first_error;
   int analysed = 0;
@@ -285,6 +286,9 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
                      fixed2(first_low_s) + " s): do not trust the fetal heart rate there",
                  "");
   q.warnings = warnings.lines();
+  out.morphology = morphology_not_computed(
+      "not computed for a recording analysed in chunks (streamed: longer than 30 min); analyse an excerpt "
+      "of up to 30 min whole (fecg extract --stream off) for the averaged beat and its intervals");
   const auto now = std::chrono::steady_clock::now();
   out.timings.heart_rate_ms += std::chrono::duration<double, std::milli>(now - hr_clock).count();
   out.timings.total_ms = std::chrono::duration<double, std::milli>(now - clock_start).count();
