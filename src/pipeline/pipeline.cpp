@@ -339,6 +339,9 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
     for (auto& b : *beats) b = std::clamp<std::int64_t>(b, 0, last);
   }
   result.timings.output_ms = clock.lap_ms();
+
+  // CTG: the heart rates as a cardiotocogram and its FIGO 2015 features (ctg/ctg.h).
+  result.ctg = analyze_ctg(result.fhr, result.mhr, static_cast<double>(recording.n_samples()) / recording.fs_hz);
   result.timings.total_ms = clock.total_ms();
   report(progress, 1.0, "done");
   return result;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "core/recording.h"
+#include "ctg/ctg.h"
 #include "detect/heart_rate.h"
 #include "detect/qrs.h"
 #include "detect/quality.h"
@@ -100,6 +101,9 @@ struct PipelineResult {
   // Method::fhnet: per-window lead contributions and temporal saliency at the analysis rate
   // (pipeline/explain.h), as PipelineParams::explain asked; empty (no windows) otherwise.
   Explanation explanation;
+  // The fetal heart rate read as a CTG (ctg/ctg.h): the 4 Hz FHR/MHR series and the FIGO 2015
+  // features, from the whole record's beat-to-beat rates (their reliable values only).
+  CtgAnalysis ctg;
 };
 
 // Progress reports: fraction done (0..1) and the stage name. Return false to cancel: run_pipeline

@@ -2,6 +2,7 @@
 // CSV. Used by the CLI and (later) the WebAssembly module, so both write the same documents.
 #pragma once
 
+#include "core/json.h"
 #include "eval/metrics.h"
 #include "pipeline/pipeline.h"
 
@@ -37,6 +38,18 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
 // "explain.windows") of the window that weighs most in the blend at that sample. Throws
 // fecg::Error when the result holds no saliency.
 std::string saliency_csv(const PipelineResult& result);
+
+// The "ctg" member of summary_json (ctg/ctg.h): baseline_bpm, variability_bpm, variability_band,
+// stv_ms (null when not measurable), signal_loss_pct, accelerations [{start_s, end_s, peak_bpm}],
+// decelerations [{start_s, end_s, nadir_bpm, depth_bpm, duration_s, lost_beats, prolonged}],
+// tachycardia / bradycardia [{start_s, end_s, duration_s, mean_baseline_bpm}] (null, like the
+// events, when there is no baseline), not_classified (reasons) and why_missing (per null member,
+// its reason).
+void write_ctg_json(JsonWriter& json, const CtgAnalysis& ctg);
+
+// The 4 Hz series as "time_s,fhr_bpm,mhr_bpm,reliable" rows (fhr_bpm empty where not reliable,
+// mhr_bpm empty where there is no maternal beat).
+std::string ctg_csv(const CtgAnalysis& ctg);
 
 // "time_s,fhr_bpm,fhr_smooth_bpm,outlier" rows, one per beat-to-beat value.
 std::string heart_rate_csv(const HeartRateSeries& series);

@@ -273,6 +273,8 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
                      fixed2(first_low_s) + " s): do not trust the fetal heart rate there",
                  "");
   q.warnings = warnings.lines();
+  // CTG over the whole recording, from the merged heart rates (ctg/ctg.h).
+  out.ctg = analyze_ctg(out.fhr, out.mhr, static_cast<double>(n_samples) / fs);
   const auto now = std::chrono::steady_clock::now();
   out.timings.heart_rate_ms += std::chrono::duration<double, std::milli>(now - hr_clock).count();
   out.timings.total_ms = std::chrono::duration<double, std::milli>(now - clock_start).count();
