@@ -94,14 +94,15 @@ struct CtgAnalysis {
 CtgSeries ctg_series(const HeartRateSeries& fhr, const HeartRateSeries& mhr, double duration_s,
                      const CtgParams& params = {});
 
-// Baseline after Mantel et al. 1990 (Int J Biomed Comput 25:261-272, the baseline behind the
-// Dawes–Redman analysis): start from the peak of the FHR histogram, then low-pass filter the FHR
-// (zero phase, 0.008 Hz) repeatedly, each time replacing the samples farther than a narrowing band
-// (±20, ±15, ±10, ±5 bpm) from the current estimate by the estimate, so that accelerations and
-// decelerations do not pull it. Departure from the paper: the starting level is the histogram
-// peak of a sliding 15-min window (interpolated minute by minute) rather than of the whole trace,
-// so that a baseline that changes over a long recording is followed. NaN samples carry no
-// information (replaced by the estimate). Returns NaN everywhere when there is no finite sample.
+// Baseline after the method of Mantel et al. 1990 (Int J Biomed Comput 25:261-272, the baseline
+// behind the Dawes–Redman analysis): start from the peak of the FHR histogram, then low-pass filter
+// the FHR (zero phase, 0.008 Hz) repeatedly, each time replacing the samples farther than a
+// narrowing band from the current estimate by the estimate, so that accelerations and
+// decelerations do not pull it. Our choices where we depart from or do not follow the paper's
+// details: the bands are ±15, ±10, ±5 bpm; the starting level is the histogram peak of a sliding
+// 15-min window (interpolated minute by minute) rather than of the whole trace, so that a baseline
+// that changes over a long recording is followed. NaN samples carry no information (replaced by
+// the estimate). Returns NaN everywhere when there is no finite sample.
 std::vector<double> baseline_mantel_1990(const std::vector<double>& fhr_bpm, double rate_hz);
 
 // Everything: the series, the baseline, FIGO 2015 features and what cannot be classified. Never
