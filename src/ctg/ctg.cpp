@@ -80,29 +80,41 @@ void lowpass_zero_phase(std::vector<double>& x, double cutoff_hz, double rate_hz
   pass(x.rbegin(), x.rend());
 }
 
-// Peak of the 1-bpm histogram (smoothed by a 5-bin triangle, so that one stray bin does not win)
-// of the finite values in [lo, hi). NaN when fewer than min_count values.
+// The starting level from the 1-bpm histogram (smoothed by a 5-bin triangle, so that one stray
+// bin does not win) of the finite values in [lo, hi): of the peaks at least half as tall as the
+// tallest, the fastest. A long deceleration holds its nadir as flat as the baseline holds its
+// level, and one of 5 min is half of a 10-min window: the tallest peak alone would then make it
+// the baseline (and everything else accelerations); FIGO's baseline excludes decelerations. NaN
+// when fewer than min_count values.
 double histogram_peak(const std::vector<double>& x, std::size_t lo, std::size_t hi, std::size_t min_count) {
   constexpr int kMin = 30, kMax = 260;  // bpm: wider than any fetal rate the detectors report
-  std::array<double, kMax - kMin> counts{};
+  constexpr int kBins = kMax - kMin;
+  std::array<double, kBins> counts{}, smooth{};
   std::size_t n = 0;
   for (std::size_t k = lo; k < hi; ++k) {
     if (!std::isfinite(x[k])) continue;
     const int bin = static_cast<int>(std::floor(x[k])) - kMin;
-    if (bin < 0 || bin >= kMax - kMin) continue;
+    if (bin < 0 || bin >= kBins) continue;
     counts[static_cast<std::size_t>(bin)] += 1;
     ++n;
   }
   if (n < min_count || n == 0) return kNaN;
   const std::array<double, 5> kernel{1, 2, 3, 2, 1};
-  double best = -1, at = kNaN;
-  for (int b = 0; b < kMax - kMin; ++b) {
+  double tallest = 0;
+  for (int b = 0; b < kBins; ++b) {
     double s = 0;
     for (int j = -2; j <= 2; ++j)
-      if (b + j >= 0 && b + j < kMax - kMin) s += kernel[static_cast<std::size_t>(j + 2)] * counts[static_cast<std::size_t>(b + j)];
-    if (s > best) best = s, at = kMin + b + 0.5;
+      if (b + j >= 0 && b + j < kBins) s += kernel[static_cast<std::size_t>(j + 2)] * counts[static_cast<std::size_t>(b + j)];
+    smooth[static_cast<std::size_t>(b)] = s;
+    tallest = std::max(tallest, s);
   }
-  return at;
+  for (int b = kBins - 1; b >= 0; --b) {
+    const double s = smooth[static_cast<std::size_t>(b)];
+    const double left = b > 0 ? smooth[static_cast<std::size_t>(b - 1)] : 0.0;
+    const double right = b + 1 < kBins ? smooth[static_cast<std::size_t>(b + 1)] : 0.0;
+    if (s >= 0.5 * tallest && s >= left && s > right) return kMin + b + 0.5;
+  }
+  return kNaN;  // unreachable: the tallest bin is a peak
 }
 
 // Fill NaN runs by linear interpolation between their finite neighbours when shorter than

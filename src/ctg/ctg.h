@@ -99,9 +99,10 @@ CtgSeries ctg_series(const HeartRateSeries& fhr, const HeartRateSeries& mhr, dou
 // the FHR (zero phase, 0.008 Hz) repeatedly, each time replacing the samples farther than a
 // narrowing band from the current estimate by the estimate, so that accelerations and
 // decelerations do not pull it. Our choices where we depart from or do not follow the paper's
-// details: the bands are ±15, ±10, ±5 bpm; the starting level is the histogram peak of a sliding
-// 15-min window (interpolated minute by minute) rather than of the whole trace, so that a baseline
-// that changes over a long recording is followed. NaN samples carry no information (replaced by
+// details: the bands are ±15, ±10, ±5 bpm; the starting level is taken from the histogram of a
+// sliding 15-min window (interpolated minute by minute) rather than of the whole trace, so that a
+// baseline that changes over a long recording is followed, and it is the fastest of the peaks at
+// least half as tall as the tallest, so that a long deceleration is not taken for the baseline. NaN samples carry no information (replaced by
 // the estimate). Returns NaN everywhere when there is no finite sample.
 std::vector<double> baseline_mantel_1990(const std::vector<double>& fhr_bpm, double rate_hz);
 
