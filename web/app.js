@@ -2,7 +2,8 @@
 // No analysis runs here. Untrusted text (file names, header fields, lead names, error messages)
 // only ever goes into the page through textContent, never as HTML.
 import uPlot from './vendor/uplot/uPlot.esm.js';
-import { canvasToPng, renderReport, reportFileName } from './report.js';
+import { canvasToPng, clearCtgPages, renderCtgPages, renderReport, reportFileName, showCtgPages } from './report.js';
+import { ctgSpec, renderCtgFeatures, trueScaleSpanS } from './ctg.js';
 import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, windowSpanS } from './explain.js';
 
 const $ = (id) => document.getElementById(id);
@@ -244,7 +245,7 @@ function onOpened(msg) {
   if (!reopened) {
     buildLeadChoice(info);
     $('summary-panel').hidden = true;
-    for (const id of ['fig-fecg', 'fig-hr', 'fig-quality', 'fig-leads', 'fig-saliency']) $(id).hidden = true;
+    for (const id of ['fig-fecg', 'fig-hr', 'fig-quality', 'fig-ctg', 'fig-leads', 'fig-saliency']) $(id).hidden = true;
     drawCharts();
   }
   const chunked = info.streamed ? ` It is long: it will be read and analysed in ${fmt(info.chunkS / 60, 0)}-min chunks.` : '';
@@ -353,6 +354,8 @@ function onResult(msg) {
   }
   $('summary-panel').hidden = false;
   for (const id of ['fig-fecg', 'fig-hr', 'fig-quality']) $(id).hidden = false;
+  $('fig-ctg').hidden = !msg.ctg;
+  if (msg.ctg) renderCtgFeatures($('ctg-features').querySelector('tbody'), msg.ctg);  // web/ctg.js
   resetExplainViews(msg);
   setStatus(`Done: ${msg.fetalBeats.length} fetal beats, mean FHR ${fmt(fhr.meanBpm)} bpm.`);
   $('progress').value = 1;
@@ -517,6 +520,8 @@ async function printReport() {
     if (img.src) URL.revokeObjectURL(img.src);
     img.src = URL.createObjectURL(png);
     await img.decode();
+    if (state.result.ctg) await showCtgPages($('print-report'), renderCtgPages({ title: state.info.name, ctg: state.result.ctg,
+      speedCmPerMin: Number($('ctg-speed').value), footer: 'FHNet-Web, analysed in this browser. Not a medical device.' }));
     document.body.classList.add('printing-report');
     window.print();
   } catch (error) {
@@ -528,6 +533,7 @@ function afterPrint() {
   const img = $('print-report-img');
   if (!document.body.classList.contains('printing-report')) return;
   document.body.classList.remove('printing-report');
+  clearCtgPages($('print-report'));
   if (img.src) URL.revokeObjectURL(img.src);
   img.removeAttribute('src');
 }
@@ -664,6 +670,8 @@ function chartSpecs() {
       scales: { x: { time: false }, y: { range: [0, 1] } },
     }, data: qData });
 
+    if (res.ctg) specs.push(ctgSpec(res.ctg, Number($('ctg-speed').value)));  // web/ctg.js
+
     const contributions = res.explanation && contributionsSpec(res.explanation, res.leadNames, LEAD_COLORS, [spanMark(selectedSpan)]);
     if (contributions) specs.push({ id: 'chart-leads', fig: 'fig-leads', ...contributions });
   }
@@ -707,6 +715,15 @@ function pan(fraction) {
   const [a, b] = currentRange();
   const d = (b - a) * fraction;
   setRange(a + d, b + d);
+}
+
+// The CTG's paper speed: redraw its grid and show the span that fits the chart at true scale.
+function onCtgSpeed() {
+  if (!state.result || !state.result.ctg) return;
+  const [a] = currentRange();
+  drawCharts();
+  const ctgChart = state.charts.find((c) => c.root.parentElement.id === 'chart-ctg');
+  if (ctgChart) setRange(a, a + trueScaleSpanS(ctgChart.bbox.width / (devicePixelRatio || 1), Number($('ctg-speed').value)));
 }
 
 function resetZoom() { if (state.fullRange) setRange(...state.fullRange); }
@@ -758,6 +775,7 @@ function wire() {
   $('window-next').addEventListener('click', () => stepWindow(1));
   $('window-center').addEventListener('click', () => { const [a, b] = currentRange(); explainAt((a + b) / 2); });
   $('report-print').addEventListener('click', printReport);
+  $('ctg-speed').addEventListener('change', onCtgSpeed);
   window.addEventListener('afterprint', afterPrint);
   $('zoom-in').addEventListener('click', () => zoom(0.5));
   $('zoom-out').addEventListener('click', () => zoom(2));

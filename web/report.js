@@ -7,6 +7,7 @@
 //                                       plots: [{ caption, opts, data, xRange: [0, 60] }, ...] });
 //   canvas.toBlob((png) => save(png), 'image/png');
 import uPlot from './vendor/uplot/uPlot.esm.js';
+import { ctgFeatureRows, drawCtgStrip } from './ctg.js';
 
 // A4 portrait at 150 dpi (210 × 297 mm): prints one page at a legible size; the PNG has this
 // size whatever the screen, so that a telemedicine system receives the same layout every time.
@@ -162,4 +163,91 @@ export function reportFileName(recordName) {
   const base = String(recordName || 'recording').replace(/\.[A-Za-z0-9]{1,4}$/, '').replace(/[^A-Za-z0-9._-]+/g, '_')
     .replace(/^[_.]+|_+$/g, '').slice(0, 80);
   return `${base || 'recording'}_report.png`;
+}
+
+// ------------------------------------------------------------------------------------------- CTG
+
+// The CTG printed at true scale: A4 portrait pages of the printable area inside 10 mm margins
+// (190 × 277 mm, style.css @page) at 150 dpi, to be printed at exactly CTG_PAGE_MM (style.css
+// .ctg-page), so that a centimetre on the canvas is a centimetre on paper. Strips of 18 cm (18,
+// 9 or 6 min at 1, 2 or 3 cm/min), 8 cm high (50-210 bpm at 20 bpm/cm), as many as the recording
+// needs; the first page starts with the title and the FIGO 2015 features.
+export const CTG_PAGE_MM = { width: 190, height: 277 };
+const CTG_DPI = 150;
+
+export function renderCtgPages({ title, ctg, speedCmPerMin = 1, footer = '' }) {
+  const pxPerCm = CTG_DPI / 2.54;
+  const W = Math.round((CTG_PAGE_MM.width / 10) * pxPerCm), H = Math.round((CTG_PAGE_MM.height / 10) * pxPerCm);
+  const stripCm = 18, stripHeightCm = 8, stripGapCm = 1.4;
+  const stripS = (stripCm / speedCmPerMin) * 60;
+  const durationS = ctg.durationS;
+  const nStrips = Math.max(1, Math.ceil(durationS / stripS));
+  const x0 = Math.round(((CTG_PAGE_MM.width / 10 - stripCm) / 2) * pxPerCm);
+  const pages = [];
+  let strip = 0;
+  while (strip < nStrips) {
+    const canvas = document.createElement('canvas');
+    canvas.width = W;
+    canvas.height = H;
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, W, H);
+    let y = 40;
+    ctx.fillStyle = INK;
+    ctx.font = `bold 26px ${FONT}`;
+    ctx.fillText(fitText(ctx, `${title}: CTG at ${speedCmPerMin} cm/min, 20 bpm/cm (page ${pages.length + 1})`, W - 2 * x0), x0, y);
+    y += 14;
+    if (pages.length === 0) {
+      ctx.font = `15px ${FONT}`;
+      for (const [label, value] of ctgFeatureRows(ctg)) {
+        y += 21;
+        ctx.fillStyle = MUTED;
+        const l = `${label}: `;
+        ctx.fillText(l, x0, y);
+        const lw = Math.min(ctx.measureText(l).width, 330);
+        ctx.fillStyle = INK;
+        ctx.fillText(fitText(ctx, value, W - 2 * x0 - lw), x0 + lw, y);
+      }
+      y += 10;
+    }
+    y += 16;
+    while (strip < nStrips && y + (stripHeightCm + 0.6) * pxPerCm <= H - 40) {
+      const t0S = strip * stripS;
+      drawCtgStrip(ctx, ctg, { x: x0, y, pxPerCm, t0S, t1S: t0S + stripS, speedCmPerMin });
+      // Past the end of the recording the paper stays blank (no trace, no signal).
+      if (t0S + stripS > durationS) {
+        const xEnd = x0 + ((durationS - t0S) / 60) * speedCmPerMin * pxPerCm;
+        ctx.fillStyle = 'rgba(255, 255, 255, 0.75)';
+        ctx.fillRect(xEnd + 1, y + 1, x0 + stripCm * pxPerCm - xEnd - 2, stripHeightCm * pxPerCm - 2);
+      }
+      y += (stripHeightCm + stripGapCm) * pxPerCm;
+      strip++;
+    }
+    ctx.font = `13px ${FONT}`;
+    ctx.fillStyle = MUTED;
+    ctx.fillText(fitText(ctx, footer, W - 2 * x0), x0, H - 16);
+    pages.push(canvas);
+  }
+  return pages;
+}
+
+// The pages as images after the report picture in the print container (class ctg-page: printed
+// at CTG_PAGE_MM, style.css); clearCtgPages removes them after printing.
+export async function showCtgPages(container, pages) {
+  clearCtgPages(container);
+  for (const [i, canvas] of pages.entries()) {
+    const img = document.createElement('img');
+    img.className = 'ctg-page';
+    img.alt = `CTG at true scale, page ${i + 1} of ${pages.length}`;
+    img.src = URL.createObjectURL(await canvasToPng(canvas));
+    await img.decode();
+    container.append(img);
+  }
+}
+
+export function clearCtgPages(container) {
+  for (const img of container.querySelectorAll('img.ctg-page')) {
+    URL.revokeObjectURL(img.src);
+    img.remove();
+  }
 }

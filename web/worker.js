@@ -7,7 +7,7 @@
 //   {type: 'analyze', options: {method, abdominal, reference, powerlineHz, engine?, ortThreads?}}
 //   {type: 'network', options: {abdominal, reference, powerlineHz, engine, ortThreads?}}
 //       FHNet alone on the recording's windows: its raw outputs (comparing engines, benchmarks)
-//   {type: 'export', kind: 'fqrs'|'beats-csv'|'fhr-csv'|'fecg-csv'|'json'|'truth-csv'}
+//   {type: 'export', kind: 'fqrs'|'beats-csv'|'fhr-csv'|'ctg-csv'|'fecg-csv'|'json'|'truth-csv'}
 //   {type: 'explain-window', index}     method 'fhnet': lead contributions and saliency of window i
 // Messages out: {type: 'ready'|'opened'|'progress'|'result'|'network'|'window-explained'|'exported'|'error', ...}.
 // Cancel: the page terminates this worker and starts a fresh one (a running WASM call cannot see
@@ -413,7 +413,7 @@ async function analyzeStreamed(options) {
     powerlineHz: result.powerlineHz,
     engine: result.method === 'fhnet' ? 'fecg' : null, network: null,
     fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
-    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),
+    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr), ctg: result.ctg,
     quality: {
       sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
       windows: quality.windows.map((w) => ({ startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead })),
@@ -445,7 +445,7 @@ async function analyze(options) {
     powerlineHz: result.powerlineHz,
     engine: result.method === 'fhnet' ? run.engine : null, network: run.network,
     fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
-    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),
+    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr), ctg: result.ctg,
     quality: {
       sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
       windows: quality.windows.map((w) => ({ startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead })),
@@ -530,6 +530,7 @@ function exportKind(kind) {
     case 'fqrs': return { name: `${recordName}.fqrs`, mime: 'application/octet-stream', data: result.fqrsBytes() };
     case 'beats-csv': return { name: `${recordName}_fetal_beats.csv`, mime: 'text/csv', data: beatsCsv(resultFetalBeats, resultFsHz) };
     case 'fhr-csv': return { name: `${recordName}_fhr.csv`, mime: 'text/csv', data: result.fhrCsv() };
+    case 'ctg-csv': return { name: `${recordName}_ctg.csv`, mime: 'text/csv', data: result.ctgCsv() };
     case 'fecg-csv': return { name: `${recordName}_fecg.csv`, mime: 'text/csv', data: result.fecgCsv() };
     case 'json': return { name: `${recordName}.json`, mime: 'application/json', data: result.summaryJson() };
     default: throw new Error(`export: unknown kind '${kind}'`);

@@ -356,6 +356,8 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
                                          beats_in_spans(result.fetal_beats, recording.fs_hz, reliable_spans(result.quality)),
                                          result.lead_names, params.morphology);
   result.morphology.compute_ms = clock.lap_ms();
+  // CTG: the heart rates as a cardiotocogram and its FIGO 2015 features (ctg/ctg.h).
+  result.ctg = analyze_ctg(result.fhr, result.mhr, static_cast<double>(recording.n_samples()) / recording.fs_hz);
   result.timings.total_ms = clock.total_ms();
   report(progress, 1.0, "done");
   return result;
