@@ -339,7 +339,7 @@ describe('offline after the first visit', { skip: NO_ENGINE }, () => {
     await expectDone(s.page, 'ts-ica');
     // After the first result the page asks for ONNX Runtime's files too.
     await s.page.waitForFunction(async () => {
-      const cache = await caches.open('fhnet-web-v1');
+      const cache = await caches.open('fhnet-web-v2');
       const have = new Set((await cache.keys()).map((r) => new URL(r.url).pathname));
       return ['/', '/app.js', '/worker.js', '/wasm/fecg.wasm', '/models/fhnet.safetensors', '/models/fhnet.onnx',
         '/vendor/ort/ort-wasm-simd-threaded.wasm', '/vendor/ort/ort-wasm-simd-threaded.mjs', '/vendor/ort/ort.wasm.min.mjs']
