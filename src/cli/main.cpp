@@ -99,9 +99,10 @@ options:
                    temporal saliency (32 runs per window: about 35 × the time of fhnet alone);
                    reads the recording whole (no streaming). Without it the JSON still gets the
                    free graph-attention contributions (not for streamed recordings)
-  --fallback MODE  method fhnet: on (default): when the network's fetal beats follow the maternal
-                   beats (it passed maternal residue), the result is TS-ICA's, with a warning;
-                   off: keep the network's result (the quality warning stays)
+  --pool MODE      on (default): the method's fetal ECG joins a pool with TS-ICA's and template
+                   subtraction's, and each 10 s window takes its beats from the best-supported
+                   candidate (quality.windows[].source in the JSON); off: the method alone.
+                   Either way each window is judged reliable or not, with a confidence
   --engine-outputs DIR
                    method fhnet with a network run elsewhere: DIR holds x.npy from `fecg windows`
                    (same record and options) and the network's fecg.npy (windows × leads × 1024)
@@ -380,9 +381,8 @@ std::shared_ptr<fecg::FhnetModel> load_fhnet_model(const fs::path& dir, bool& un
   return model;
 }
 
-// `fecg extract` without --method runs FHNet (with its TS-ICA fallback) when a trained model is
-// found: on real recordings of mothers it never saw it is level with TS-ICA overall, ahead on
-// Challenge 2013, and its fECG is the closest to the scalp reference (README "FHNet"). Returns
+// `fecg extract` without --method runs FHNet in the candidate pool when a trained model is found
+// (README "How well it works": the default is the best held out by mother). Returns
 // that model, or nullptr (no model, an unreadable or untrained one: TS-ICA, said on stderr).
 std::shared_ptr<fecg::FhnetModel> trained_default_model(const Args& args, const char* argv0, bool quiet) {
   std::string why;
@@ -499,7 +499,7 @@ int cmd_extract(int argc, char** argv) {
   }
   const Args args = parse_args(argc, argv, 2,
                                {"method", "model", "engine-outputs", "out", "leads", "reference", "powerline", "ref",
-                                "fs", "units", "stream", "chunk-s", "fallback"},
+                                "fs", "units", "stream", "chunk-s", "pool", "fallback"},
                                {"progress", "quiet", "explain"}, "extract");
   if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
   const std::string path = args.positional[0];
@@ -520,11 +520,12 @@ int cmd_extract(int argc, char** argv) {
   if (args.has("explain") && (params.method != fecg::Method::fhnet || args.has("engine-outputs")))
     throw fecg::Error("extract: --explain explains our FHNet engine; use it with --method fhnet and without --engine-outputs");
   params.explain.lead_occlusion = params.explain.saliency = args.has("explain");
-  if (auto fallback = args.get("fallback")) {
-    if (*fallback != "on" && *fallback != "off")
-      throw fecg::Error("--fallback: expected on or off, got '" + *fallback + "'");
-    if (params.method != fecg::Method::fhnet) throw fecg::Error("extract: --fallback applies to --method fhnet");
-    params.fhnet_fallback = *fallback == "on";
+  if (args.has("fallback"))
+    throw fecg::Error("extract: --fallback was replaced by --pool on|off (a per-window choice between FHNet and the "
+                      "classical methods, on by default)");
+  if (auto pool = args.get("pool")) {
+    if (*pool != "on" && *pool != "off") throw fecg::Error("--pool: expected on or off, got '" + *pool + "'");
+    params.candidate_pool = *pool == "on";
   }
   if (args.has("engine-outputs") && args.has("model"))
     throw fecg::Error("extract: --engine-outputs and --model both name the network; give one");
@@ -633,9 +634,19 @@ int cmd_extract(int argc, char** argv) {
     if (reader)
       std::printf("  streamed in %d chunks of %g s (margins %g s), reading the file piece by piece\n",
                   context.stream_chunks, context.stream_chunk_s, context.stream_margin_s);
-    std::printf("  fetal    %zu beats, FHR %.1f bpm (%.1f–%.1f)\n", result.fetal_beats.size(), result.fhr.mean_bpm,
-                result.fhr.min_bpm, result.fhr.max_bpm);
-    std::printf("  maternal %zu beats, MHR %.1f bpm\n", result.maternal_beats.size(), result.mhr.mean_bpm);
+    std::size_t reliable = 0;
+    for (const fecg::QualityWindow& w : result.quality.windows) reliable += w.reliable ? 1 : 0;
+    if (result.fhr.mean_bpm)
+      std::printf("  fetal    %zu beats, FHR %.1f bpm (%.1f–%.1f) over the %zu of %zu windows that are reliable\n",
+                  result.fetal_beats.size(), *result.fhr.mean_bpm, *result.fhr.min_bpm, *result.fhr.max_bpm, reliable,
+                  result.quality.windows.size());
+    else
+      std::printf("  fetal    %zu beats, %s (0 of %zu windows reliable)\n", result.fetal_beats.size(),
+                  fecg::kNoReliableFhr, result.quality.windows.size());
+    if (result.mhr.mean_bpm)
+      std::printf("  maternal %zu beats, MHR %.1f bpm\n", result.maternal_beats.size(), *result.mhr.mean_bpm);
+    else
+      std::printf("  maternal %zu beats, no maternal heart rate\n", result.maternal_beats.size());
     std::printf("  quality  %.2f%s\n", static_cast<double>(result.quality.sqi),
                 result.quality.warnings.empty() ? "" : " (warnings in the JSON summary)");
     // The first few warnings here; all of them are in the JSON summary.

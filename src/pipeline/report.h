@@ -38,7 +38,12 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
 // fecg::Error when the result holds no saliency.
 std::string saliency_csv(const PipelineResult& result);
 
-// "time_s,fhr_bpm,fhr_smooth_bpm,outlier" rows, one per beat-to-beat value.
+// The summary's words when no window is reliable (fetal.message in the JSON; the CLI and the
+// page show the same).
+inline constexpr const char* kNoReliableFhr = "no reliable fetal heart rate";
+
+// "time_s,fhr_bpm,fhr_smooth_bpm,outlier,reliable" rows, one per beat-to-beat value; reliable is 1
+// when the value lies in a reliable window (or reliability was not judged), else 0.
 std::string heart_rate_csv(const HeartRateSeries& series);
 
 // The extracted fECG as a Recording (for write_csv / write_wfdb_record): the abdominal lead

@@ -5,7 +5,7 @@
 // waveform with the scalp reference Direct_1: |Pearson r| between Direct_1 and each extracted lead
 // (both band-passed like the pipeline, 1–100 Hz), averaged over 4.096 s windows, best lead.
 //
-//   build/native/eval_classical [data_dir=../shared/data] [--methods ts,ica,ts-ica,fhnet,fhnet-fallback,external,external-fallback]
+//   build/native/eval_classical [data_dir=../shared/data] [--methods ts,ica,ts-ica,fhnet,fhnet-pool,ts-ica-pool,external,external-pool]
 //       [--filter adfecgdb/r0] [--model DIR] [--json FILE] [--hop N]
 //       [--dump-windows DIR] [--engine-outputs DIR --engine-name NAME]
 // fhnet / external / --dump-windows: as in eval_synthetic (tests/bench/eval_common.h); the keys

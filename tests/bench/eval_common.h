@@ -67,35 +67,35 @@ inline bool parse_eval_option(int argc, char** argv, int& i, EvalOptions& o) {
 // (a replay engine holds one record's outputs).
 class MethodRunner {
  public:
-  // "fhnet" and "external" measure the networks themselves (PipelineParams::fhnet_fallback off);
-  // "fhnet-fallback" is our engine as the CLI and the page run it, falling back to TS-ICA on a
-  // record where the network's beats follow the mother's; "external-fallback" the same with the
-  // replayed outputs (label: the engine name + "-fallback").
-  MethodRunner(std::string name, const EvalOptions& o) : name_(std::move(name)), o_(o) {
-    if (name_ == "fhnet" || name_ == "fhnet-fallback") {
+  // A name is a method alone ("ts", "ica", "ts-ica", "fhnet": our engine, "external": outputs
+  // replayed from --engine-outputs), or the same with "-pool": the method in the candidate pool
+  // with the classical methods, chosen per window (PipelineParams::candidate_pool), as the CLI and
+  // the page run it. Labels: the name, with "external" replaced by the engine name.
+  MethodRunner(std::string name, const EvalOptions& o) : o_(o) {
+    const std::string suffix = "-pool";
+    pooled_ = name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    base_ = pooled_ ? name.substr(0, name.size() - suffix.size()) : name;
+    if (base_ == "fhnet") {
       if (o.model_dir.empty()) throw Error("method fhnet needs --model DIR");
       model_ = std::make_shared<FhnetModel>(load_fhnet_model_dir(o.model_dir));
-    } else if (replayed()) {
-      if (o.outputs_dir.empty()) throw Error("method " + name_ + " needs --engine-outputs DIR");
+    } else if (base_ == "external") {
+      if (o.outputs_dir.empty()) throw Error("method " + name + " needs --engine-outputs DIR");
     } else {
-      parse_method(name_);  // throws on an unknown name
+      parse_method(base_);  // throws on an unknown name
     }
   }
-  std::string label() const {
-    if (name_ == "external") return o_.engine_name;
-    return name_ == "external-fallback" ? o_.engine_name + "-fallback" : name_;
-  }
+  std::string label() const { return (base_ == "external" ? o_.engine_name : base_) + (pooled_ ? "-pool" : ""); }
 
   PipelineResult run(const Recording& rec, const LeadRoles& roles, const std::string& key) const {
     PipelineParams params;
-    params.fhnet_fallback = name_ == "fhnet-fallback" || name_ == "external-fallback";
+    params.candidate_pool = pooled_;
     if (o_.hop > 0) params.fhnet.hop = o_.hop;
-    if (name_ == "fhnet" || name_ == "fhnet-fallback") {
+    if (base_ == "fhnet") {
       params.method = Method::fhnet;
       params.fhnet_model = model_;
       return run_pipeline(rec, roles, params);
     }
-    if (replayed()) {
+    if (base_ == "external") {
       params.method = Method::fhnet;
       const std::string dir = o_.outputs_dir + "/" + key;
       auto replay = std::make_shared<FhnetReplay>(read_fhnet_engine_outputs(dir, dir));
@@ -106,14 +106,13 @@ class MethodRunner {
                     std::to_string(replay->consumed()));
       return r;
     }
-    params.method = parse_method(name_);
+    params.method = parse_method(base_);
     return run_pipeline(rec, roles, params);
   }
 
  private:
-  bool replayed() const { return name_ == "external" || name_ == "external-fallback"; }
-
-  std::string name_;
+  std::string base_;
+  bool pooled_ = false;
   const EvalOptions& o_;
   std::shared_ptr<FhnetModel> model_;
 };

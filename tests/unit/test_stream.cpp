@@ -311,8 +311,10 @@ TEST_CASE("stream: chunked pipeline gives the in-memory beats and fECG (template
   CHECK(close_chunks >= 3);
 
   // Summary: heart rates within 0.5 bpm, quality windows on the same grid, SQI close.
-  CHECK(std::abs(streamed.fhr.mean_bpm - whole.fhr.mean_bpm) < 0.5);
-  CHECK(std::abs(streamed.mhr.mean_bpm - whole.mhr.mean_bpm) < 0.5);
+  REQUIRE(streamed.fhr.mean_bpm.has_value());
+  REQUIRE(whole.fhr.mean_bpm.has_value());
+  CHECK(std::abs(*streamed.fhr.mean_bpm - *whole.fhr.mean_bpm) < 0.5);
+  CHECK(std::abs(*streamed.mhr.mean_bpm - *whole.mhr.mean_bpm) < 0.5);
   REQUIRE(streamed.quality.windows.size() == whole.quality.windows.size());
   for (std::size_t i = 0; i < whole.quality.windows.size(); ++i)
     CHECK(streamed.quality.windows[i].start_s == doctest::Approx(whole.quality.windows[i].start_s));
