@@ -59,6 +59,7 @@ export type Method = 'ts' | 'ica' | 'ts-ica' | 'fhnet';
 
 export interface AnalyzeOptions {
   method?: Method;           // default 'ts-ica'
+  candidatePool?: boolean;   // default true: per 10-s window, the best of the method's, TS-ICA's and TS's beats
   abdominal?: number[];      // default: guessRoles().abdominal
   reference?: number;        // default: guessRoles().reference; -1 for none
   powerlineHz?: number;      // -1 (default): detect 50/60 Hz; 0: no notch; 50 or 60
@@ -165,13 +166,23 @@ export interface HeartRate {
   bpm: Float64Array;         // beat-to-beat rate, 60 / RR
   bpmSmooth: Float64Array;   // outliers interpolated, then smoothed
   isOutlier: Uint8Array;     // 1 where bpm was replaced in bpmSmooth
-  meanBpm: number; minBpm: number; maxBpm: number;  // of bpmSmooth; 0 with fewer than 2 beats
+  // Of bpmSmooth over the non-outlier values (the fetal rate: in reliable windows only); null
+  // when there is none. Never clamped.
+  meanBpm: number | null; minBpm: number | null; maxBpm: number | null;
+}
+export interface FetalHeartRate extends HeartRate {
+  reliable: Uint8Array;      // 1 where the value lies in a reliable window
+  message: string | null;    // "no reliable fetal heart rate" when meanBpm is null
 }
 
 export interface QualityWindow {
   startS: number; endS: number;
   sqi: number;               // 0 (unusable) .. 1 (clean)
   perLead: Float32Array;
+  reliable: boolean;         // the window's fetal beats and rate may be shown as the fetal rate
+  confidence: number;        // calibrated probability that they are right, 0..1
+  whyUnreliable: string;     // in words, empty when reliable
+  source: string;            // the candidate extraction they come from: 'fhnet', 'ts-ica', 'ts', ...
 }
 
 export interface Quality {

@@ -129,6 +129,37 @@ inline void dump_windows(const Recording& rec, const LeadRoles& roles, const std
   write_fhnet_windows(w, out.string());
 }
 
+struct Case {
+  std::string dataset, name, signal_path, reference_path;
+};
+
+// The real records with reference fetal beats under data_dir: ADFECGDB (rNN.edf + rNN.edf.qrs)
+// and Challenge 2013 set A (aNN.hea + aNN.fqrs), in name order; `filter` keeps "dataset/name"
+// containing it.
+inline std::vector<Case> find_cases(const std::string& data_dir, const std::string& filter) {
+  namespace fs = std::filesystem;
+  std::vector<Case> cases;
+  const auto add_dir = [&](const std::string& dataset, const std::string& signal_ext, const std::string& ref_ext) {
+    const fs::path dir = fs::path(data_dir) / dataset;
+    if (!fs::is_directory(dir)) return;
+    std::vector<Case> found;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const std::string file = entry.path().filename().string();
+      if (file.size() <= signal_ext.size() || file.substr(file.size() - signal_ext.size()) != signal_ext) continue;
+      const std::string name = file.substr(0, file.size() - signal_ext.size());
+      const fs::path ref = dir / (name + ref_ext);
+      if (!fs::exists(ref)) continue;
+      if (!filter.empty() && (dataset + "/" + name).find(filter) == std::string::npos) continue;
+      found.push_back({dataset, name, entry.path().string(), ref.string()});
+    }
+    std::sort(found.begin(), found.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+    cases.insert(cases.end(), found.begin(), found.end());
+  };
+  add_dir("adfecgdb", ".edf", ".edf.qrs");
+  add_dir("challenge2013", ".hea", ".fqrs");
+  return cases;
+}
+
 inline void write_json_file(const std::string& path, const std::string& text) {
   if (path.empty()) return;
   std::ofstream f(path, std::ios::trunc);
