@@ -3,7 +3,7 @@
 // only ever goes into the page through textContent, never as HTML.
 import uPlot from './vendor/uplot/uPlot.esm.js';
 import { zipSync } from './vendor/fflate/browser.js';
-import { canvasToPng, chartImage, renderPdf, renderPngCanvas, reportFileName } from './report.js';
+import { REPORT_SIZE_PX, canvasToPng, chartImage, renderPdf, renderPngCanvas, reportFileName } from './report.js';
 import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, windowSpanS } from './explain.js';
 import { looksLikeNumericTable, plainError } from './plain_errors.js';
 import { assessReliability, reliableFhr, unreliableSpans } from './reliability.js';
@@ -306,6 +306,7 @@ async function openFiles(fileList) {
     if (!looksLikeNumericTable(head)) {
       clearResults();
       clearRecording();
+      updateControls();
       setStatus('Could not open the recording.');
       showProblem({
         title: `"${csv.name}" does not look like a table of samples.`,
@@ -708,18 +709,19 @@ async function reportBlocks() {
   const caption = (id) => $(byId[id].fig).querySelector('figcaption').textContent;
   const [a, b] = excerptRange();
   const excerpt = (sp) => ({ ...sp, opts: { ...sp.opts, axes: [{ label: 'time (s)', incrs: [1, 2, 5, 10] }, sp.opts.axes[1]] } });
+  const whole = (id) => `${caption(id)}, whole recording`;
   const images = [
-    ['chart-fecg', [a, b], `Fetal ECG, ${fmt(a, 1)}-${fmt(b, 1)} s (10-s excerpt)`, 170, excerpt],
-    ['chart-raw', [a, b], `Raw leads, the same ${fmt(b - a, 0)} s`, 150, excerpt],
-    ['chart-hr', [0, info.durationS], `${caption('chart-hr')}, whole recording`, 150],
-    ['chart-quality', [0, info.durationS], `${caption('chart-quality')}, whole recording`, 110],
-    ['chart-leads', [0, info.durationS], `${caption('chart-leads')}, whole recording`, 110],
+    ['chart-fecg', [a, b], () => `Fetal ECG, ${fmt(a, 1)}-${fmt(b, 1)} s (10-s excerpt)`, 170, excerpt],
+    ['chart-raw', [a, b], () => `Raw leads, the same ${fmt(b - a, 0)} s`, 150, excerpt],
+    ['chart-hr', [0, info.durationS], () => whole('chart-hr'), 150],
+    ['chart-quality', [0, info.durationS], () => whole('chart-quality'), 110],
+    ['chart-leads', [0, info.durationS], () => whole('chart-leads'), 110],
   ];
   blocks.push({ kind: 'heading', text: 'Plots' });
   for (const [id, xRange, cap, heightPt, adapt] of images) {
-    if (!byId[id]) continue;
+    if (!byId[id]) continue;  // e.g. no lead contributions without FHNet
     const sp = adapt ? adapt(byId[id]) : byId[id];
-    blocks.push({ kind: 'image', ...await chartImage({ opts: sp.opts, data: sp.data, xRange }, heightPt), caption: cap, how: HOW[id] });
+    blocks.push({ kind: 'image', ...await chartImage({ opts: sp.opts, data: sp.data, xRange }, heightPt), caption: cap(), how: HOW[id] });
   }
   for (const section of registeredSections()) {
     if (typeof section.report === 'function') blocks.push(...await section.report(sectionContext()));
@@ -765,11 +767,22 @@ async function saveReportPng() {
 async function printReport() {
   if (!state.result || state.busy) return;
   try {
-    const png = await canvasToPng(await renderPngCanvas(await reportBlocks(), reportMeta()));
-    const img = $('print-report-img');
-    if (img.src) URL.revokeObjectURL(img.src);
-    img.src = URL.createObjectURL(png);
-    await img.decode();
+    // One picture per A4 page, each on a sheet of its own (style.css @media print).
+    const canvas = await renderPngCanvas(await reportBlocks(), reportMeta());
+    const { width: pw, height: ph } = REPORT_SIZE_PX;
+    const imgs = [];
+    for (let top = 0; top < canvas.height; top += ph) {
+      const sheet = document.createElement('canvas');
+      sheet.width = pw;
+      sheet.height = ph;
+      sheet.getContext('2d').drawImage(canvas, 0, top, pw, ph, 0, 0, pw, ph);
+      const img = top === 0 ? $('print-report-img') : Object.assign(document.createElement('img'), { className: 'print-page', alt: `FHNet-Web report, page ${top / ph + 1}` });
+      if (img.src) URL.revokeObjectURL(img.src);
+      img.src = URL.createObjectURL(await canvasToPng(sheet));
+      if (top > 0) $('print-report').append(img);
+      imgs.push(img);
+    }
+    await Promise.all(imgs.map((i) => i.decode()));
     document.body.classList.add('printing-report');
     window.print();
   } catch (error) {
@@ -913,6 +926,7 @@ function afterPrint() {
   document.body.classList.remove('printing-report');
   if (img.src) URL.revokeObjectURL(img.src);
   img.removeAttribute('src');
+  for (const extra of document.querySelectorAll('#print-report .print-page')) { URL.revokeObjectURL(extra.src); extra.remove(); }
 }
 
 // ----------------------------------------------------------------------------------------- plots

@@ -28,6 +28,11 @@ function quoted(files) {
 // Rules in order: the first whose test matches the raw message (and the stage) gives the words.
 const RULES = [
   {
+    test: (m, where) => where === 'reference' || /^(reference|parseAnnotations|wfdb annotations?):/i.test(m),
+    title: (f) => `${quoted(f)} could not be read as reference beats.`,
+    advice: 'Give a WFDB annotation file (.fqrs, .qrs or .atr) of this recording, or a CSV with one beat per row (a column "sample" or "time_s").',
+  },
+  {
     test: (m) => /needs its \.hea header/.test(m),
     title: (f) => `${quoted(f)} is the signal part of a WFDB record: it needs its .hea header.`,
     advice: 'Choose the .hea file and its .dat file together (select both in the file dialog, or drop both at once).',
@@ -76,11 +81,6 @@ const RULES = [
     test: (m) => /csv|column|row \d+|delimiter|number/i.test(m),
     title: (f) => `${quoted(f)} could not be read as a table of samples.`,
     advice: 'A CSV needs one column per lead and one row per sample, numbers only (a first row of lead names is allowed). Check the sampling rate and units you gave.',
-  },
-  {
-    test: (m, where) => where === 'reference' || /annotation/i.test(m),
-    title: (f) => `${quoted(f)} could not be read as reference beats.`,
-    advice: 'Give a WFDB annotation file (.fqrs, .qrs or .atr) of this recording, or a CSV with one beat per row (a column "sample" or "time_s").',
   },
   {
     test: (m) => /^(model|ort|network):/.test(m),

@@ -37,7 +37,9 @@ export function assessReliability(result) {
   const counts = new Map();
   for (const w of wins) {
     if (w.reliable) continue;
-    const why = String(w.whyUnreliable || 'no reason given').trim();
+    // Grouped by their words: a window's own figures in brackets ("low confidence (0.06): …")
+    // would make every window's reason different.
+    const why = String(w.whyUnreliable || 'no reason given').replace(/\s*\([^)]*\d[^)]*\)/g, '').trim();
     counts.set(why, (counts.get(why) ?? 0) + 1);
   }
   const reasons = [...counts].map(([text, count]) => ({ text, count })).sort((a, b) => b.count - a.count);
@@ -61,8 +63,17 @@ export function assessReliability(result) {
   }
   return {
     state, known, nWindows: wins.length, nReliable: reliable.length, reliableS, totalS, reasons, sources, meanConfidence, headline,
-    advice: state === 'reliable' ? [] : WHAT_TO_TRY,
+    advice: state === 'reliable' ? [] : WHAT_TO_TRY.map((a) => (a.startsWith('Try another method') ? otherMethod(result) : a)),
   };
+}
+
+// The other method worth trying, named for the one that gave this result.
+function otherMethod(result) {
+  const used = result && result.method;
+  if (used === 'fhnet') return 'Try another method: TS-ICA (choose it under Method and analyse again).';
+  if (used === 'ts-ica') return 'Try another method: FHNet (choose it under Method and analyse again).';
+  if (used) return 'Try another method: TS-ICA or FHNet (choose it under Method and analyse again).';
+  return WHAT_TO_TRY[1];
 }
 
 // The beat-to-beat and smoothed FHR with null where the core marked a value not reliable, so that

@@ -71,7 +71,7 @@ describe('reliability', () => {
     const all = assessReliability({ quality: { windows: [win(0, true), win(1, true)] }, fhr: { meanBpm: 140 } });
     assert.equal(all.state, 'reliable');
     assert.deepEqual(all.advice, []);
-    const some = assessReliability({ quality: { windows: [win(0, true), win(1, false, 'beats follow the mother'), win(2, false, 'beats follow the mother'), win(3, false, 'flat leads')] }, fhr: { meanBpm: 140 } });
+    const some = assessReliability({ quality: { windows: [win(0, true), win(1, false, 'beats follow the mother (0.31)'), win(2, false, 'beats follow the mother (0.12)'), win(3, false, 'flat leads')] }, fhr: { meanBpm: 140 } });
     assert.equal(some.state, 'partly');
     assert.equal(some.nReliable, 1);
     assert.equal(some.reliableS, 10);
