@@ -440,8 +440,8 @@ function onResult(msg) {
   setText('sum-mhr', `${fmt(mhr.meanBpm)} bpm (${msg.maternalBeats.length} maternal beats)`);
   setText('sum-quality', `${fmt(quality.sqi, 2)} (0 = no fetal ECG, 1 = clean)`);
   setText('sum-beats', String(msg.fetalBeats.length));
-  setText('sum-method', fellBack(msg) ? `${METHOD_NAMES[msg.method] ?? msg.method}, in place of FHNet: FHNet's beats followed the mother's heart, so TS-ICA took over (see the warnings)`
-    : METHOD_NAMES[msg.method] ?? msg.method);
+  setText('sum-method', (fellBack(msg) ? `${METHOD_NAMES[msg.method] ?? msg.method}, in place of FHNet: FHNet's beats followed the mother's heart, so TS-ICA took over (see the warnings)`
+    : METHOD_NAMES[msg.method] ?? msg.method) + sourcesText(msg));
   setText('sum-engine', engineText(msg));
   const facts = settingsFacts(msg);
   setText('sum-leads', facts.leads);
@@ -476,6 +476,20 @@ function onResult(msg) {
   drawCharts();
   renderSections();
   cacheExtras();
+}
+
+const SOURCE_NAMES = { fhnet: 'FHNet', 'ts-ica': 'TS-ICA', ts: 'TS', ica: 'ICA' };
+
+// Which candidate extraction each window's beats come from (the pipeline's fusion stage picks
+// the most trustworthy per window): said whenever it is not the method asked for alone, so that
+// TS-ICA's beats are never passed off as FHNet's.
+function sourcesText(msg) {
+  const wins = msg.quality.windows.filter((w) => typeof w.source === 'string' && w.source);
+  if (!wins.length || wins.every((w) => w.source === msg.method)) return '';
+  const counts = new Map();
+  for (const w of wins) counts.set(w.source, (counts.get(w.source) ?? 0) + 1);
+  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([src, n]) => `${SOURCE_NAMES[src] ?? src} in ${n} of ${wins.length} windows`);
+  return `; beats taken, per 10-s window, from the most trustworthy candidate: ${parts.join(', ')}`;
 }
 
 function engineText(msg) {
@@ -555,6 +569,10 @@ function resetExplainViews(msg) {
     : !shares ? 'Lead contributions come from the graph attention of our engine; this analysis ran the network elsewhere (choose our engine).'
       : shares.kind === 'attention' ? 'Measured by FHNet\'s attention between leads (graph attention): how much it looked at each lead in each window. Click a window, or focus the plot and press Enter, to see which moments mattered in it.'
         : 'Measured by leaving each lead out in turn (occlusion): how much FHNet\'s output changed without it. Click a window to see which moments mattered in it.');
+  const fhnetWindows = msg.quality.windows.filter((w) => w.source === 'fhnet').length;
+  if (fhnet && shares && msg.quality.windows.some((w) => w.source) && fhnetWindows < msg.quality.windows.length) {
+    $('leads-note').textContent += ` Note: FHNet's own beats were used in ${fhnetWindows} of ${msg.quality.windows.length} windows (see Method above): this shows how FHNet looked at the leads, not how every beat was found.`;
+  }
   const canExplain = Boolean(ex && ex.canExplainWindow);
   $('window-controls').hidden = !canExplain;
   $('window-leads').hidden = true;

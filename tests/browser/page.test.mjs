@@ -221,7 +221,7 @@ describe('web page', () => {
     const fqrs = parseWfdbAnnotations(await download('fqrs'));
     assert.deepEqual(fqrs, beats, 'the .fqrs file holds the same beats as the CSV');
     const fhr = csvRows((await download('fhr-csv')).toString('utf8'));
-    assert.deepEqual(fhr.header, ['time_s', 'fhr_bpm', 'fhr_smooth_bpm', 'outlier']);
+    assert.deepEqual(fhr.header, ['time_s', 'fhr_bpm', 'fhr_smooth_bpm', 'outlier', 'reliable']);
     assert.equal(fhr.rows.length, beats.length - 1, 'one beat-to-beat value per pair of beats');
     assert.ok(fhr.rows.every((r) => r.every(Number.isFinite)));
     const fecgCsv = csvRows((await download('fecg-csv')).toString('utf8'));
