@@ -2,7 +2,6 @@
 // No analysis runs here. Untrusted text (file names, header fields, lead names, error messages)
 // only ever goes into the page through textContent, never as HTML.
 import uPlot from './vendor/uplot/uPlot.esm.js';
-import { zipSync } from './vendor/fflate/browser.js';
 import { REPORT_SIZE_PX, canvasToPng, chartImage, renderPdf, renderPngCanvas, reportFileName } from './report.js';
 import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, windowSpanS } from './explain.js';
 import { looksLikeNumericTable, plainError } from './plain_errors.js';
@@ -862,6 +861,7 @@ async function saveSharePackage() {
       '',
       'The page uploaded nothing; this file holds patient data if you typed any: handle it as such.',
     ].join('\n'));
+    const { zipSync } = await import('./vendor/fflate/browser.js');  // loaded on first use, as pdf-lib
     const zip = zipSync(entries, { level: 6, mtime: new Date() });
     const name = reportFileName(state.info.name, '_package.zip');
     download(name, 'application/zip', zip);

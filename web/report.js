@@ -14,7 +14,13 @@
 // Block kinds: title, subtitle, heading, fields (rows of [label, value]), paragraph (text, tone),
 // list (items, tone), banner (tone: 'bad'|'warn'|'ok'|'unknown', title, lines), image (canvas +
 // png bytes, heightPt, caption, how), keep (a block that must not start in the last `pt` points).
-import { PDFDocument, StandardFonts, rgb } from './vendor/pdf-lib/pdf-lib.esm.min.js';
+// pdf-lib (about 150 kB compressed) is loaded on the first report, not with the page: the first
+// result's download stays small. The service worker caches it for offline use (web/sw.js CORE).
+let pdfLib = null;
+async function loadPdfLib() {
+  if (!pdfLib) pdfLib = await import('./vendor/pdf-lib/pdf-lib.esm.min.js');
+  return pdfLib;
+}
 import uPlot from './vendor/uplot/uPlot.esm.js';
 
 // A4 portrait in PDF points (1/72 in): 210 × 297 mm.
@@ -176,6 +182,7 @@ export function layoutReport(blocks, measure) {
 
 // Fonts (for measuring and for the PDF) and a font-safe text mapper.
 async function fonts(doc) {
+  const { StandardFonts } = await loadPdfLib();
   const regular = await doc.embedFont(StandardFonts.Helvetica);
   const bold = await doc.embedFont(StandardFonts.HelveticaBold);
   const charset = new Set(regular.getCharacterSet());
@@ -201,6 +208,7 @@ function footerText(meta, i, n) { return `${meta.footer ?? ''}   Page ${i + 1} o
 
 // The PDF (Uint8Array). meta: {title, subject, footer, author, creationDate}.
 export async function renderPdf(blocks, meta = {}) {
+  const { PDFDocument, rgb } = await loadPdfLib();
   const doc = await PDFDocument.create();
   const f = await fonts(doc);
   const pages = layoutReport(safeBlocks(blocks, f.safe), f.measure);
@@ -240,6 +248,7 @@ const css = (name) => `rgb(${COLORS[name].map((c) => Math.round(255 * c)).join('
 // the canvas font's own metrics (its pages may break a little differently from the PDF's); each
 // line is also drawn with fillText's maxWidth, so a line can never run past the margin.
 export async function renderPngCanvas(blocks, meta = {}) {
+  const { PDFDocument } = await loadPdfLib();
   const doc = await PDFDocument.create();
   const f = await fonts(doc);
   const s = PNG_SCALE;
