@@ -228,21 +228,21 @@ function cancelAnalysis() {
 // What the model is, from its card, in words: what it was trained on, how it was validated and its
 // held-out figures (no training command, no CLI names).
 function modelLine(m) {
-  const params = m.parameters ? `${m.parameters.toLocaleString('en')} parameters` : 'a small network';
-  const parts = [`FHNet is a neural network (${params}) that separates the baby's ECG from the mother's across the abdominal leads.`];
+  const params = m.parameters ? ` (${m.parameters.toLocaleString('en')} parameters)` : '';
+  const parts = [`FHNet is a neural network${params} that separates the baby's ECG from the mother's across the abdominal leads.`];
   const trained = [];
-  if (m.trainRecords) trained.push(`${m.trainRecords.toLocaleString('en')} simulated recordings`);
-  if (m.realRecordings) trained.push(`${m.realRecordings} annotated real recordings`);
-  if (trained.length) parts.push(`Trained on ${trained.join(' and ')}.`);
+  if (m.trainRecords) trained.push(`${m.trainRecords.toLocaleString('en')} simulated`);
+  if (m.realRecordings) trained.push(`${m.realRecordings} annotated real`);
+  if (trained.length) parts.push(`Trained on ${trained.join(' and ')} recordings.`);
   const held = m.heldOut && (m.heldOut.withFallback || m.heldOut.network);
   if (held) {
     const fig = (name, label) => {
       const r = held[name];
       if (!r || !Number.isFinite(r.f1)) return null;
-      return `${label} (${r.n} recordings): fetal-beat F1 ${r.f1.toFixed(2)}${Number.isFinite(r.fhr_mae_bpm) ? `, FHR error ${r.fhr_mae_bpm.toFixed(1)} bpm` : ''}`;
+      return `F1 ${r.f1.toFixed(2)}${Number.isFinite(r.fhr_mae_bpm) ? ` and FHR error ${r.fhr_mae_bpm.toFixed(1)} bpm` : ''} on ${label} (${r.n} recordings)`;
     };
     const figs = [fig('adfecgdb', 'ADFECGDB'), fig('challenge2013', 'PhysioNet Challenge 2013')].filter(Boolean);
-    if (figs.length) parts.push(`Validated on recordings of mothers it never saw (cross-validation by mother${m.heldOut.withFallback ? ', with its TS-ICA fallback' : ''}): ${figs.join('; ')}.`);
+    if (figs.length) parts.push(`On mothers it never saw (cross-validated by mother${m.heldOut.withFallback ? ', with its TS-ICA fallback' : ''}): fetal-beat ${figs.join('; ')}.`);
   }
   return parts.join(' ');
 }
@@ -706,7 +706,7 @@ async function reportBlocks() {
     { kind: 'banner', tone: { reliable: 'ok', partly: 'warn', unreliable: 'bad', unknown: 'unknown' }[rel.state], title: rel.headline,
       lines: [...rel.reasons.map((r) => `${r.text} (${r.count} window${r.count > 1 ? 's' : ''})`), ...rel.advice] },
     { kind: 'heading', text: 'Results' },
-    { kind: 'fields', rows: dlFacts($('summary')).filter(([l]) => ['Mean FHR', 'FHR range', 'Reliable windows', 'Mean MHR', 'Signal quality', 'Fetal beats'].includes(l)) },
+    { kind: 'fields', rows: dlFacts($('summary')).filter(([l]) => l !== 'Method') },
   ];
   if (!$('truth').hidden) blocks.push({ kind: 'heading', text: 'Simulation truth (demo)' }, { kind: 'fields', rows: dlFacts($('truth').querySelector('dl')) });
   if (!$('reference-result').hidden) {
@@ -716,7 +716,8 @@ async function reportBlocks() {
   blocks.push({ kind: 'heading', text: 'Warnings from the analysis' },
     warnings.length ? { kind: 'list', items: warnings, tone: 'warn' } : { kind: 'paragraph', text: 'None.' });
   blocks.push({ kind: 'heading', text: 'Method, settings and versions' }, { kind: 'fields', rows: [
-    ...dlFacts($('summary')).filter(([l]) => ['Method', 'Engine', 'Abdominal leads', 'Reference lead', 'Settings', 'Software'].includes(l)),
+    ...dlFacts($('summary')).filter(([l]) => l === 'Method'),
+    ...dlFacts($('summary-settings')).filter(([l]) => l !== 'Time taken'),
     ...(res.method === 'fhnet' || res.requestedMethod === 'fhnet' ? [['Model', $('model-status').textContent]] : []),
   ] });
   if (fields.notes) blocks.push({ kind: 'heading', text: 'Notes' }, { kind: 'paragraph', text: fields.notes });
@@ -1257,6 +1258,12 @@ function wire() {
   });
   window.addEventListener('resize', onResize);
   window.matchMedia('print').addEventListener('change', onResize);
+}
+
+// On a phone the page is long: the "how to read" notes and the settings start folded (one tap
+// opens each); on a larger screen they start open.
+if (window.matchMedia('(max-width: 600px)').matches) {
+  for (const d of document.querySelectorAll('details.how, #settings-details, #report-fields')) d.open = false;
 }
 
 wire();

@@ -87,7 +87,9 @@ export function wrapText(text, maxW, measure) {
 // top) | {type: 'rect', x, y, w, h, fill?, stroke?} | {type: 'image', x, y, w, h, block}.
 export function layoutReport(blocks, measure) {
   const { width: W, height: H, margin: M } = PAGE_PT;
-  const inner = W - 2 * M;
+  // Lines wrap 2 pt short of the right margin: text extractors and some viewers box a glyph a
+  // little past its advance width (poppler's pdftotext -bbox by up to ~0.5 pt on Helvetica Bold).
+  const inner = W - 2 * M - 2;
   const bottom = H - M - FOOTER_PT;
   const pages = [[]];
   let y = M;
@@ -187,7 +189,10 @@ async function fonts(doc) {
   const bold = await doc.embedFont(StandardFonts.HelveticaBold);
   const charset = new Set(regular.getCharacterSet());
   const safe = (t) => fontSafe(t, charset);
-  const measure = (t, size, isBold) => (isBold ? bold : regular).widthOfTextAtSize(t, size);
+  // 2 % wider than pdf-lib's own widths: viewers lay the standard fonts out with their own metrics
+  // (poppler boxes a line of Helvetica-Bold up to 1 % wider than pdf-lib measures it), and a line
+  // must end inside the margin in all of them.
+  const measure = (t, size, isBold) => 1.02 * (isBold ? bold : regular).widthOfTextAtSize(t, size);
   return { regular, bold, safe, measure };
 }
 

@@ -104,7 +104,7 @@ describe('report, reference beats and share package', () => {
     const line = await text('#model-status');
     assert.doesNotMatch(line, /train\.py|fecg extract|--seed|scripts\//, line);
     if (final === 'fhnet') {
-      assert.match(line, /Trained on [\d,]+ simulated recordings/);
+      assert.match(line, /Trained on [\d,]+ simulated and \d+ annotated real recordings/);
       assert.match(line, /mothers it never saw/);
       assert.match(line, /F1 0\.\d\d/);
     }
@@ -140,7 +140,7 @@ describe('report, reference beats and share package', () => {
     await waitStatus(/^Opened/);
     assert.equal(await page.isHidden('#error'), true, 'a new file clears the error');
     await analyse(await page.$eval('#method-select', (s) => (s.querySelector('option[value=fhnet]').disabled ? 'ts-ica' : 'fhnet')));
-    const facts = Object.fromEntries(await page.$$eval('#summary dt', (dts) => dts.map((d) => [d.textContent, d.nextElementSibling.textContent])));
+    const facts = Object.fromEntries(await page.$$eval('#summary dt, #summary-settings dt', (dts) => dts.map((d) => [d.textContent, d.nextElementSibling.textContent])));
     for (const k of ['Mean FHR', 'Reliable windows', 'Method', 'Engine', 'Abdominal leads', 'Reference lead', 'Settings', 'Software']) assert.ok(facts[k], `${k} stated`);
     assert.match(facts['Abdominal leads'], /Abdomen_1, Abdomen_2, Abdomen_3, Abdomen_4/);
     assert.match(facts.Settings, /power line/);
@@ -183,6 +183,7 @@ describe('report, reference beats and share package', () => {
 
   let pdfBytes = null;
   test('the PDF report: opens, text extractable, the fields, settings and every warning in full, nothing past the edges', { skip: NO_WASM }, async () => {
+    await page.$eval('#report-fields', (d) => { d.open = true; });
     await page.fill('#rf-patient', FIELDS.patient);
     await page.fill('#rf-ga', FIELDS.ga);
     await page.fill('#rf-operator', FIELDS.operator);
