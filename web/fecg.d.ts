@@ -368,6 +368,9 @@ export interface FecgModule {
   parseAnnotations(bytes: Uint8Array): { beats: Int32Array; annotations: Annotation[]; timeResolutionHz: number };
   /** One-to-one beat matching within ±toleranceS (default 0.05 s), as the CLI scores. */
   scoreBeats(reference: ArrayLike<number>, test: ArrayLike<number>, fsHz: number, toleranceS?: number): BeatScore;
+  /** Heart-rate error of test beats against reference beats (eval/metrics.h score_heart_rate):
+   *  n comparison instants; maeBpm and mseBpm2 are null when n is 0. */
+  scoreHeartRate(reference: ArrayLike<number>, test: ArrayLike<number>, fsHz: number): { n: number; maeBpm: number | null; mseBpm2: number | null };
   /** The model card (models/fhnet.json text) and weights (models/fhnet.safetensors bytes). */
   loadFhnet(cardJson: string, weights: Uint8Array): FhnetModel;
   version(): string;

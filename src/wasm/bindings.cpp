@@ -358,6 +358,21 @@ val score_beats_js(const val& reference, const val& test, double fs_hz, const va
   });
 }
 
+// The heart-rate error of `test` beats against `reference` beats (eval/metrics.h score_heart_rate:
+// 60 / RR compared at every reference RR midpoint both series cover). `n` = 0 when no instant is
+// comparable: MAE and MSE are then null, not 0, so the page never shows an error it did not measure.
+val score_heart_rate_js(const val& reference, const val& test, double fs_hz) {
+  return guarded([&] {
+    const HeartRateScore s = score_heart_rate(beats_from_js(reference, "scoreHeartRate(reference)"),
+                                              beats_from_js(test, "scoreHeartRate(test)"), fs_hz);
+    val out = val::object();
+    out.set("n", val(s.n));
+    out.set("maeBpm", s.n > 0 ? val(s.mae_bpm) : val::null());
+    out.set("mseBpm2", s.n > 0 ? val(s.mse_bpm2) : val::null());
+    return out;
+  });
+}
+
 // ------------------------------------------------------------------------------------- FHNet model
 
 class JsFhnetModel {
@@ -1145,6 +1160,7 @@ EMSCRIPTEN_BINDINGS(fecg) {
   function("parseAnnotations", &parse_annotations);
   function("scoreBeats", &score_beats_js);
   function("scoreBeats", &score_beats_3);
+  function("scoreHeartRate", &score_heart_rate_js);
   function("loadFhnet", &load_fhnet);
   function("analyze", &analyze);
   function("analyze", &analyze_2);
