@@ -11,7 +11,7 @@ import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, window
 import { looksLikeNumericTable, plainError } from './plain_errors.js';
 import { assessReliability, reliableFhr, unreliableSpans } from './reliability.js';
 import { registeredSections } from './sections.js';
-import { fhirBundle, toBase64 } from './fhir.js';
+import { ctgObservations, fhirBundle, toBase64 } from './fhir.js';
 
 const $ = (id) => document.getElementById(id);
 // The demo: 60 s, 4 abdominal leads at 1 kHz, with the signal-to-noise ratios fixed at typical
@@ -859,7 +859,8 @@ async function saveSharePackage() {
         fhr: res.fhr, mhr: res.mhr, fetalRrMs: meanOf(fetalRr), maternalRrMs: meanOf(maternalRr), reliability: res.reliability,
       },
       software: { name: 'FHNet-Web', version: state.version, modelSha256: res.method === 'fhnet' ? state.model?.weightsSha256 : '', modelName: state.model?.name },
-      extraObservations: registeredSections().flatMap((sct) => (typeof sct.fhir === 'function' ? sct.fhir(sectionContext()) : [])),
+      extraObservations: [...ctgObservations(res.ctg),
+        ...registeredSections().flatMap((sct) => (typeof sct.fhir === 'function' ? sct.fhir(sectionContext()) : []))],
     });
     const base = reportFileName(state.info.name, '');
     const enc = new TextEncoder();
