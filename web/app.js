@@ -493,7 +493,13 @@ function sourcesText(msg) {
   if (!wins.length || wins.every((w) => w.source === msg.method)) return '';
   const counts = new Map();
   for (const w of wins) counts.set(w.source, (counts.get(w.source) ?? 0) + 1);
-  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([src, n]) => `${SOURCE_NAMES[src] ?? src} in ${n} of ${wins.length} windows`);
+  // "ts:2": template subtraction on the second analysed lead alone (pipeline.cpp's candidate pool).
+  const nameOf = (src) => {
+    const one = /^ts:(\d+)$/.exec(src);
+    if (one) return `TS on ${msg.leadNames[Number(one[1]) - 1] ?? `lead ${one[1]}`} alone`;
+    return SOURCE_NAMES[src] ?? src;
+  };
+  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([src, n]) => `${nameOf(src)} in ${n} of ${wins.length} windows`);
   return `; beats taken, per 10-s window, from the most trustworthy candidate: ${parts.join(', ')}`;
 }
 
