@@ -251,8 +251,8 @@ function modelLine(m) {
   return parts.join(' ');
 }
 
-// The default method comes from the card, as the CLI's does (src/cli/main.cpp
-// trained_default_model): FHNet when the card's model is trained, else TS-ICA. An untrained
+// The default method comes from the core's rule on the card (fecg.defaultMethod in the worker,
+// pipeline.h default_method, as the CLI's): FHNet when the card's model is trained. An untrained
 // (random) model stays selectable, for trying the engines, with a note next to the choice.
 function onModelStatus(model) {
   state.model = model ?? { available: false, message: 'no model status' };
@@ -267,7 +267,7 @@ function onModelStatus(model) {
   if (state.model.trained) {
     option.textContent = 'FHNet (neural network)';
     setText('model-status', modelLine(state.model));
-    if (!state.methodChosen) $('method-select').value = 'fhnet';
+    if (!state.methodChosen) $('method-select').value = state.model.defaultMethod;
   } else {
     option.textContent = 'FHNet (neural network, untrained)';
     setText('model-status', 'The FHNet model here is untrained (random weights): its fetal ECG is not meaningful; use it only to try the engines. TS-ICA is the default.');

@@ -358,3 +358,13 @@ test('FHNet: FhnetModel.run matches the torch reference vectors within the card 
     model.delete();
   }
 });
+
+test('defaultMethod: the one rule of the core on the model card', { skip: missingWasm }, () => {
+  const card = readFileSync(join(modelsDir, 'fhnet.json'), 'utf8');
+  assert.deepEqual({ ...fecg.defaultMethod(card) }, { trained: true, method: 'fhnet' });
+  const untrained = JSON.parse(card);
+  untrained.training.trained = false;
+  assert.deepEqual({ ...fecg.defaultMethod(JSON.stringify(untrained)) }, { trained: false, method: 'ts-ica' });
+  assert.deepEqual({ ...fecg.defaultMethod('') }, { trained: false, method: 'ts-ica' });
+  assert.throws(() => fecg.defaultMethod('{not json'), /card/);
+});

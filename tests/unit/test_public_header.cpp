@@ -34,3 +34,16 @@ TEST_CASE("public header: read, load the model, analyse, write, as its example s
   CHECK(fecg::beat_samples(fecg::read_wfdb_annotations((dir / "rec.fqrs").string()).annotations) == out.fetal_beats);
   fs::remove_all(dir);
 }
+
+TEST_CASE("default method: one rule, read from the card's training.trained") {
+  CHECK(fecg::default_method(true) == fecg::Method::fhnet);
+  CHECK(fecg::default_method(false) == fecg::Method::ts_ica);
+  CHECK(fecg::fhnet_card_trained(R"({"training": {"trained": true, "recipe": "Untrained? no"}})"));
+  CHECK_FALSE(fecg::fhnet_card_trained(R"({"training": {"trained": false, "recipe": "train.py ..."}})"));
+  CHECK_FALSE(fecg::fhnet_card_trained(R"({"training": {"recipe": "train.py ..."}})"));  // no field: not trained
+  CHECK_THROWS_AS(fecg::fhnet_card_trained(R"({"training": {"trained": "yes"}})"), fecg::Error);
+  CHECK_THROWS_AS(fecg::fhnet_card_trained("{not json"), fecg::Error);
+  // The shipped card says it is trained, and the model loaded from it agrees.
+  const fecg::FhnetModel model = fecg::load_fhnet_model_dir(FECG_SOURCE_DIR "/models");
+  CHECK(model.trained());
+}
