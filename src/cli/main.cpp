@@ -51,7 +51,7 @@ using fecg::cli::default_nstdb_dir;
 using fecg::cli::parse_args;
 using fecg::cli::wants_help;
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = FECG_VERSION;  // from CMakeLists.txt project()
 
 constexpr const char* kUsage = R"(fecg — fetal ECG from abdominal recordings
 
@@ -418,8 +418,13 @@ fecg::PipelineParams pipeline_params(const Args& args) {
   params.method = fecg::parse_method(args.get("method").value_or("ts-ica"));
   if (auto pl = args.get("powerline"); pl && *pl != "auto") {
     params.powerline_hz = Args::parse_number("powerline", *pl);
-    if (params.powerline_hz != 0 && params.powerline_hz != 50 && params.powerline_hz != 60)
+    if (params.powerline_hz == -1)  // the core's "detect" is spelled auto here
       throw fecg::Error("--powerline: expected 50, 60, 0 or auto, got '" + *pl + "'");
+    try {
+      fecg::validate_fields(params);
+    } catch (const fecg::Error& e) {
+      throw fecg::Error("--powerline: expected 50, 60, 0 or auto, got '" + *pl + "' (" + e.what() + ")");
+    }
   }
   return params;
 }
@@ -630,9 +635,7 @@ int cmd_extract(int argc, char** argv) {
     result = fecg::run_pipeline(*whole, roles, params, on_progress);
   }
   bar.finish();
-  if (replay && replay->consumed() != replay->size())
-    throw fecg::Error("extract: --engine-outputs holds " + std::to_string(replay->size()) + " windows, this record and "
-                      "options produce " + std::to_string(replay->consumed()) + "; were they made by `fecg windows` on it?");
+  if (replay) replay->check_all_consumed("extract: --engine-outputs", "were they made by `fecg windows` on it?");
   if (!reader) fecg::write_csv(fecg_path.string(), fecg::fecg_recording(result));
   result.quality.warnings.insert(result.quality.warnings.begin(), cli_warnings.begin(), cli_warnings.end());
 

@@ -119,6 +119,12 @@ void FhnetReplay::run_batch(const float* x, int batch, int leads, FhnetOutput& o
   next_ += static_cast<std::size_t>(batch);
 }
 
+void FhnetReplay::check_all_consumed(const std::string& who, const std::string& hint) const {
+  if (next_ == windows_.n_windows()) return;
+  throw Error(who + ": the network outputs hold " + std::to_string(windows_.n_windows()) +
+              " windows, this recording and these options use " + std::to_string(next_) + " (" + hint + ")");
+}
+
 CapturedFhnetWindows capture_fhnet_windows(const Recording& rec, const LeadRoles& roles, PipelineParams params,
                                            int window, const ProgressFn& progress) {
   auto capture = std::make_shared<FhnetCapture>(window, params.analysis_fs_hz);

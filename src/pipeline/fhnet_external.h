@@ -82,6 +82,10 @@ class FhnetReplay final : public FhnetEngine {
   // Windows played back so far (all of them after a complete pipeline run).
   std::size_t consumed() const { return next_; }
   std::size_t size() const { return windows_.n_windows(); }
+  // After a pipeline run: throws fecg::Error (prefixed by `who`, ending with `hint`) when fewer
+  // windows were asked for than recorded, i.e. the outputs belong to another recording or other
+  // options. The one check the CLI, the WASM module and the eval tools make.
+  void check_all_consumed(const std::string& who, const std::string& hint) const;
 
  private:
   FhnetWindows windows_;

@@ -192,6 +192,38 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
 
 }  // namespace
 
+void validate_fields(const PipelineParams& p) {
+  const auto positive = [](double v) { return v > 0 && std::isfinite(v); };
+  const auto refuse = [](const std::string& what) { throw Error("pipeline: " + what); };
+  if (!(p.powerline_hz == -1 || p.powerline_hz == 0 || p.powerline_hz == 50 || p.powerline_hz == 60))
+    refuse("powerline_hz must be -1 (detect), 0 (none), 50 or 60, got " + std::to_string(p.powerline_hz));
+  if (!positive(p.analysis_fs_hz)) refuse("analysis rate must be positive, got " + std::to_string(p.analysis_fs_hz));
+  if (!positive(p.highpass_hz) || !positive(p.lowpass_hz) || !(p.highpass_hz < p.lowpass_hz))
+    refuse("the band must satisfy 0 < highpass_hz < lowpass_hz, got " + std::to_string(p.highpass_hz) + " and " +
+           std::to_string(p.lowpass_hz));
+  // 2 s holds a few fetal beats even at 50 bpm; over 60 s a window no longer follows the trace.
+  if (!(p.quality_window_s >= 2.0 && p.quality_window_s <= 60.0))
+    refuse("quality_window_s must be 2-60 s, got " + std::to_string(p.quality_window_s));
+  if (!(p.reliability.min_confidence >= 0.0 && p.reliability.min_confidence <= 1.0))
+    refuse("reliability.min_confidence must be 0..1, got " + std::to_string(p.reliability.min_confidence));
+  for (const HeartRateParams* hr : {&p.fetal_hr, &p.maternal_hr})
+    if (!positive(hr->min_bpm) || !(hr->max_bpm > hr->min_bpm) || !std::isfinite(hr->max_bpm))
+      refuse("heart-rate ranges must satisfy 0 < min_bpm < max_bpm");
+}
+
+void validate(const PipelineParams& p) {
+  validate_fields(p);
+  const auto refuse = [](const std::string& what) { throw Error("pipeline: " + what); };
+  if (p.method == Method::fhnet) {
+    if (!p.fhnet_model) refuse("method fhnet needs a loaded model (PipelineParams::fhnet_model)");
+    if (std::abs(p.analysis_fs_hz - p.fhnet_model->sampling_rate_hz()) > 1e-9)
+      refuse("method fhnet runs at the model's " + std::to_string(p.fhnet_model->sampling_rate_hz()) +
+             " Hz, but analysis_fs_hz is " + std::to_string(p.analysis_fs_hz));
+  } else if (p.explain.lead_occlusion || p.explain.saliency) {
+    refuse("lead occlusion and saliency explain FHNet; use them with method fhnet");
+  }
+}
+
 Method default_method(bool trained_model_available) {
   return trained_model_available ? Method::fhnet : Method::ts_ica;
 }
@@ -246,13 +278,7 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   if (recording.duration_s() < kMinDuration_s)
     throw Error("pipeline: recording is " + std::to_string(recording.duration_s()) +
                 " s long; at least " + std::to_string(kMinDuration_s) + " s are needed");
-  if (!(params.analysis_fs_hz > 0)) throw Error("pipeline: analysis rate must be positive");
-  if (params.method == Method::fhnet) {
-    if (!params.fhnet_model) throw Error("pipeline: method fhnet needs a loaded model (PipelineParams::fhnet_model)");
-    if (std::abs(params.analysis_fs_hz - params.fhnet_model->sampling_rate_hz()) > 1e-9)
-      throw Error("pipeline: method fhnet runs at the model's " + std::to_string(params.fhnet_model->sampling_rate_hz()) +
-                  " Hz, but analysis_fs_hz is " + std::to_string(params.analysis_fs_hz));
-  }
+  validate(params);
 
   StageClock clock;
   PipelineResult result;

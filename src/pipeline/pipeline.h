@@ -76,6 +76,17 @@ struct PipelineParams {
   MorphologyParams morphology;
 };
 
+// Checks a parameter set before any work, naming the field and what it accepts (fecg::Error):
+// powerline_hz -1 (detect), 0 (none), 50 or 60; rates and band edges positive and finite with
+// highpass below lowpass; quality_window_s 2-60 s; reliability.min_confidence 0..1; heart-rate
+// ranges ordered; method fhnet with a model (and at the model's rate); lead occlusion and saliency
+// only for method fhnet. run_pipeline calls it; the CLI and the WASM module call it too, so that
+// a bad option is refused in the same words before a file is read.
+void validate(const PipelineParams& params);
+// The same checks of the fields alone, before a method's model is at hand (a front end parsing
+// its options): everything but the method-specific rules.
+void validate_fields(const PipelineParams& params);
+
 // Stage 1, shared by every method and by FHNet's training data (pipeline/fhnet_stage.h), so
 // that the network sees at inference exactly what it was trained on: resample x_uv (leads × n,
 // µV, at fs_hz) to params.analysis_fs_hz, notch the power line, band-pass highpass_hz..lowpass_hz

@@ -16,7 +16,7 @@ struct ReportContext {
   std::string source_path;          // as given by the user
   double duration_s = 0;
   std::string reference_lead;       // name of the reference lead, empty if none
-  std::string version = "0.1.0";
+  std::string version = FECG_VERSION;  // from CMakeLists.txt project()
   std::optional<BeatScore> fetal_score;        // against reference beats, when given
   std::optional<HeartRateScore> fhr_score;
   // Streamed analysis (pipeline/stream.h): chunks, chunk length and margin; 0 chunks: whole.

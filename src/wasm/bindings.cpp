@@ -737,8 +737,11 @@ PipelineRequest read_pipeline_request(const Recording& rec, const Options& opts,
   }
   if (opts.has("powerlineHz")) {
     params.powerline_hz = opts.number("powerlineHz");
-    if (params.powerline_hz != -1 && params.powerline_hz != 0 && params.powerline_hz != 50 && params.powerline_hz != 60)
-      throw Error(where + ": option 'powerlineHz' must be -1 (detect), 0 (none), 50 or 60");
+    try {
+      validate_fields(params);
+    } catch (const Error& e) {
+      throw Error(where + ": option 'powerlineHz': " + e.what());
+    }
   }
   LeadRoles& roles = req.roles;
   roles = opts.has("abdominal") || opts.has("reference") ? LeadRoles{} : guess_lead_roles(rec);
@@ -848,10 +851,9 @@ JsResult analyze(const JsRecording& recording, const val& options, const val& on
     if (opts.has("explain")) params.explain = read_explain_options(opts.get("explain"), "analyze: explain", params.explain);
     PipelineResult result = run_pipeline(rec, req.roles, params, read_progress(on_progress, "analyze"));
     // Fewer windows asked for than given: the outputs belong to another recording or options.
-    if (replay && replay->consumed() != replay->size())
-      throw Error("analyze: engineOutputs hold " + std::to_string(replay->size()) + " windows but this recording and " +
-                  "these options use " + std::to_string(replay->consumed()) +
-                  " (capture them with captureFhnetWindows() on the same recording and options)");
+    if (replay)
+      replay->check_all_consumed("analyze: engineOutputs",
+                                 "capture them with captureFhnetWindows() on the same recording and options");
     return JsResult(std::move(result), std::move(req.context), params.method == Method::fhnet ? params.fhnet_model : nullptr);
   });
 }
