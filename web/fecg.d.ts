@@ -59,6 +59,7 @@ export type Method = 'ts' | 'ica' | 'ts-ica' | 'fhnet';
 
 export interface AnalyzeOptions {
   method?: Method;           // default 'ts-ica'
+  candidatePool?: boolean;   // default true: per 10-s window, the best of the method's, TS-ICA's and TS's beats
   abdominal?: number[];      // default: guessRoles().abdominal
   reference?: number;        // default: guessRoles().reference; -1 for none
   powerlineHz?: number;      // -1 (default): detect 50/60 Hz; 0: no notch; 50 or 60
@@ -165,7 +166,13 @@ export interface HeartRate {
   bpm: Float64Array;         // beat-to-beat rate, 60 / RR
   bpmSmooth: Float64Array;   // outliers interpolated, then smoothed
   isOutlier: Uint8Array;     // 1 where bpm was replaced in bpmSmooth
-  meanBpm: number; minBpm: number; maxBpm: number;  // of bpmSmooth; 0 with fewer than 2 beats
+  // Of bpmSmooth over the non-outlier values (the fetal rate: in reliable windows only); null
+  // when there is none. Never clamped.
+  meanBpm: number | null; minBpm: number | null; maxBpm: number | null;
+}
+export interface FetalHeartRate extends HeartRate {
+  reliable: Uint8Array;      // 1 where the value lies in a reliable window
+  message: string | null;    // "no reliable fetal heart rate" when meanBpm is null
 }
 
 /** The FHR read as a cardiotocogram (src/ctg/ctg.h): the 4 Hz series and FIGO 2015 features.
@@ -205,6 +212,10 @@ export interface QualityWindow {
   startS: number; endS: number;
   sqi: number;               // 0 (unusable) .. 1 (clean)
   perLead: Float32Array;
+  reliable: boolean;         // the window's fetal beats and rate may be shown as the fetal rate
+  confidence: number;        // calibrated probability that they are right, 0..1
+  whyUnreliable: string;     // in words, empty when reliable
+  source: string;            // the candidate extraction they come from: 'fhnet', 'ts-ica', 'ts', ...
 }
 
 export interface Quality {
@@ -357,6 +368,9 @@ export interface FecgModule {
   parseAnnotations(bytes: Uint8Array): { beats: Int32Array; annotations: Annotation[]; timeResolutionHz: number };
   /** One-to-one beat matching within ±toleranceS (default 0.05 s), as the CLI scores. */
   scoreBeats(reference: ArrayLike<number>, test: ArrayLike<number>, fsHz: number, toleranceS?: number): BeatScore;
+  /** Heart-rate error of test beats against reference beats (eval/metrics.h score_heart_rate):
+   *  n comparison instants; maeBpm and mseBpm2 are null when n is 0. */
+  scoreHeartRate(reference: ArrayLike<number>, test: ArrayLike<number>, fsHz: number): { n: number; maeBpm: number | null; mseBpm2: number | null };
   /** The model card (models/fhnet.json text) and weights (models/fhnet.safetensors bytes). */
   loadFhnet(cardJson: string, weights: Uint8Array): FhnetModel;
   version(): string;

@@ -268,7 +268,7 @@ def evaluation_metrics(path: str, row: str = "fhnet", real_cv: str | None = None
                                  "2013 excerpts of an ADFECGDB recording stay with it), through the C++ pipeline",
                        "recipe": cv["recipe"],
                        "network": real_means(cv["means"], "fhnet-real-cv"),
-                       "with_ts_ica_fallback": real_means(cv["means"], "fhnet-real-cv-fallback")}
+                       "in_candidate_pool": real_means(cv["means"], "fhnet-real-cv-pool")}
     elif "real" in res:
         out["real"] = real_means(res["real"]["means"], row)
     return out

@@ -229,9 +229,9 @@ def main() -> None:
     results = {}
     # The networks alone, and as `--method fhnet` runs them (TS-ICA taking over from a network
     # whose beats follow the mother's).
-    for label, cmd in (("fhnet-real-cv", ["--methods", "external,external-fallback", "--engine-outputs", outputs["cv"],
+    for label, cmd in (("fhnet-real-cv", ["--methods", "external,external-pool", "--engine-outputs", outputs["cv"],
                                           "--engine-name", "fhnet-real-cv"]),
-                       ("fhnet-sim", ["--methods", "external,external-fallback", "--engine-outputs", outputs["base"],
+                       ("fhnet-sim", ["--methods", "external,external-pool", "--engine-outputs", outputs["base"],
                                       "--engine-name", "fhnet-sim"]),
                        ("ts-ica", ["--methods", "ts-ica"])):
         jpath = os.path.join(args.work, f"scores-{label}.json")
@@ -255,9 +255,9 @@ def main() -> None:
 
 
 def markdown(report: dict) -> str:
-    labels = [("fhnet-sim", "FHNet, simulation only"), ("fhnet-sim-fallback", "the same, with the TS-ICA fallback"),
+    labels = [("fhnet-sim", "FHNet, simulation only"), ("fhnet-sim-pool", "the same, in the candidate pool"),
               ("fhnet-real-cv", "FHNet fine-tuned on real beats (held-out mothers)"),
-              ("fhnet-real-cv-fallback", "the same, with the TS-ICA fallback"), ("ts-ica", "TS-ICA")]
+              ("fhnet-real-cv-pool", "the same, in the candidate pool"), ("ts-ica", "TS-ICA")]
     out = ["| method | ADFECGDB F1 | FHR MAE | Challenge F1 | FHR MAE |", "|---|---|---|---|---|"]
     for key, name in labels:
         cells = []
@@ -265,8 +265,8 @@ def markdown(report: dict) -> str:
             m = next((m for m in report["means"] if m["method"] == key and m["dataset"] == ds), None)
             cells += ["–", "–"] if m is None else [f"{m['f1']:.3f}", f"{m['fhr_mae_bpm']:.2f}"]
         out.append(f"| {name} | " + " | ".join(cells) + " |")
-    short = {"fhnet-sim": "sim only", "fhnet-sim-fallback": "+ fallback", "fhnet-real-cv": "real fine-tune",
-             "fhnet-real-cv-fallback": "+ fallback", "ts-ica": "TS-ICA"}
+    short = {"fhnet-sim": "sim only", "fhnet-sim-pool": "+ pool", "fhnet-real-cv": "real fine-tune",
+             "fhnet-real-cv-pool": "+ pool", "ts-ica": "TS-ICA"}
     out += ["", "Fetal QRS F1 per recording:", "", "| recording | " + " | ".join(short[k] for k, _ in labels) + " |",
             "|---" * (len(labels) + 1) + "|"]
     names = sorted({(r["dataset"], r["record"]) for r in report["records"]})

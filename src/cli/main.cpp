@@ -14,6 +14,7 @@
 #include "core/json_parse.h"
 #include "model/fhnet.h"
 #include "model/model_files.h"
+#include "morph/morphology_report.h"
 #include "pipeline/fhnet_dataset.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
@@ -39,6 +40,9 @@
 namespace fs = std::filesystem;
 
 int cmd_dataset(int argc, char** argv);  // src/cli/dataset.cpp
+int cmd_delineate(int argc, char** argv);  // src/cli/delineate.cpp
+std::optional<double> gestational_weeks(const fecg::cli::Args& args);  // src/cli/delineate.cpp
+void print_morphology(const fecg::Morphology& m);                        // src/cli/delineate.cpp
 
 namespace {
 
@@ -60,6 +64,7 @@ commands:
   eval               score fetal beats against reference beats
   dataset            simulate FHNet training data (.npy windows with targets)
   windows <record>   the FHNet input windows of a recording (.npy), for a network run elsewhere
+  delineate <record> P, QRS and T wave marks of every beat (wavelet delineator), as CSV
 
 <record> is a .edf, .hea or .csv file, or a WFDB record path without extension.
 Run `fecg <command> --help` for the options of a command.
@@ -84,8 +89,10 @@ Extracts the fetal ECG and writes into DIR:
   <name>_fhr.csv             fetal heart rate (time s, bpm beat-to-beat and smoothed)
   <name>_ctg.csv             the 4 Hz CTG series (time_s,fhr_bpm,mhr_bpm,reliable; fhr empty
                              where not reliable); FIGO 2015 features under "ctg" in <name>.json
-  <name>.json                summary: FHR and MHR (mean/min/max), quality, method, timings;
+  <name>.json                summary: FHR and MHR (mean/min/max), quality, method, timings,
+                             morphology (averaged beat: PR, P, QRS, QT, QTc, T/QRS, or why not);
                              method fhnet: per 4.1 s window the lead contributions ("explain")
+  <name>_beat.csv            the averaged fetal beat per lead (µV; time_ms from the R peak)
   <name>_saliency.csv        with --explain: temporal saliency, one row per sample at 250 Hz
                              (time_s from the start, saliency: 1 = average for its window,
                              window: index of the window in the JSON's explain.windows)
@@ -101,9 +108,10 @@ options:
                    temporal saliency (32 runs per window: about 35 × the time of fhnet alone);
                    reads the recording whole (no streaming). Without it the JSON still gets the
                    free graph-attention contributions (not for streamed recordings)
-  --fallback MODE  method fhnet: on (default): when the network's fetal beats follow the maternal
-                   beats (it passed maternal residue), the result is TS-ICA's, with a warning;
-                   off: keep the network's result (the quality warning stays)
+  --pool MODE      on (default): the method's fetal ECG joins a pool with TS-ICA's and template
+                   subtraction's, and each 10 s window takes its beats from the best-supported
+                   candidate (quality.windows[].source in the JSON); off: the method alone.
+                   Either way each window is judged reliable or not, with a confidence
   --engine-outputs DIR
                    method fhnet with a network run elsewhere: DIR holds x.npy from `fecg windows`
                    (same record and options) and the network's fecg.npy (windows × leads × 1024)
@@ -122,6 +130,9 @@ options:
                    on: always in chunks; off: read and analyse the whole recording at once.
                    Chunked reading needs EDF or WFDB (not format 8); CSV is read whole
   --chunk-s S      chunk length when streaming (default 600; margins of 60 s either side)
+  --gestational-weeks W
+                   gestational age (10..45 weeks): the intervals are compared with the means
+                   Chia et al. 2005 published (a comparison, never a diagnosis)
   --progress       always show the progress bar (default: only when stderr is a terminal)
   --quiet          print nothing but errors
 )";
@@ -388,9 +399,8 @@ std::shared_ptr<fecg::FhnetModel> load_fhnet_model(const fs::path& dir, bool& un
   return model;
 }
 
-// `fecg extract` without --method runs FHNet (with its TS-ICA fallback) when a trained model is
-// found: on real recordings of mothers it never saw it is level with TS-ICA overall, ahead on
-// Challenge 2013, and its fECG is the closest to the scalp reference (README "FHNet"). Returns
+// `fecg extract` without --method runs FHNet in the candidate pool when a trained model is found
+// (README "How well it works": the default is the best held out by mother). Returns
 // that model, or nullptr (no model, an unreadable or untrained one: TS-ICA, said on stderr).
 std::shared_ptr<fecg::FhnetModel> trained_default_model(const Args& args, const char* argv0, bool quiet) {
   std::string why;
@@ -523,12 +533,13 @@ int cmd_extract(int argc, char** argv) {
   }
   const Args args = parse_args(argc, argv, 2,
                                {"method", "model", "engine-outputs", "out", "leads", "reference", "powerline", "ref",
-                                "fs", "units", "stream", "chunk-s", "fallback"},
+                                "fs", "units", "stream", "chunk-s", "pool", "fallback", "gestational-weeks"},
                                {"progress", "quiet", "explain"}, "extract");
   if (args.positional.size() != 1) throw fecg::Error("extract: expected one record (see fecg extract --help)");
   const std::string path = args.positional[0];
 
   fecg::PipelineParams params = pipeline_params(args);
+  params.morphology.gestational_weeks = gestational_weeks(args);  // src/cli/delineate.cpp
   const bool quiet = args.has("quiet");
   std::vector<std::string> cli_warnings;
   // Without --method: FHNet when the network is named (--model, --engine-outputs) or a trained
@@ -544,11 +555,12 @@ int cmd_extract(int argc, char** argv) {
   if (args.has("explain") && (params.method != fecg::Method::fhnet || args.has("engine-outputs")))
     throw fecg::Error("extract: --explain explains our FHNet engine; use it with --method fhnet and without --engine-outputs");
   params.explain.lead_occlusion = params.explain.saliency = args.has("explain");
-  if (auto fallback = args.get("fallback")) {
-    if (*fallback != "on" && *fallback != "off")
-      throw fecg::Error("--fallback: expected on or off, got '" + *fallback + "'");
-    if (params.method != fecg::Method::fhnet) throw fecg::Error("extract: --fallback applies to --method fhnet");
-    params.fhnet_fallback = *fallback == "on";
+  if (args.has("fallback"))
+    throw fecg::Error("extract: --fallback was replaced by --pool on|off (a per-window choice between FHNet and the "
+                      "classical methods, on by default)");
+  if (auto pool = args.get("pool")) {
+    if (*pool != "on" && *pool != "off") throw fecg::Error("--pool: expected on or off, got '" + *pool + "'");
+    params.candidate_pool = *pool == "on";
   }
   if (args.has("engine-outputs") && args.has("model"))
     throw fecg::Error("extract: --engine-outputs and --model both name the network; give one");
@@ -650,6 +662,7 @@ int cmd_extract(int argc, char** argv) {
   write_text(out_dir / (name + "_fhr.csv"), fecg::heart_rate_csv(result.fhr));
   write_text(out_dir / (name + "_ctg.csv"), fecg::ctg_csv(result.ctg));
   write_text(out_dir / (name + ".json"), fecg::summary_json(result, context) + "\n");
+  write_text(out_dir / (name + "_beat.csv"), fecg::average_beat_csv(result.morphology, result.lead_names));
   if (args.has("explain")) write_text(out_dir / (name + "_saliency.csv"), fecg::saliency_csv(result));
 
   if (!quiet) {
@@ -658,9 +671,19 @@ int cmd_extract(int argc, char** argv) {
     if (reader)
       std::printf("  streamed in %d chunks of %g s (margins %g s), reading the file piece by piece\n",
                   context.stream_chunks, context.stream_chunk_s, context.stream_margin_s);
-    std::printf("  fetal    %zu beats, FHR %.1f bpm (%.1f–%.1f)\n", result.fetal_beats.size(), result.fhr.mean_bpm,
-                result.fhr.min_bpm, result.fhr.max_bpm);
-    std::printf("  maternal %zu beats, MHR %.1f bpm\n", result.maternal_beats.size(), result.mhr.mean_bpm);
+    std::size_t reliable = 0;
+    for (const fecg::QualityWindow& w : result.quality.windows) reliable += w.reliable ? 1 : 0;
+    if (result.fhr.mean_bpm)
+      std::printf("  fetal    %zu beats, FHR %.1f bpm (%.1f–%.1f) over the %zu of %zu windows that are reliable\n",
+                  result.fetal_beats.size(), *result.fhr.mean_bpm, *result.fhr.min_bpm, *result.fhr.max_bpm, reliable,
+                  result.quality.windows.size());
+    else
+      std::printf("  fetal    %zu beats, %s (0 of %zu windows reliable)\n", result.fetal_beats.size(),
+                  fecg::kNoReliableFhr, result.quality.windows.size());
+    if (result.mhr.mean_bpm)
+      std::printf("  maternal %zu beats, MHR %.1f bpm\n", result.maternal_beats.size(), *result.mhr.mean_bpm);
+    else
+      std::printf("  maternal %zu beats, no maternal heart rate\n", result.maternal_beats.size());
     print_ctg(result.ctg);
     std::printf("  quality  %.2f%s\n", static_cast<double>(result.quality.sqi),
                 result.quality.warnings.empty() ? "" : " (warnings in the JSON summary)");
@@ -673,6 +696,7 @@ int cmd_extract(int argc, char** argv) {
     if (context.fetal_score)
       std::printf("  vs reference: Se %.4f  PPV %.4f  F1 %.4f  FHR MAE %.2f bpm\n", context.fetal_score->sensitivity,
                   context.fetal_score->ppv, context.fetal_score->f1, context.fhr_score->mae_bpm);
+    print_morphology(result.morphology);  // src/cli/delineate.cpp
     std::printf("  time     %.1f ms\n", result.timings.total_ms);
     if (args.has("explain"))
       std::printf("  explain  %.1f ms (lead occlusion and saliency of %d windows)\n", result.timings.explain_ms,
@@ -833,6 +857,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return cmd_eval(argc, argv);
     if (command == "dataset") return cmd_dataset(argc, argv);
     if (command == "windows") return cmd_windows(argc, argv);
+    if (command == "delineate") return cmd_delineate(argc, argv);
     std::fprintf(stderr, "fecg: unknown command '%s' (see fecg --help)\n", command.c_str());
     return 2;
   } catch (const fecg::Cancelled&) {

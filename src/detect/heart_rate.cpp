@@ -54,6 +54,27 @@ std::vector<double> smooth(const std::vector<double>& t, const std::vector<doubl
   return mean;
 }
 
+// mean/min/max of bpm_smooth over the values that are neither outliers nor unreliable.
+void summarise(HeartRateSeries& s) {
+  s.mean_bpm.reset();
+  s.min_bpm.reset();
+  s.max_bpm.reset();
+  double sum = 0, lo = 0, hi = 0;
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.bpm_smooth.size(); ++i) {
+    if (s.is_outlier[i] || (!s.reliable.empty() && !s.reliable[i])) continue;
+    const double v = s.bpm_smooth[i];
+    lo = count ? std::min(lo, v) : v;
+    hi = count ? std::max(hi, v) : v;
+    sum += v;
+    ++count;
+  }
+  if (count == 0) return;
+  s.mean_bpm = sum / static_cast<double>(count);
+  s.min_bpm = lo;
+  s.max_bpm = hi;
+}
+
 }  // namespace
 
 HeartRateSeries heart_rate(const BeatIndices& beats, double fs_hz, const HeartRateParams& params) {
@@ -81,6 +102,9 @@ HeartRateSeries heart_rate(const BeatIndices& beats, double fs_hz, const HeartRa
   // centred on it: a ±5-beat neighbourhood follows decelerations yet outvotes a run of 2-3 bad
   // intervals, which is what one missed or extra beat produces).
   constexpr std::ptrdiff_t kHalf = 5;
+  // Two intervals are "the same rate" within 10 %: beat-to-beat variation of a fetal rate is a
+  // few percent (STV of 5-10 ms on RR of 400 ms), a missed or extra beat changes RR by 50-100 %.
+  constexpr double kSameRate = 0.10;
   const auto mi = static_cast<std::ptrdiff_t>(m);
   std::vector<double> local;
   for (std::ptrdiff_t i = 0; i < mi; ++i) {
@@ -93,23 +117,30 @@ HeartRateSeries heart_rate(const BeatIndices& beats, double fs_hz, const HeartRa
     for (std::ptrdiff_t j = std::max<std::ptrdiff_t>(0, i - kHalf); j < std::min(mi, i + kHalf + 1); ++j)
       if (out.bpm[j] >= params.min_bpm && out.bpm[j] <= params.max_bpm) local.push_back(rr_s[j]);
     const double median = median_of(local);
-    out.is_outlier[i] = std::abs(rr_s[i] - median) > params.outlier_fraction * median;
+    if (std::abs(rr_s[i] - median) <= params.outlier_fraction * median) continue;
+    // Off the local median: a real change of rate when its neighbours share it.
+    int support = 0;
+    for (std::ptrdiff_t j = std::max<std::ptrdiff_t>(0, i - 2); j < std::min(mi, i + 3); ++j)
+      if (j != i && std::abs(rr_s[j] - rr_s[i]) <= kSameRate * rr_s[i]) ++support;
+    out.is_outlier[i] = support < 2;
   }
 
   // Outliers replaced by linear interpolation in time between the nearest valid values (held
-  // constant beyond the first/last valid one). With no valid value at all, the raw rates clamped
-  // to the range are kept, every value flagged, so that the series still has one value per RR.
+  // constant beyond the first/last valid one). With no valid value at all, bpm_smooth holds the
+  // raw rates, every value flagged, and there is no mean, minimum or maximum.
   std::vector<double> filled(m);
   std::ptrdiff_t prev = -1;
+  bool any_valid = false;
   for (std::ptrdiff_t i = 0; i < mi; ++i) {
     if (!out.is_outlier[i]) {
       filled[i] = out.bpm[i];
       prev = i;
+      any_valid = true;
       continue;
     }
     std::ptrdiff_t next = i + 1;
     while (next < mi && out.is_outlier[next]) ++next;
-    if (prev < 0 && next >= mi) filled[i] = std::clamp(out.bpm[i], params.min_bpm, params.max_bpm);
+    if (prev < 0 && next >= mi) filled[i] = out.bpm[i];
     else if (prev < 0) filled[i] = out.bpm[next];
     else if (next >= mi) filled[i] = out.bpm[prev];
     else {
@@ -117,15 +148,23 @@ HeartRateSeries heart_rate(const BeatIndices& beats, double fs_hz, const HeartRa
       filled[i] = out.bpm[prev] + f * (out.bpm[next] - out.bpm[prev]);
     }
   }
-
-  const std::vector<double> smoothed = smooth(out.time_s, filled, 0.5 * params.smoothing_s);
-  out.bpm_smooth = smoothed;
-  out.min_bpm = *std::min_element(smoothed.begin(), smoothed.end());
-  out.max_bpm = *std::max_element(smoothed.begin(), smoothed.end());
-  double sum = 0;
-  for (const double v : smoothed) sum += v;
-  out.mean_bpm = sum / static_cast<double>(m);
+  out.bpm_smooth = any_valid ? smooth(out.time_s, filled, 0.5 * params.smoothing_s) : filled;
+  summarise(out);
   return out;
+}
+
+void apply_reliability(HeartRateSeries& series, const std::vector<std::pair<double, double>>& reliable_spans) {
+  series.reliable.assign(series.time_s.size(), false);
+  for (std::size_t i = 0; i < series.time_s.size(); ++i) {
+    const double t = series.time_s[i];
+    for (const auto& [start, end] : reliable_spans) {
+      if (t >= start && t < end) {
+        series.reliable[i] = true;
+        break;
+      }
+    }
+  }
+  summarise(series);
 }
 
 }  // namespace fecg

@@ -508,7 +508,7 @@ BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQr
   const double min_rr_s = 60.0 / params.max_bpm, max_rr_s = 60.0 / params.min_bpm;
   if (n < samples(min_rr_s, fs_hz)) return {};
 
-  // Windows of the longest fetal RR (0.67 s at 90 bpm) always hold a beat.
+  // Windows of the longest fetal RR (1.2 s at 50 bpm) always hold a beat.
   const std::int64_t level_window_n = samples(max_rr_s, fs_hz);
   PickerSettings picker;
   // 60 / max_bpm, less 12 ms (3 samples at 250 Hz) for the jitter of the detection-function peak

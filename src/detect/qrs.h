@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/types.h"
+#include "detect/fetal_range.h"
 
 namespace fecg {
 
@@ -23,8 +24,8 @@ BeatIndices detect_maternal_qrs(const LeadMatrix& x_uv, double fs_hz,
 struct FetalQrsParams {
   double band_low_hz = 10.0;     // fetal QRS is narrower (~40 ms) than the maternal one
   double band_high_hz = 45.0;
-  double min_bpm = 90.0;         // physiological fetal range used for the refractory period
-  double max_bpm = 240.0;        //   and for rejecting impossible RR intervals
+  double min_bpm = kFetalMinBpm;  // physiological fetal range used for the refractory period
+  double max_bpm = kFetalMaxBpm;  //   and for rejecting impossible RR intervals
 };
 
 // Fetal QRS detection on extracted fetal signals (leads × n, any units): each channel is scored

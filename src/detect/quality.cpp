@@ -4,7 +4,7 @@
 // - bSQI (template matching, after Li, Mark & Clifford, Physiol Meas 29:15-32, 2008, and Behar et
 //   al., Physiol Meas 34:1335-1353, 2013 for the fetal case): the mean over the window's beats of
 //   max(0, Pearson r) between each beat and the sample-wise median beat of the window;
-// - RR plausibility: the fraction of the window's RR intervals that are fetal (60-240 bpm) and
+// - RR plausibility: the fraction of the window's RR intervals that are fetal (50-240 bpm) and
 //   within 20 % of their local median (rr_regularity);
 // - flat: robust spread (per window: standard deviation) below 1e-3 of the largest lead's; saturated: more than 5 % of the samples
 //   pinned within 0.5 % of the lead's range at its minimum or maximum.
@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "detect/detect_common.h"
+#include "detect/fetal_range.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,7 +27,7 @@ namespace {
 // RR interval up to 300 bpm.
 constexpr double kHalfBeat_s = 0.10;
 // Fetal RR plausibility range: 60 bpm (deep bradycardia still seen in labour) to 240 bpm.
-constexpr double kMinRr_s = 60.0 / 240.0, kMaxRr_s = 60.0 / 60.0;
+constexpr double kMinRr_s = kFetalMinRr_s, kMaxRr_s = kFetalMaxRr_s;  // detect/fetal_range.h
 constexpr double kRrTolerance = 0.2;
 constexpr double kFlatRatio = 1e-3;         // robust spread vs the largest lead's (-60 dB)
 constexpr double kSaturatedFraction = 0.05;
@@ -200,7 +201,7 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
   } else {
     const double rr_ok = detect_detail::rr_regularity(beats, fs_hz, kMinRr_s, kMaxRr_s, kRrTolerance);
     if (rr_ok < 0.8)
-      q.warnings.push_back(percent(1.0 - rr_ok) + " of fetal RR intervals are implausible (outside 60-240 bpm or "
+      q.warnings.push_back(percent(1.0 - rr_ok) + " of fetal RR intervals are implausible (outside 50-240 bpm or "
                            "more than 20 % off their neighbours): missed or extra beats likely");
   }
   for (std::size_t l = 0; l < n_leads; ++l)

@@ -12,6 +12,13 @@ struct QualityWindow {
   double start_s = 0, end_s = 0;
   std::vector<float> lead_sqi;  // per lead, 0 (unusable) .. 1 (clean)
   float sqi = 0;                // for the window: best leads combined
+  // Set by the pipeline's fusion stage (pipeline/fusion.h): whether the window's fetal beats and
+  // heart rate may be shown as the fetal rate, the calibrated probability that they are right
+  // (0..1), in words why not when they may not, and which candidate extraction they come from.
+  bool reliable = false;
+  double confidence = 0;
+  std::string why_unreliable;
+  std::string source;
 };
 
 struct SignalQuality {

@@ -65,7 +65,7 @@ struct ComponentScore {
 
 // Scores each row of `sources` (components × n, any scale) as a fetal ECG candidate: peaks of its
 // QRS-band energy picked with a 250 ms refractory period (240 bpm), then the fraction of the
-// signal covered by RR intervals in 0.25–0.667 s (240–90 bpm) within 15 % of their local median,
+// signal covered by RR intervals in 0.25–1.2 s (240–50 bpm, detect/fetal_range.h) within 15 % of their local median,
 // penalised when the peaks coincide with the maternal beats (a maternal or mixed source) and when
 // they barely stand out of the background (noise).
 std::vector<ComponentScore> fetal_component_scores(const LeadMatrix& sources, double fs_hz,
@@ -83,5 +83,10 @@ ExtractionResult extract_ica(const LeadMatrix& x_uv, double fs_hz, const BeatInd
 // Template subtraction, then ICA on the residuals to separate fetal ECG from noise.
 ExtractionResult extract_ts_ica(const LeadMatrix& x_uv, double fs_hz, const BeatIndices& maternal_beats,
                                 const TemplateSubtractionParams& ts = {}, const FastIcaParams& ica = {});
+
+// The ICA half of extract_ts_ica on a template-subtraction result already computed (the
+// pipeline's candidate pool uses both, and the subtraction is the costlier half).
+ExtractionResult extract_ts_ica_from_residual(const ExtractionResult& ts_residual, double fs_hz,
+                                              const BeatIndices& maternal_beats, const FastIcaParams& ica = {});
 
 }  // namespace fecg

@@ -8,6 +8,7 @@
 // extract_ica judges and uses each source without its maternal-synchronous average beat
 // (suppress_maternal_synchronous): the maternal leakage left in every source of a 4-lead ICA.
 #include "core/error.h"
+#include "detect/fetal_range.h"
 #include "extract/detail.h"
 #include "extract/extract.h"
 
@@ -22,10 +23,8 @@
 namespace fecg {
 namespace {
 
-// Physiological fetal RR range, seconds: 240 bpm .. 90 bpm (the FIGO normal range is 110–160 bpm;
-// the wider band keeps tachycardia, bradycardia and accelerations).
-constexpr double kFetalMinRr_s = 60.0 / 240.0;
-constexpr double kFetalMaxRr_s = 60.0 / 90.0;
+// Physiological fetal RR range: detect/fetal_range.h (the FIGO normal range is 110–160 bpm; the
+// wider band keeps tachycardia, bradycardia and accelerations).
 // RR intervals within 15 % of their local median (5 intervals) count as regular: beat-to-beat
 // fetal variability is a few %, a missed or extra beat changes RR by ≥ 50 %.
 constexpr double kRegularRrTolerance = 0.15;
@@ -316,6 +315,15 @@ ExtractionResult extract_ts_ica(const LeadMatrix& x_uv, double fs_hz, const Beat
   extract_detail::check_beats(maternal_beats, x_uv.cols(), who);
   const ExtractionResult residual = extract_template_subtraction(x_uv, fs_hz, maternal_beats, ts);
   return extract_detail::ica_extract_blocks(residual.fecg_uv, fs_hz, maternal_beats, ica, who,
+                                            /*suppress_maternal=*/false);
+}
+
+ExtractionResult extract_ts_ica_from_residual(const ExtractionResult& ts_residual, double fs_hz,
+                                              const BeatIndices& maternal_beats, const FastIcaParams& ica) {
+  const std::string who = "extract_ts_ica_from_residual";
+  extract_detail::check_leads(ts_residual.fecg_uv, fs_hz, who);
+  extract_detail::check_beats(maternal_beats, ts_residual.fecg_uv.cols(), who);
+  return extract_detail::ica_extract_blocks(ts_residual.fecg_uv, fs_hz, maternal_beats, ica, who,
                                             /*suppress_maternal=*/false);
 }
 

@@ -123,7 +123,7 @@ CapturedFhnetWindows capture_fhnet_windows(const Recording& rec, const LeadRoles
                                            int window, const ProgressFn& progress) {
   auto capture = std::make_shared<FhnetCapture>(window, params.analysis_fs_hz);
   params.method = Method::fhnet;
-  params.fhnet_fallback = false;
+  params.candidate_pool = false;  // only the network's windows are wanted here
   params.fhnet_model = capture;
   const PipelineResult result = run_pipeline(rec, roles, params, progress);
   return {capture->windows(), static_cast<std::int64_t>(result.preprocessed.cols())};

@@ -60,7 +60,7 @@ class FhnetCapture final : public FhnetEngine {
 };
 
 // The windows run_pipeline's FHNet stage hands the network for `rec` with `params` (its method
-// set to fhnet, the TS-ICA fallback off and the engine a FhnetCapture of `window` samples at the
+// set to fhnet, the candidate pool off and the engine a FhnetCapture of `window` samples at the
 // analysis rate: the windows are all that is wanted), and the length of the preprocessed signal
 // at the analysis rate they were cut from.
 struct CapturedFhnetWindows {

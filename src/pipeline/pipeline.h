@@ -13,11 +13,14 @@
 #include "core/recording.h"
 #include "ctg/ctg.h"
 #include "detect/heart_rate.h"
+#include "detect/fetal_range.h"
 #include "detect/qrs.h"
 #include "detect/quality.h"
 #include "extract/extract.h"
+#include "morph/morphology.h"
 #include "pipeline/explain.h"
 #include "pipeline/fhnet_stage.h"
+#include "pipeline/fusion.h"
 
 #include <functional>
 #include <memory>
@@ -43,7 +46,7 @@ struct PipelineParams {
   FetalQrsParams fetal_qrs;
   TemplateSubtractionParams template_subtraction;
   FastIcaParams ica;
-  HeartRateParams fetal_hr{.min_bpm = 90.0, .max_bpm = 240.0};
+  HeartRateParams fetal_hr{.min_bpm = kFetalMinBpm, .max_bpm = kFetalMaxBpm};
   HeartRateParams maternal_hr{.min_bpm = 40.0, .max_bpm = 180.0};
   // Method::fhnet: the network — our engine (model/fhnet.h FhnetModel; the caller reads the
   // files, the core never does) or outputs computed elsewhere (pipeline/fhnet_external.h) — and
@@ -56,12 +59,16 @@ struct PipelineParams {
   // contributions only (free); lead occlusion (about K−1 × the extraction's cost) and the
   // whole-record temporal saliency (about 33 ×) on request. Ignored by the classical methods.
   ExplainParams explain;
-  // Method::fhnet: when the network's fetal beats follow the maternal ones over the recording
-  // (detect/quality.h maternal_lock: factor below 0.5, i.e. the network passed maternal residue —
-  // what it does on some real records, unlike its simulated training data), the extraction is
-  // redone with TS-ICA, a warning says so and PipelineResult::method is ts_ica. false: keep the
-  // network's result (the quality warning about maternal residue stays).
-  bool fhnet_fallback = true;
+  // The fusion stage (pipeline/fusion.h). true: the method's extraction joins a pool with the
+  // classical candidates (TS-ICA and template subtraction; FHNet's is the method's own when the
+  // method is fhnet) and each quality window takes its fetal beats and fetal ECG from the
+  // best-supported candidate. false: the method alone. Either way every window is judged
+  // reliable or not, with a confidence.
+  bool candidate_pool = true;
+  ReliabilityParams reliability;
+  // The morphology stage (morph/morphology.h, issue 14): averaged fetal beat, waves, intervals;
+  // gestational_weeks there for the published comparison.
+  MorphologyParams morphology;
 };
 
 // Stage 1, shared by every method and by FHNet's training data (pipeline/fhnet_stage.h), so
@@ -91,8 +98,11 @@ struct PipelineResult {
   HeartRateSeries fhr, mhr;
   SignalQuality quality;          // of the extracted fECG (per lead and per window)
   double powerline_hz = 0;        // the notch applied (0: none)
-  Method method = Method::ts_ica;  // the method whose output this is (see PipelineParams::fhnet_fallback)
+  Method method = Method::ts_ica;  // the method asked for; quality.windows[k].source says which
+                                   // candidate each window's beats come from (candidate_pool)
   StageTimings timings;
+  // Per window of the quality grid: the candidate chosen and its evidence (pipeline/fusion.h).
+  std::vector<WindowChoice> fusion_windows;
 
   // At the analysis rate, for plots and for later stages (saliency): preprocessed input leads.
   double analysis_fs_hz = 0;
@@ -101,6 +111,9 @@ struct PipelineResult {
   // Method::fhnet: per-window lead contributions and temporal saliency at the analysis rate
   // (pipeline/explain.h), as PipelineParams::explain asked; empty (no windows) otherwise.
   Explanation explanation;
+  // The averaged fetal beat of the reliable windows' beats, its waves and intervals, or the
+  // reasons they are missing (morph/morphology.h); its compute_ms is the stage's time.
+  Morphology morphology;
   // The fetal heart rate read as a CTG (ctg/ctg.h): the 4 Hz FHR/MHR series and the FIGO 2015
   // features, from the whole record's beat-to-beat rates (their reliable values only).
   CtgAnalysis ctg;

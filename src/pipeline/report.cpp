@@ -1,6 +1,7 @@
 #include "pipeline/report.h"
 
 #include "core/json.h"
+#include "morph/morphology_report.h"
 
 #include "core/error.h"
 
@@ -11,13 +12,28 @@
 namespace fecg {
 namespace {
 
-void write_rate(JsonWriter& json, const BeatIndices& beats, const HeartRateSeries& hr) {
-  json.begin_object()
-      .key("n_beats").value(static_cast<std::int64_t>(beats.size()))
-      .key("mean_bpm").value(hr.mean_bpm)
-      .key("min_bpm").value(hr.min_bpm)
-      .key("max_bpm").value(hr.max_bpm)
-      .end_object();
+JsonWriter& optional_value(JsonWriter& json, const std::optional<double>& v) {
+  return v ? json.value(*v) : json.null();
+}
+
+// Rates: mean/min/max or null (never a clamp or a default). The fetal one says that its figures
+// come from the reliable windows only, how many there are, and why there is none.
+void write_rate(JsonWriter& json, const BeatIndices& beats, const HeartRateSeries& hr, const SignalQuality* quality) {
+  json.begin_object().key("n_beats").value(static_cast<std::int64_t>(beats.size()));
+  optional_value(json.key("mean_bpm"), hr.mean_bpm);
+  optional_value(json.key("min_bpm"), hr.min_bpm);
+  optional_value(json.key("max_bpm"), hr.max_bpm);
+  if (quality) {
+    std::int64_t reliable = 0;
+    for (const QualityWindow& w : quality->windows) reliable += w.reliable ? 1 : 0;
+    json.key("from_reliable_windows").value(true)
+        .key("reliable_windows").value(reliable)
+        .key("n_windows").value(static_cast<std::int64_t>(quality->windows.size()));
+    if (!hr.mean_bpm) json.key("message").value(kNoReliableFhr);
+  } else if (!hr.mean_bpm) {
+    json.key("message").value("no heart rate (fewer than two plausible beats)");
+  }
+  json.end_object();
 }
 
 // Contributions and changes to 6 significant digits: beyond what they mean, and the JSON stays
@@ -207,9 +223,9 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
         .end_object();
   }
   json.key("fetal");
-  write_rate(json, result.fetal_beats, result.fhr);
+  write_rate(json, result.fetal_beats, result.fhr, &result.quality);
   json.key("maternal");
-  write_rate(json, result.maternal_beats, result.mhr);
+  write_rate(json, result.maternal_beats, result.mhr, nullptr);
 
   json.key("quality").begin_object().key("sqi").value(static_cast<double>(result.quality.sqi));
   json.key("per_lead").begin_object();
@@ -219,7 +235,12 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
   json.key("windows").begin_array();
   for (const QualityWindow& w : result.quality.windows) {
     json.begin_object().key("start_s").value(w.start_s).key("end_s").value(w.end_s)
-        .key("sqi").value(static_cast<double>(w.sqi)).end_object();
+        .key("sqi").value(static_cast<double>(w.sqi))
+        .key("reliable").value(w.reliable)
+        .key("confidence").value(rounded(w.confidence))
+        .key("why_unreliable").value(w.why_unreliable)
+        .key("source").value(w.source)
+        .end_object();
   }
   json.end_array();
   json.key("warnings").array(result.quality.warnings).end_object();
@@ -251,17 +272,19 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
     }
     json.end_object();
   }
+  write_morphology_json(json, result.morphology, result.lead_names);  // morph/morphology_report.h
   json.end_object();
   return json.str();
 }
 
 std::string heart_rate_csv(const HeartRateSeries& series) {
-  std::string out = "time_s,fhr_bpm,fhr_smooth_bpm,outlier\n";
-  char line[96];
+  std::string out = "time_s,fhr_bpm,fhr_smooth_bpm,outlier,reliable\n";
+  char line[112];
   for (std::size_t i = 0; i < series.time_s.size(); ++i) {
-    std::snprintf(line, sizeof line, "%.4f,%.3f,%.3f,%d\n", series.time_s[i], series.bpm[i],
+    const bool reliable = series.reliable.empty() || series.reliable[i];
+    std::snprintf(line, sizeof line, "%.4f,%.3f,%.3f,%d,%d\n", series.time_s[i], series.bpm[i],
                   i < series.bpm_smooth.size() ? series.bpm_smooth[i] : series.bpm[i],
-                  i < series.is_outlier.size() && series.is_outlier[i] ? 1 : 0);
+                  i < series.is_outlier.size() && series.is_outlier[i] ? 1 : 0, reliable ? 1 : 0);
     out += line;
   }
   return out;

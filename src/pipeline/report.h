@@ -39,6 +39,12 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
 // fecg::Error when the result holds no saliency.
 std::string saliency_csv(const PipelineResult& result);
 
+// The summary's words when no window is reliable (fetal.message in the JSON; the CLI and the
+// page show the same).
+inline constexpr const char* kNoReliableFhr = "no reliable fetal heart rate";
+
+// "time_s,fhr_bpm,fhr_smooth_bpm,outlier,reliable" rows, one per beat-to-beat value; reliable is 1
+// when the value lies in a reliable window (or reliability was not judged), else 0.
 // The "ctg" member of summary_json (ctg/ctg.h): baseline_bpm, variability_bpm, variability_band,
 // stv_ms (null when not measurable), signal_loss_pct, accelerations [{start_s, end_s, peak_bpm}],
 // decelerations [{start_s, end_s, nadir_bpm, depth_bpm, duration_s, lost_beats, prolonged}],

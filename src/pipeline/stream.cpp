@@ -143,6 +143,7 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
   const auto n_leads = static_cast<Eigen::Index>(out.lead_names.size());
 
   PipelineParams chunk_params = params;
+  chunk_params.morphology.enabled = false;  // not combined across chunks: said in out.morphology
   WarningLog warnings;
   std::string first_error;
   int analysed = 0;
@@ -209,13 +210,24 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
     append_beats(out.maternal_beats, beats_in(r.maternal_beats, r0, lo, hi), duplicate, chunk.maternal_beats);
 
     // Quality windows that lie in the central part, in the recording's time.
-    for (QualityWindow& w : r.quality.windows) {
+    for (std::size_t wi = 0; wi < r.quality.windows.size(); ++wi) {
+      const QualityWindow& w = r.quality.windows[wi];
       const auto w_start = r0 + static_cast<std::int64_t>(std::llround(w.start_s * fs));
       if (w_start < a || w_start >= b) continue;
+      if (wi < r.fusion_windows.size()) {
+        WindowChoice choice = r.fusion_windows[wi];
+        choice.start_s += static_cast<double>(r0) / fs;
+        choice.end_s += static_cast<double>(r0) / fs;
+        out.fusion_windows.push_back(choice);
+      }
       QualityWindow kept;
       kept.start_s = w.start_s + static_cast<double>(r0) / fs;
       kept.end_s = w.end_s + static_cast<double>(r0) / fs;
       kept.sqi = w.sqi;
+      kept.reliable = w.reliable;
+      kept.confidence = w.confidence;
+      kept.why_unreliable = w.why_unreliable;
+      kept.source = w.source;
       kept.lead_sqi.assign(static_cast<size_t>(n_leads), 0.0f);
       for (size_t i = 0; i < rows.size() && i < w.lead_sqi.size(); ++i)
         kept.lead_sqi[static_cast<size_t>(rows[i])] = w.lead_sqi[i];
@@ -238,6 +250,7 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
   // Over the whole recording: heart rates from all beats, quality from all windows.
   const auto hr_clock = std::chrono::steady_clock::now();
   out.fhr = heart_rate(out.fetal_beats, fs, params.fetal_hr);
+  apply_reliability(out.fhr, reliable_spans(out.quality));
   out.mhr = heart_rate(out.maternal_beats, fs, params.maternal_hr);
   SignalQuality& q = out.quality;
   q.lead_sqi.assign(static_cast<size_t>(n_leads), 0.0f);
@@ -273,6 +286,9 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
                      fixed2(first_low_s) + " s): do not trust the fetal heart rate there",
                  "");
   q.warnings = warnings.lines();
+  out.morphology = morphology_not_computed(
+      "not computed for a recording analysed in chunks (streamed: longer than 30 min); analyse an excerpt "
+      "of up to 30 min whole (fecg extract --stream off) for the averaged beat and its intervals");
   // CTG over the whole recording, from the merged heart rates (ctg/ctg.h).
   out.ctg = analyze_ctg(out.fhr, out.mhr, static_cast<double>(n_samples) / fs);
   const auto now = std::chrono::steady_clock::now();

@@ -358,6 +358,21 @@ val score_beats_js(const val& reference, const val& test, double fs_hz, const va
   });
 }
 
+// The heart-rate error of `test` beats against `reference` beats (eval/metrics.h score_heart_rate:
+// 60 / RR compared at every reference RR midpoint both series cover). `n` = 0 when no instant is
+// comparable: MAE and MSE are then null, not 0, so the page never shows an error it did not measure.
+val score_heart_rate_js(const val& reference, const val& test, double fs_hz) {
+  return guarded([&] {
+    const HeartRateScore s = score_heart_rate(beats_from_js(reference, "scoreHeartRate(reference)"),
+                                              beats_from_js(test, "scoreHeartRate(test)"), fs_hz);
+    val out = val::object();
+    out.set("n", val(s.n));
+    out.set("maeBpm", s.n > 0 ? val(s.mae_bpm) : val::null());
+    out.set("mseBpm2", s.n > 0 ? val(s.mse_bpm2) : val::null());
+    return out;
+  });
+}
+
 // ------------------------------------------------------------------------------------- FHNet model
 
 class JsFhnetModel {
@@ -417,9 +432,21 @@ val heart_rate_to_js(const HeartRateSeries& s) {
   out.set("bpmSmooth", float64_array(s.bpm_smooth));
   std::vector<std::uint8_t> outlier(s.is_outlier.begin(), s.is_outlier.end());
   out.set("isOutlier", copy_array("Uint8Array", outlier.data(), outlier.size()));
-  out.set("meanBpm", val(s.mean_bpm));
-  out.set("minBpm", val(s.min_bpm));
-  out.set("maxBpm", val(s.max_bpm));
+  const auto optional = [](const std::optional<double>& v) { return v ? val(*v) : val::null(); };
+  out.set("meanBpm", optional(s.mean_bpm));
+  out.set("minBpm", optional(s.min_bpm));
+  out.set("maxBpm", optional(s.max_bpm));
+  return out;
+}
+
+// The fetal rate: as above, plus per value whether it lies in a reliable window and, when none
+// does, the summary's words (pipeline/report.h kNoReliableFhr).
+val fetal_rate_to_js(const HeartRateSeries& s) {
+  val out = heart_rate_to_js(s);
+  std::vector<std::uint8_t> reliable(s.time_s.size(), 1);
+  if (!s.reliable.empty()) reliable.assign(s.reliable.begin(), s.reliable.end());
+  out.set("reliable", copy_array("Uint8Array", reliable.data(), reliable.size()));
+  out.set("message", s.mean_bpm ? val::null() : val(std::string(kNoReliableFhr)));
   return out;
 }
 
@@ -547,7 +574,7 @@ class JsResult {
   }
   val fetal_beats() const { return guarded([&] { return beats_array(r_.fetal_beats); }); }
   val maternal_beats() const { return guarded([&] { return beats_array(r_.maternal_beats); }); }
-  val fhr() const { return heart_rate_to_js(r_.fhr); }
+  val fhr() const { return fetal_rate_to_js(r_.fhr); }
   val mhr() const { return heart_rate_to_js(r_.mhr); }
   val ctg() const { return guarded([&] { return ctg_to_js(r_.ctg); }); }
   val rpeak_prob() const { return float32_array(r_.rpeak_prob.data(), static_cast<std::size_t>(r_.rpeak_prob.size())); }
@@ -563,6 +590,10 @@ class JsResult {
       w.set("endS", val(q.windows[i].end_s));
       w.set("sqi", val(q.windows[i].sqi));
       w.set("perLead", float32_array(q.windows[i].lead_sqi.data(), q.windows[i].lead_sqi.size()));
+      w.set("reliable", val(q.windows[i].reliable));
+      w.set("confidence", val(q.windows[i].confidence));
+      w.set("whyUnreliable", val(q.windows[i].why_unreliable));
+      w.set("source", val(q.windows[i].source));
       windows.set(i, w);
     }
     out.set("windows", windows);
@@ -686,6 +717,12 @@ PipelineRequest read_pipeline_request(const Recording& rec, const Options& opts,
   PipelineRequest req;
   PipelineParams& params = req.params;
   if (opts.has("method")) params.method = parse_method(opts.string("method"));
+  if (opts.has("candidatePool")) {
+    const val v = opts.get("candidatePool");
+    if (v.typeOf().as<std::string>() != "boolean")
+      throw Error(where + ": option 'candidatePool' must be a boolean, got " + v.typeOf().as<std::string>());
+    params.candidate_pool = v.as<bool>();
+  }
   if (opts.has("powerlineHz")) {
     params.powerline_hz = opts.number("powerlineHz");
     if (params.powerline_hz != -1 && params.powerline_hz != 0 && params.powerline_hz != 50 && params.powerline_hz != 60)
@@ -778,7 +815,7 @@ JsResult analyze(const JsRecording& recording, const val& options, const val& on
     const Recording& rec = recording.recording();
     const Options opts(options, "analyze",
                        {"method", "abdominal", "reference", "powerlineHz", "model", "engineOutputs", "recordName",
-                        "explain"});
+                        "explain", "candidatePool"});
     PipelineRequest req = read_pipeline_request(rec, opts, "analyze");
     PipelineParams& params = req.params;
     std::shared_ptr<FhnetReplay> replay;
@@ -1123,6 +1160,7 @@ EMSCRIPTEN_BINDINGS(fecg) {
   function("parseAnnotations", &parse_annotations);
   function("scoreBeats", &score_beats_js);
   function("scoreBeats", &score_beats_3);
+  function("scoreHeartRate", &score_heart_rate_js);
   function("loadFhnet", &load_fhnet);
   function("analyze", &analyze);
   function("analyze", &analyze_2);

@@ -5,7 +5,7 @@
 // waveform with the scalp reference Direct_1: |Pearson r| between Direct_1 and each extracted lead
 // (both band-passed like the pipeline, 1–100 Hz), averaged over 4.096 s windows, best lead.
 //
-//   build/native/eval_classical [data_dir=../shared/data] [--methods ts,ica,ts-ica,fhnet,fhnet-fallback,external,external-fallback]
+//   build/native/eval_classical [data_dir=../shared/data] [--methods ts,ica,ts-ica,fhnet,fhnet-pool,ts-ica-pool,external,external-pool]
 //       [--filter adfecgdb/r0] [--model DIR] [--json FILE] [--hop N]
 //       [--dump-windows DIR] [--engine-outputs DIR --engine-name NAME]
 // fhnet / external / --dump-windows: as in eval_synthetic (tests/bench/eval_common.h); the keys
@@ -33,34 +33,6 @@
 #include <vector>
 
 namespace {
-
-struct Case {
-  std::string dataset, name, signal_path, reference_path;
-};
-
-std::vector<Case> find_cases(const std::string& data_dir, const std::string& filter) {
-  namespace fs = std::filesystem;
-  std::vector<Case> cases;
-  const auto add_dir = [&](const std::string& dataset, const std::string& signal_ext, const std::string& ref_ext) {
-    const fs::path dir = fs::path(data_dir) / dataset;
-    if (!fs::is_directory(dir)) return;
-    std::vector<Case> found;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-      const std::string file = entry.path().filename().string();
-      if (file.size() <= signal_ext.size() || file.substr(file.size() - signal_ext.size()) != signal_ext) continue;
-      const std::string name = file.substr(0, file.size() - signal_ext.size());
-      const fs::path ref = dir / (name + ref_ext);
-      if (!fs::exists(ref)) continue;
-      if (!filter.empty() && (dataset + "/" + name).find(filter) == std::string::npos) continue;
-      found.push_back({dataset, name, entry.path().string(), ref.string()});
-    }
-    std::sort(found.begin(), found.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
-    cases.insert(cases.end(), found.begin(), found.end());
-  };
-  add_dir("adfecgdb", ".edf", ".edf.qrs");
-  add_dir("challenge2013", ".hea", ".fqrs");
-  return cases;
-}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -115,13 +87,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "eval_classical: %s\n", e.what());
     return 2;
   }
-  const std::vector<Case> cases = find_cases(data_dir, filter);
+  const std::vector<fecg::eval::Case> cases = fecg::eval::find_cases(data_dir, filter);
   if (cases.empty()) {
     std::printf("eval_classical: no records with references under %s\n", data_dir.c_str());
     return 1;
   }
   if (!o.dump_dir.empty()) {
-    for (const Case& c : cases) {
+    for (const fecg::eval::Case& c : cases) {
       const fecg::Recording rec = fecg::read_record(c.signal_path);
       fecg::eval::dump_windows(rec, fecg::guess_lead_roles(rec), o.dump_dir, c.dataset + "_" + c.name, o.hop);
     }
@@ -140,7 +112,7 @@ int main(int argc, char** argv) {
   std::map<std::string, Sum> sums;  // key: dataset/method
   std::printf("%-14s %-7s %-7s %6s %6s %6s %8s %8s %9s %6s\n", "dataset", "record", "method", "Se", "PPV", "F1",
               "MAE_bpm", "FHR_bpm", "extr_ms", "r_dir");
-  for (const Case& c : cases) {
+  for (const fecg::eval::Case& c : cases) {
     try {
       const fecg::Recording rec = fecg::read_record(c.signal_path);
       // Challenge 2013 records mark samples lost when an electrode came off (WFDB -32768, read as

@@ -67,35 +67,35 @@ inline bool parse_eval_option(int argc, char** argv, int& i, EvalOptions& o) {
 // (a replay engine holds one record's outputs).
 class MethodRunner {
  public:
-  // "fhnet" and "external" measure the networks themselves (PipelineParams::fhnet_fallback off);
-  // "fhnet-fallback" is our engine as the CLI and the page run it, falling back to TS-ICA on a
-  // record where the network's beats follow the mother's; "external-fallback" the same with the
-  // replayed outputs (label: the engine name + "-fallback").
-  MethodRunner(std::string name, const EvalOptions& o) : name_(std::move(name)), o_(o) {
-    if (name_ == "fhnet" || name_ == "fhnet-fallback") {
+  // A name is a method alone ("ts", "ica", "ts-ica", "fhnet": our engine, "external": outputs
+  // replayed from --engine-outputs), or the same with "-pool": the method in the candidate pool
+  // with the classical methods, chosen per window (PipelineParams::candidate_pool), as the CLI and
+  // the page run it. Labels: the name, with "external" replaced by the engine name.
+  MethodRunner(std::string name, const EvalOptions& o) : o_(o) {
+    const std::string suffix = "-pool";
+    pooled_ = name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    base_ = pooled_ ? name.substr(0, name.size() - suffix.size()) : name;
+    if (base_ == "fhnet") {
       if (o.model_dir.empty()) throw Error("method fhnet needs --model DIR");
       model_ = std::make_shared<FhnetModel>(load_fhnet_model_dir(o.model_dir));
-    } else if (replayed()) {
-      if (o.outputs_dir.empty()) throw Error("method " + name_ + " needs --engine-outputs DIR");
+    } else if (base_ == "external") {
+      if (o.outputs_dir.empty()) throw Error("method " + name + " needs --engine-outputs DIR");
     } else {
-      parse_method(name_);  // throws on an unknown name
+      parse_method(base_);  // throws on an unknown name
     }
   }
-  std::string label() const {
-    if (name_ == "external") return o_.engine_name;
-    return name_ == "external-fallback" ? o_.engine_name + "-fallback" : name_;
-  }
+  std::string label() const { return (base_ == "external" ? o_.engine_name : base_) + (pooled_ ? "-pool" : ""); }
 
   PipelineResult run(const Recording& rec, const LeadRoles& roles, const std::string& key) const {
     PipelineParams params;
-    params.fhnet_fallback = name_ == "fhnet-fallback" || name_ == "external-fallback";
+    params.candidate_pool = pooled_;
     if (o_.hop > 0) params.fhnet.hop = o_.hop;
-    if (name_ == "fhnet" || name_ == "fhnet-fallback") {
+    if (base_ == "fhnet") {
       params.method = Method::fhnet;
       params.fhnet_model = model_;
       return run_pipeline(rec, roles, params);
     }
-    if (replayed()) {
+    if (base_ == "external") {
       params.method = Method::fhnet;
       const std::string dir = o_.outputs_dir + "/" + key;
       auto replay = std::make_shared<FhnetReplay>(read_fhnet_engine_outputs(dir, dir));
@@ -106,14 +106,13 @@ class MethodRunner {
                     std::to_string(replay->consumed()));
       return r;
     }
-    params.method = parse_method(name_);
+    params.method = parse_method(base_);
     return run_pipeline(rec, roles, params);
   }
 
  private:
-  bool replayed() const { return name_ == "external" || name_ == "external-fallback"; }
-
-  std::string name_;
+  std::string base_;
+  bool pooled_ = false;
   const EvalOptions& o_;
   std::shared_ptr<FhnetModel> model_;
 };
@@ -128,6 +127,37 @@ inline void dump_windows(const Recording& rec, const LeadRoles& roles, const std
   const std::filesystem::path out = std::filesystem::path(dir) / key;
   std::filesystem::create_directories(out);
   write_fhnet_windows(w, out.string());
+}
+
+struct Case {
+  std::string dataset, name, signal_path, reference_path;
+};
+
+// The real records with reference fetal beats under data_dir: ADFECGDB (rNN.edf + rNN.edf.qrs)
+// and Challenge 2013 set A (aNN.hea + aNN.fqrs), in name order; `filter` keeps "dataset/name"
+// containing it.
+inline std::vector<Case> find_cases(const std::string& data_dir, const std::string& filter) {
+  namespace fs = std::filesystem;
+  std::vector<Case> cases;
+  const auto add_dir = [&](const std::string& dataset, const std::string& signal_ext, const std::string& ref_ext) {
+    const fs::path dir = fs::path(data_dir) / dataset;
+    if (!fs::is_directory(dir)) return;
+    std::vector<Case> found;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const std::string file = entry.path().filename().string();
+      if (file.size() <= signal_ext.size() || file.substr(file.size() - signal_ext.size()) != signal_ext) continue;
+      const std::string name = file.substr(0, file.size() - signal_ext.size());
+      const fs::path ref = dir / (name + ref_ext);
+      if (!fs::exists(ref)) continue;
+      if (!filter.empty() && (dataset + "/" + name).find(filter) == std::string::npos) continue;
+      found.push_back({dataset, name, entry.path().string(), ref.string()});
+    }
+    std::sort(found.begin(), found.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+    cases.insert(cases.end(), found.begin(), found.end());
+  };
+  add_dir("adfecgdb", ".edf", ".edf.qrs");
+  add_dir("challenge2013", ".hea", ".fqrs");
+  return cases;
 }
 
 inline void write_json_file(const std::string& path, const std::string& text) {

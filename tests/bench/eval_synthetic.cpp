@@ -4,7 +4,7 @@
 // unit peak per 4.096 s window, the scale of the FHNet paper's RMSE), averaged over leads.
 //
 //   build/native/eval_synthetic [--per-band N] [--seconds S] [--nstdb DIR]
-//       [--methods ts,ica,ts-ica,fhnet,fhnet-fallback,external,external-fallback] [--model DIR] [--json FILE] [--hop N]
+//       [--methods ts,ica,ts-ica,fhnet,fhnet-pool,ts-ica-pool,external,external-pool] [--model DIR] [--json FILE] [--hop N]
 //       [--dump-windows DIR] [--engine-outputs DIR --engine-name NAME]
 // Noise: the simulator's statistical model (reproducible anywhere), or real MIT-BIH NSTDB noise
 // from DIR (e.g. ../shared/data/nstdb). Methods: the classical ones; fhnet = our engine on the

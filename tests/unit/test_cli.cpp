@@ -117,7 +117,7 @@ TEST_CASE("cli: synth → info → extract → eval on a simulated recording") {
   CHECK(json_number(eval.output, "f1") == doctest::Approx(json_number(json, "f1")).epsilon(1e-6));
   CHECK(json_number(eval.output, "fs_hz") == 1000.0);
   const std::string fhr_csv = slurp(fs::path(out) / "sim_fhr.csv");
-  CHECK(fhr_csv.rfind("time_s,fhr_bpm,fhr_smooth_bpm,outlier\n", 0) == 0);
+  CHECK(fhr_csv.rfind("time_s,fhr_bpm,fhr_smooth_bpm,outlier,reliable\n", 0) == 0);
 }
 
 TEST_CASE("cli: bad recordings give one clear line and a non-zero exit") {

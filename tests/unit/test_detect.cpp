@@ -255,7 +255,8 @@ TEST_CASE("heart_rate of a regular train, with a missed and an extra beat") {
   REQUIRE(hr.bpm.size() == 99);
   CHECK(hr.time_s[0] == doctest::Approx(207.0 / kFs));
   CHECK(hr.bpm[5] == doctest::Approx(bpm));
-  CHECK(hr.mean_bpm == doctest::Approx(bpm).epsilon(1e-9));
+  REQUIRE(hr.mean_bpm.has_value());
+  CHECK(*hr.mean_bpm == doctest::Approx(bpm).epsilon(1e-9));
   CHECK(std::none_of(hr.is_outlier.begin(), hr.is_outlier.end(), [](bool b) { return b; }));
 
   BeatIndices faulty = beats;
@@ -267,8 +268,44 @@ TEST_CASE("heart_rate of a regular train, with a missed and an extra beat") {
   const auto n_outliers = std::count(hr.is_outlier.begin(), hr.is_outlier.end(), true);
   CHECK(n_outliers == 3);
   for (const double v : hr.bpm_smooth) CHECK(v == doctest::Approx(bpm).epsilon(0.01));
-  CHECK(hr.min_bpm >= bpm - 1.0);
-  CHECK(hr.max_bpm <= bpm + 1.0);
+  CHECK(hr.min_bpm.value() >= bpm - 1.0);
+  CHECK(hr.max_bpm.value() <= bpm + 1.0);
+}
+
+TEST_CASE("heart_rate keeps an abrupt deceleration and a sustained bradycardia (issue 13)") {
+  // 140 bpm, then an abrupt fall to 80 bpm held for 40 beats, then back: every value is a real
+  // change of rate, none an outlier, and the smoothed rate reaches the nadir.
+  BeatIndices beats;
+  std::int64_t t = 0;
+  for (int k = 0; k < 120; ++k) beats.push_back(t += (k >= 40 && k < 80) ? 188 : 107);  // 79.8 / 140.2 bpm
+  const fecg::HeartRateSeries hr = fecg::heart_rate(beats, kFs);
+  CHECK(std::count(hr.is_outlier.begin(), hr.is_outlier.end(), true) == 0);
+  REQUIRE(hr.min_bpm.has_value());
+  CHECK(*hr.min_bpm == doctest::Approx(60.0 * kFs / 188.0).epsilon(0.01));
+  CHECK(*hr.max_bpm == doctest::Approx(60.0 * kFs / 107.0).epsilon(0.01));
+  // A bradycardia of 55 bpm throughout is in range, reported as it is.
+  BeatIndices slow;
+  for (int k = 0; k < 60; ++k) slow.push_back(k * 273);  // 54.9 bpm
+  const fecg::HeartRateSeries brady = fecg::heart_rate(slow, kFs);
+  REQUIRE(brady.mean_bpm.has_value());
+  CHECK(*brady.mean_bpm == doctest::Approx(60.0 * kFs / 273.0));
+}
+
+TEST_CASE("apply_reliability: figures from reliable spans only, none without them") {
+  BeatIndices beats;
+  for (int k = 0; k < 100; ++k) beats.push_back(k < 50 ? k * 100 : 5000 + (k - 50) * 125);  // 150 then 120 bpm
+  fecg::HeartRateSeries hr = fecg::heart_rate(beats, kFs);
+  fecg::apply_reliability(hr, {{0.0, 19.0}});
+  REQUIRE(hr.reliable.size() == hr.bpm.size());
+  CHECK(hr.reliable.front());
+  CHECK_FALSE(hr.reliable.back());
+  REQUIRE(hr.mean_bpm.has_value());
+  CHECK(*hr.max_bpm == doctest::Approx(150.0).epsilon(0.01));
+  CHECK(*hr.min_bpm > 140.0);  // the 120 bpm half is not reliable
+  fecg::apply_reliability(hr, {});
+  CHECK_FALSE(hr.mean_bpm.has_value());
+  CHECK_FALSE(hr.min_bpm.has_value());
+  CHECK(std::none_of(hr.reliable.begin(), hr.reliable.end(), [](bool b) { return b; }));
 }
 
 TEST_CASE("heart_rate follows a rate step and handles 0, 1 and 2 beats") {
@@ -283,15 +320,16 @@ TEST_CASE("heart_rate follows a rate step and handles 0, 1 and 2 beats") {
   CHECK(fecg::heart_rate({}, kFs).bpm.empty());
   const fecg::HeartRateSeries one = fecg::heart_rate({42}, kFs);
   CHECK(one.bpm.empty());
-  CHECK(one.mean_bpm == 0.0);
+  CHECK_FALSE(one.mean_bpm.has_value());
   const fecg::HeartRateSeries two = fecg::heart_rate({0, 100}, kFs);
   REQUIRE(two.bpm.size() == 1);
   CHECK(two.bpm[0] == doctest::Approx(150.0));
-  CHECK(two.mean_bpm == doctest::Approx(150.0));
+  CHECK(two.mean_bpm.value() == doctest::Approx(150.0));
   // Two beats 10 s apart: 6 bpm, out of the default 50-240 bpm.
   const fecg::HeartRateSeries slow = fecg::heart_rate({0, 2500}, kFs);
   CHECK(slow.is_outlier[0]);
-  CHECK(slow.bpm_smooth[0] == doctest::Approx(50.0));  // clamped into the range, flagged
+  CHECK(slow.bpm_smooth[0] == doctest::Approx(6.0));  // the raw value, flagged, never clamped
+  CHECK_FALSE(slow.mean_bpm.has_value());              // and no summary from it
   CHECK(fecg::heart_rate({5, 5, 5}, kFs).bpm.empty());  // duplicates removed
   CHECK_THROWS_AS(fecg::heart_rate({-1, 10}, kFs), fecg::Error);
   CHECK_THROWS_AS(fecg::heart_rate({1, 10}, -250.0), fecg::Error);
