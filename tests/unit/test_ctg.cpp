@@ -158,6 +158,27 @@ TEST_CASE("ctg: honest limits — short record, no reliable beat, outliers, a 10
     CHECK_FALSE(ctg.baseline_bpm);
     CHECK(ctg.baseline_why_missing.find("signal loss") != std::string::npos);
   }
+  SUBCASE("values of unreliable windows are gaps (the pipeline's reliable mask)") {
+    fecg::HeartRateSeries fhr = series_from_rate(normal_trace, 1200.0);
+    fhr.reliable.assign(fhr.bpm.size(), true);
+    for (std::size_t i = 0; i < fhr.bpm.size(); ++i) fhr.reliable[i] = !(fhr.time_s[i] >= 300.0 && fhr.time_s[i] < 360.0);
+    const fecg::CtgAnalysis ctg = fecg::analyze_ctg(fhr, {}, 1200.0);
+    CHECK(ctg.signal_loss_pct == doctest::Approx(100.0 * 60 / 1200).epsilon(0.02));
+    CHECK_FALSE(ctg.series.reliable[4 * 330]);
+    CHECK(std::isnan(ctg.series.fhr_bpm[4 * 330]));
+    CHECK(ctg.series.reliable[4 * 400]);
+    REQUIRE(ctg.baseline_bpm);
+    CHECK(ctg.decelerations->size() == 1);
+  }
+  SUBCASE("a prolonged deceleration seen through a 20-s signal loss stays one event") {
+    auto rate = [](double t) { return 135.0 + 2.0 * std::sin(0.6 * t) - 40.0 * bump(t, 400, 640, 20); };
+    fecg::HeartRateSeries fhr = series_from_rate(rate, 1200.0);
+    fhr.reliable.assign(fhr.bpm.size(), true);
+    for (std::size_t i = 0; i < fhr.bpm.size(); ++i) fhr.reliable[i] = !(fhr.time_s[i] >= 500.0 && fhr.time_s[i] < 520.0);
+    const fecg::CtgAnalysis ctg = fecg::analyze_ctg(fhr, {}, 1200.0);
+    REQUIRE(ctg.decelerations->size() == 1);
+    CHECK(ctg.decelerations->front().prolonged);
+  }
   SUBCASE("a gap of a missed beat is signal loss, not a held value") {
     fecg::HeartRateSeries fhr = series_from_rate([](double) { return 120.0; }, 60.0);
     const double t_before = fhr.time_s[20];
