@@ -364,6 +364,18 @@ export function reportFileName(recordName, suffix = '_report.png') {
 // needs; the first page starts with the title and the FIGO 2015 features.
 export const CTG_PAGE_MM = { width: 190, height: 277 };
 const CTG_DPI = 150;
+const CTG_INK = '#1b1f24', CTG_MUTED = '#57606a', CTG_FONT = CSS_FONT;
+
+// Cuts text to fit maxWidth px in the context's current font, ending it with an ellipsis.
+function fitText(ctx, text, maxWidth) {
+  if (ctx.measureText(text).width <= maxWidth) return text;
+  let lo = 0, hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (ctx.measureText(`${text.slice(0, mid)}…`).width <= maxWidth) lo = mid; else hi = mid - 1;
+  }
+  return `${text.slice(0, lo)}…`;
+}
 
 export function renderCtgPages({ title, ctg, speedCmPerMin = 1, footer = '' }) {
   const pxPerCm = CTG_DPI / 2.54;
@@ -383,19 +395,19 @@ export function renderCtgPages({ title, ctg, speedCmPerMin = 1, footer = '' }) {
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, W, H);
     let y = 40;
-    ctx.fillStyle = INK;
-    ctx.font = `bold 26px ${FONT}`;
+    ctx.fillStyle = CTG_INK;
+    ctx.font = `bold 26px ${CTG_FONT}`;
     ctx.fillText(fitText(ctx, `${title}: CTG at ${speedCmPerMin} cm/min, 20 bpm/cm (page ${pages.length + 1})`, W - 2 * x0), x0, y);
     y += 14;
     if (pages.length === 0) {
-      ctx.font = `15px ${FONT}`;
+      ctx.font = `15px ${CTG_FONT}`;
       for (const [label, value] of ctgFeatureRows(ctg)) {
         y += 21;
-        ctx.fillStyle = MUTED;
+        ctx.fillStyle = CTG_MUTED;
         const l = `${label}: `;
         ctx.fillText(l, x0, y);
         const lw = Math.min(ctx.measureText(l).width, 330);
-        ctx.fillStyle = INK;
+        ctx.fillStyle = CTG_INK;
         ctx.fillText(fitText(ctx, value, W - 2 * x0 - lw), x0 + lw, y);
       }
       y += 10;
@@ -413,8 +425,8 @@ export function renderCtgPages({ title, ctg, speedCmPerMin = 1, footer = '' }) {
       y += (stripHeightCm + stripGapCm) * pxPerCm;
       strip++;
     }
-    ctx.font = `13px ${FONT}`;
-    ctx.fillStyle = MUTED;
+    ctx.font = `13px ${CTG_FONT}`;
+    ctx.fillStyle = CTG_MUTED;
     ctx.fillText(fitText(ctx, footer, W - 2 * x0), x0, H - 16);
     pages.push(canvas);
   }

@@ -89,7 +89,8 @@ describe('CTG view', () => {
     await page.selectOption('#ctg-speed', '3');
     await page.evaluate(() => { window.__printed = 0; window.print = () => { window.__printed++; }; });
     await page.click('#report-print');
-    await page.waitForFunction(() => window.__printed === 1, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.__printed === 1 || !document.getElementById('error').hidden, null, { timeout: 60_000 });
+    assert.equal(await page.isVisible('#error'), false, `no error: ${await page.textContent('#error')}`);
     // 12 min at 3 cm/min = 36 cm of paper: two 18-cm strips on the first page.
     const pages = await page.$$eval('#print-report img.ctg-page', (imgs) => imgs.map((i) => [i.naturalWidth, i.naturalHeight]));
     assert.equal(pages.length, 1);
