@@ -263,9 +263,9 @@ describe('web page', () => {
     await page.click('#zoom-in');
     await page.click('#zoom-in');
     const ranges = await page.evaluate(() => Array.from(document.querySelectorAll('.chart .u-wrap')).length);
-    // Leads, fECG, beats and FHR; with FHNet (the default once trained) also its window view.
+    // Leads, fECG, beats, FHR and the CTG; with FHNet (the default once trained) also its window view.
     const fhnet = /^FHNet/.test(await page.textContent('#sum-method'));
-    assert.equal(ranges, fhnet ? 5 : 4, fhnet ? 'four plots and FHNet\'s window view drawn' : 'four plots drawn');
+    assert.equal(ranges, fhnet ? 6 : 5, fhnet ? 'five plots and FHNet\'s window view drawn' : 'five plots drawn');
     await screenshot('04-zoomed.png');
   });
 
