@@ -7,6 +7,7 @@
 #include "detect/heart_rate.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
+#include "pipeline/stream.h"
 #include "synth/simulator.h"
 
 #include <doctest/doctest.h>
@@ -256,6 +257,31 @@ TEST_CASE("synth scenarios: truth that the CTG analysis finds on the true beats"
       if (scenario == FhrScenario::steady) CHECK(*ctg.variability_band == "normal");
     }
   }
+}
+
+TEST_CASE("ctg: a streamed recording gets the CTG of its merged heart rate, as a whole one does") {
+  // 12 min of a decelerations scenario in 4 chunks of 3 min: the CTG is computed once, after the
+  // chunks are merged, so events that straddle chunk boundaries are whole.
+  fecg::SynthParams p;
+  p.duration_s = 720;
+  p.fs_hz = 250;
+  p.seed = 4;
+  p.fhr_scenario = fecg::FhrScenario::decelerations;
+  const fecg::SynthRecording sim = fecg::simulate(p);
+  const fecg::Recording& rec = sim.mixture;
+  const fecg::LeadRoles roles = fecg::guess_lead_roles(rec);
+  const fecg::PipelineResult whole = fecg::run_pipeline(rec, roles);
+  const fecg::PipelineResult streamed = fecg::run_pipeline_streaming(
+      rec, rec.n_samples(),
+      [&](std::int64_t start, std::int64_t count) { return fecg::LeadMatrix(rec.samples_uv.middleCols(start, count)); },
+      roles, fecg::PipelineParams{}, {.chunk_s = 180, .margin_s = 30});
+  REQUIRE(whole.ctg.baseline_bpm);
+  REQUIRE(streamed.ctg.baseline_bpm);
+  CHECK(streamed.ctg.series.size() == 720 * 4);
+  CHECK(std::abs(*streamed.ctg.baseline_bpm - *whole.ctg.baseline_bpm) < 1.0);
+  CHECK(std::abs(*streamed.ctg.baseline_bpm - sim.fhr_truth->baseline_bpm) < 3.0);
+  CHECK(streamed.ctg.decelerations->size() == sim.fhr_truth->events.size());
+  CHECK(whole.ctg.decelerations->size() == sim.fhr_truth->events.size());
 }
 
 TEST_CASE("synth scenarios: default recordings unchanged, scenario draws only its own stream") {
