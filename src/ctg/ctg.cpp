@@ -21,14 +21,10 @@ std::string format(const char* pattern, double a, double b = 0) {
   return text;
 }
 
-// The `reliable` mask of the shared reliability contract (detect/heart_rate.h), read when the
-// series type has it: empty means "unknown: treat all as reliable".
-template <typename Series>
-const std::vector<bool>* reliable_mask(const Series& s) {
-  if constexpr (requires { s.reliable; })
-    return s.reliable.size() == s.bpm.size() ? &s.reliable : nullptr;
-  else
-    return nullptr;
+// The series' `reliable` mask (detect/heart_rate.h, set by the pipeline's apply_reliability);
+// empty means "unknown: treat all as reliable".
+const std::vector<bool>* reliable_mask(const HeartRateSeries& s) {
+  return s.reliable.size() == s.bpm.size() && !s.reliable.empty() ? &s.reliable : nullptr;
 }
 
 bool usable_value(const HeartRateSeries& s, std::size_t i, const std::vector<bool>* mask) {
@@ -192,8 +188,19 @@ std::vector<Extent> find_events(const std::vector<double>& dev, double sign, dou
       out.push_back({b, e});
     k = e;
   }
-  std::erase_if(out, [&](const Extent& x) { return x.end - x.begin <= min_len; });
-  return out;
+  // A signal loss inside an event does not end it: the FHR has to be seen back near the baseline.
+  // Widening stops at the first non-finite sample, so two extents with nothing but lost signal
+  // between them are one event seen through a gap (a prolonged deceleration with a 20-s loss).
+  std::vector<Extent> merged;
+  for (const Extent& x : out) {
+    bool only_loss = !merged.empty();
+    for (std::size_t k = merged.empty() ? 0 : merged.back().end; only_loss && k < x.begin; ++k)
+      only_loss = !std::isfinite(dev[k]);
+    if (only_loss) merged.back().end = x.end;
+    else merged.push_back(x);
+  }
+  std::erase_if(merged, [&](const Extent& x) { return x.end - x.begin <= min_len; });
+  return merged;
 }
 
 std::vector<CtgEpisode> baseline_episodes(const std::vector<double>& base, double sign, double limit,

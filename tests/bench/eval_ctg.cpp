@@ -11,6 +11,7 @@
 // baseline curve) and the mean absolute error of the baseline curve itself (1 Hz, whole record).
 #include "core/error.h"
 #include "ctg/ctg.h"
+#include "detect/fetal_range.h"
 #include "detect/heart_rate.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"
@@ -133,10 +134,6 @@ int run(int argc, char** argv) {
   if (!nstdb.empty() && nstdb != "none") noise = fecg::load_nstdb(nstdb);
   fecg::PipelineParams params;
   params.method = fecg::parse_method(method);
-  // The physiological range of issue 13 (50-240 bpm): decelerations reach below the 90 bpm floor
-  // that the pipeline's fetal heart rate used before it.
-  params.fetal_hr.min_bpm = 50.0;
-  params.fetal_hr.max_bpm = 240.0;
   if (params.method == fecg::Method::fhnet) throw fecg::Error("eval_ctg: fhnet needs a model; use a classical method");
 
   std::printf("eval_ctg: %s, %g min, seeds %d-%d, %g Hz, noise %s, pipeline method %s\n", scenario.c_str(), minutes,

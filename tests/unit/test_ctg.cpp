@@ -7,6 +7,7 @@
 #include "detect/heart_rate.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
+#include "pipeline/stream.h"
 #include "synth/simulator.h"
 
 #include <doctest/doctest.h>
@@ -158,6 +159,27 @@ TEST_CASE("ctg: honest limits — short record, no reliable beat, outliers, a 10
     CHECK_FALSE(ctg.baseline_bpm);
     CHECK(ctg.baseline_why_missing.find("signal loss") != std::string::npos);
   }
+  SUBCASE("values of unreliable windows are gaps (the pipeline's reliable mask)") {
+    fecg::HeartRateSeries fhr = series_from_rate(normal_trace, 1200.0);
+    fhr.reliable.assign(fhr.bpm.size(), true);
+    for (std::size_t i = 0; i < fhr.bpm.size(); ++i) fhr.reliable[i] = !(fhr.time_s[i] >= 300.0 && fhr.time_s[i] < 360.0);
+    const fecg::CtgAnalysis ctg = fecg::analyze_ctg(fhr, {}, 1200.0);
+    CHECK(ctg.signal_loss_pct == doctest::Approx(100.0 * 60 / 1200).epsilon(0.02));
+    CHECK_FALSE(ctg.series.reliable[4 * 330]);
+    CHECK(std::isnan(ctg.series.fhr_bpm[4 * 330]));
+    CHECK(ctg.series.reliable[4 * 400]);
+    REQUIRE(ctg.baseline_bpm);
+    CHECK(ctg.decelerations->size() == 1);
+  }
+  SUBCASE("a prolonged deceleration seen through a 20-s signal loss stays one event") {
+    auto rate = [](double t) { return 135.0 + 2.0 * std::sin(0.6 * t) - 40.0 * bump(t, 400, 640, 20); };
+    fecg::HeartRateSeries fhr = series_from_rate(rate, 1200.0);
+    fhr.reliable.assign(fhr.bpm.size(), true);
+    for (std::size_t i = 0; i < fhr.bpm.size(); ++i) fhr.reliable[i] = !(fhr.time_s[i] >= 500.0 && fhr.time_s[i] < 520.0);
+    const fecg::CtgAnalysis ctg = fecg::analyze_ctg(fhr, {}, 1200.0);
+    REQUIRE(ctg.decelerations->size() == 1);
+    CHECK(ctg.decelerations->front().prolonged);
+  }
   SUBCASE("a gap of a missed beat is signal loss, not a held value") {
     fecg::HeartRateSeries fhr = series_from_rate([](double) { return 120.0; }, 60.0);
     const double t_before = fhr.time_s[20];
@@ -235,6 +257,31 @@ TEST_CASE("synth scenarios: truth that the CTG analysis finds on the true beats"
       if (scenario == FhrScenario::steady) CHECK(*ctg.variability_band == "normal");
     }
   }
+}
+
+TEST_CASE("ctg: a streamed recording gets the CTG of its merged heart rate, as a whole one does") {
+  // 12 min of a decelerations scenario in 4 chunks of 3 min: the CTG is computed once, after the
+  // chunks are merged, so events that straddle chunk boundaries are whole.
+  fecg::SynthParams p;
+  p.duration_s = 720;
+  p.fs_hz = 250;
+  p.seed = 4;
+  p.fhr_scenario = fecg::FhrScenario::decelerations;
+  const fecg::SynthRecording sim = fecg::simulate(p);
+  const fecg::Recording& rec = sim.mixture;
+  const fecg::LeadRoles roles = fecg::guess_lead_roles(rec);
+  const fecg::PipelineResult whole = fecg::run_pipeline(rec, roles);
+  const fecg::PipelineResult streamed = fecg::run_pipeline_streaming(
+      rec, rec.n_samples(),
+      [&](std::int64_t start, std::int64_t count) { return fecg::LeadMatrix(rec.samples_uv.middleCols(start, count)); },
+      roles, fecg::PipelineParams{}, {.chunk_s = 180, .margin_s = 30});
+  REQUIRE(whole.ctg.baseline_bpm);
+  REQUIRE(streamed.ctg.baseline_bpm);
+  CHECK(streamed.ctg.series.size() == 720 * 4);
+  CHECK(std::abs(*streamed.ctg.baseline_bpm - *whole.ctg.baseline_bpm) < 1.0);
+  CHECK(std::abs(*streamed.ctg.baseline_bpm - sim.fhr_truth->baseline_bpm) < 3.0);
+  CHECK(streamed.ctg.decelerations->size() == sim.fhr_truth->events.size());
+  CHECK(whole.ctg.decelerations->size() == sim.fhr_truth->events.size());
 }
 
 TEST_CASE("synth scenarios: default recordings unchanged, scenario draws only its own stream") {
