@@ -219,8 +219,6 @@ void validate(const PipelineParams& p) {
     if (std::abs(p.analysis_fs_hz - p.fhnet_model->sampling_rate_hz()) > 1e-9)
       refuse("method fhnet runs at the model's " + std::to_string(p.fhnet_model->sampling_rate_hz()) +
              " Hz, but analysis_fs_hz is " + std::to_string(p.analysis_fs_hz));
-  } else if (p.explain.lead_occlusion || p.explain.saliency) {
-    refuse("lead occlusion and saliency explain FHNet; use them with method fhnet");
   }
 }
 

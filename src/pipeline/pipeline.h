@@ -79,8 +79,8 @@ struct PipelineParams {
 // Checks a parameter set before any work, naming the field and what it accepts (fecg::Error):
 // powerline_hz -1 (detect), 0 (none), 50 or 60; rates and band edges positive and finite with
 // highpass below lowpass; quality_window_s 2-60 s; reliability.min_confidence 0..1; heart-rate
-// ranges ordered; method fhnet with a model (and at the model's rate); lead occlusion and saliency
-// only for method fhnet. run_pipeline calls it; the CLI and the WASM module call it too, so that
+// ranges ordered; method fhnet with a model (and at the model's rate). (The explain options are
+// ignored by the classical methods, as documented above.) run_pipeline calls it; the CLI and the WASM module call it too, so that
 // a bad option is refused in the same words before a file is read.
 void validate(const PipelineParams& params);
 // The same checks of the fields alone, before a method's model is at hand (a front end parsing
