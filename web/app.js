@@ -3,6 +3,7 @@
 // only ever goes into the page through textContent, never as HTML.
 import uPlot from './vendor/uplot/uPlot.esm.js';
 import { canvasToPng, renderReport, reportFileName } from './report.js';
+import { morphologyForReport, renderMorphology } from './morphology.js';
 import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, windowSpanS } from './explain.js';
 
 const $ = (id) => document.getElementById(id);
@@ -352,6 +353,8 @@ function onResult(msg) {
     setText('truth-f1', msg.truthScore ? fmt(msg.truthScore.f1, 3) : '—');
   }
   $('summary-panel').hidden = false;
+  renderMorphology($('morphology'), msg.morphology);
+  $('morphology-panel').hidden = !msg.morphology;
   for (const id of ['fig-fecg', 'fig-hr', 'fig-quality']) $(id).hidden = false;
   resetExplainViews(msg);
   setStatus(`Done: ${msg.fetalBeats.length} fetal beats, mean FHR ${fmt(fhr.meanBpm)} bpm.`);
@@ -491,6 +494,7 @@ function buildReport() {
       caption: $(s.fig).querySelector('figcaption').textContent,
       opts: { ...s.opts, height: s.height }, data: s.data, xRange: [0, state.info.durationS],
     })),
+    morphology: morphologyForReport(state.result.morphology),
     footer: 'FHNet-Web analysed this recording locally: nothing left this computer. Not a medical device.',
   });
 }

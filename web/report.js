@@ -66,7 +66,8 @@ function drawLegend(ctx, series, xRight, y) {
 // The report as a canvas of REPORT_SIZE_PX: title, the facts as "label: value" in two columns,
 // up to MAX_WARNINGS warnings, then the plots stacked, sharing the remaining height in proportion
 // to their opts.height, each framed under its caption, and a footer.
-export async function renderReport({ title, subtitle = '', facts = [], warnings = [], plots = [], footer = '' }) {
+export async function renderReport({ title, subtitle = '', facts = [], warnings = [], plots = [], footer = '',
+  morphology = null }) {
   const { width: W, height: H } = REPORT_SIZE_PX;
   const canvas = document.createElement('canvas');
   canvas.width = W;
@@ -114,6 +115,29 @@ export async function renderReport({ title, subtitle = '', facts = [], warnings 
     ctx.fillText(fitText(ctx, `⚠ ${w}`, inner), MARGIN_PX, y);
   }
   y += 20;
+
+  // The averaged fetal beat (web/morphology.js morphologyForReport): its caption, the beat with
+  // calipers on the left, the interval table on the right.
+  if (morphology) {
+    ctx.font = `600 18px ${FONT}`;
+    ctx.fillStyle = INK;
+    y += 22;
+    ctx.fillText(fitText(ctx, morphology.message, inner), MARGIN_PX, y);
+    if (morphology.canvas) {
+      const bw = Math.round(inner * 0.55), bh = Math.round(bw * morphology.canvas.height / morphology.canvas.width);
+      ctx.drawImage(morphology.canvas, MARGIN_PX, y + 8, bw, bh);
+      ctx.font = `15px ${FONT}`;
+      morphology.rows.forEach(([label, value, note], i) => {
+        const ry = y + 28 + i * 22;
+        ctx.fillStyle = MUTED;
+        ctx.fillText(fitText(ctx, label, 130), MARGIN_PX + bw + 16, ry);
+        ctx.fillStyle = INK;
+        ctx.fillText(fitText(ctx, note && value === '—' ? `— ${note}` : value, inner - bw - 16 - 140), MARGIN_PX + bw + 156, ry);
+      });
+      y += 8 + bh;
+    }
+    y += 10;
+  }
 
   // Plots share what is left above the footer; each gets a caption line and a gap.
   const footerH = 60, captionH = 30, gapH = 18;

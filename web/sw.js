@@ -13,7 +13,7 @@
 
 const CACHE = 'fhnet-web-v1';
 const CORE = [
-  './', 'app.js', 'report.js', 'explain.js', 'worker.js', 'long_recordings.js', 'style.css',
+  './', 'app.js', 'report.js', 'explain.js', 'morphology.js', 'worker.js', 'long_recordings.js', 'style.css',
   'vendor/uplot/uPlot.esm.js', 'vendor/uplot/uPlot.min.css',
   'wasm/fecg.js', 'wasm/fecg.wasm', 'models/fhnet.json',
 ];

@@ -418,6 +418,7 @@ async function analyzeStreamed(options) {
       sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
       windows: quality.windows.map((w) => ({ startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead })),
     },
+    morphology: result.morphology,
     timings: result.timings, elapsedMs, plot, truthScore: null, streamed: true,
   };
   post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
@@ -450,6 +451,7 @@ async function analyze(options) {
       sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
       windows: quality.windows.map((w) => ({ startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead })),
     },
+    morphology: result.morphology,
     timings: result.timings, elapsedMs, plot, truthScore: f1,
   };
   message.explanation = describeExplanation(result, options);
