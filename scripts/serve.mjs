@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Static server for the FHNet-Web page, no dependencies: serves web/ at /, the WebAssembly module
 // (build/wasm/fecg.{js,wasm}) at /wasm/, the model (models/fhnet.{json,safetensors,onnx}) at
-// /models/, uPlot (node_modules/uplot/dist) at /vendor/uplot/ and ONNX Runtime Web's WASM backend
+// /models/, uPlot (node_modules/uplot/dist) at /vendor/uplot/, pdf-lib and fflate at
+// /vendor/pdf-lib/ and /vendor/fflate/ and ONNX Runtime Web's WASM backend
 // (node_modules/onnxruntime-web/dist) at /vendor/ort/, with correct MIME types and the COOP/COEP
 // headers that make the page cross-origin isolated (SharedArrayBuffer, threads). Responses are
 // compressed (brotli or gzip, as the client accepts) and carry an ETag, so that a revisit costs a
@@ -25,6 +26,9 @@ const MOUNTS = [
   { prefix: '/wasm/', dir: join(ROOT, 'build', 'wasm'), only: new Set(['fecg.js', 'fecg.wasm']) },
   { prefix: '/models/', dir: join(ROOT, 'models'), only: new Set(['fhnet.json', 'fhnet.safetensors', 'fhnet.onnx']) },
   { prefix: '/vendor/uplot/', dir: join(ROOT, 'node_modules', 'uplot', 'dist') },
+  // The report's PDF writer and the share package's ZIP writer: their self-contained ES builds only.
+  { prefix: '/vendor/pdf-lib/', dir: join(ROOT, 'node_modules', 'pdf-lib', 'dist'), only: new Set(['pdf-lib.esm.min.js']) },
+  { prefix: '/vendor/fflate/', dir: join(ROOT, 'node_modules', 'fflate', 'esm'), only: new Set(['browser.js']) },
   // ONNX Runtime Web, WASM backend only (SIMD, threads when cross-origin isolated): its ES module
   // and the Emscripten module + binary it loads from ort.env.wasm.wasmPaths (web/worker.js).
   {

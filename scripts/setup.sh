@@ -16,6 +16,7 @@ declare -A APT_PACKAGES=(
   [nodejs]=/usr/bin/node
   [npm]=/usr/bin/npm
   [chromium]=/usr/bin/chromium   # headless browser for tests/browser (driven by playwright-core)
+  [poppler-utils]=/usr/bin/pdftotext  # tests/browser/report.test.mjs reads the PDF report's text and word boxes
   [clang-14]=/usr/bin/clang++-14  # the fuzz preset (tests/fuzz, scripts/fuzz.sh) ...
   [libclang-rt-14-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a  # ... its libFuzzer
   [libfuzzer-14-dev]=/usr/lib/llvm-14/lib/libFuzzer.a

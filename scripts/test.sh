@@ -27,13 +27,13 @@ suite "fhnet train smoke" /usr/bin/python3 scripts/fhnet/train.py --smoke --fecg
 suite "fhnet evaluation smoke" /usr/bin/python3 scripts/fhnet/evaluate.py --smoke
 suite "fhnet real-data cross-validation smoke" /usr/bin/python3 scripts/fhnet/real_cv.py --smoke --threads 1
 suite "wasm API and onnx runtime (node)" node --test tests/node/
-# Reliability (README): the whole doctest suite (and the CLI it drives) again under
-# AddressSanitizer + UBSan, any report failing it (FECG_TEST_ASAN=0 skips it for a quick local
+# Reliability (README): the doctest suites (and the CLI they drive) again under AddressSanitizer +
+# UBSan, less the real-data sweep (FECG_TEST_NO_SHARED_DATA=1), any report failing it (FECG_TEST_ASAN=0 skips it for a quick local
 # run); then libFuzzer on the readers and the pipeline, 6 targets × 30 s, failing on any crash,
 # hang, leak or broken invariant.
 if [[ "${FECG_TEST_ASAN:-1}" != 0 ]]; then
   suite "build native-asan" bash scripts/build.sh native-asan
-  suite "native tests under ASan + UBSan" env \
+  suite "native tests under ASan + UBSan" env FECG_TEST_NO_SHARED_DATA=1 \
     ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build/native-asan --output-on-failure -j "$(nproc)"
 fi

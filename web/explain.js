@@ -115,7 +115,7 @@ export function spanMark(getSpan, fill = 'rgba(245, 166, 35, 0.22)', edge = 'rgb
 
 // Shades each saliency segment of the window behind the traces, darker where the network's outputs
 // changed more when that stretch was hidden: alpha = value / max (the map's mean is 1).
-function saliencyShading(x, saliency, segment) {
+function saliencyShading(x, saliency, segment, rgb) {
   let max = 0;
   for (const v of saliency) if (v > max) max = v;
   return {
@@ -129,7 +129,7 @@ function saliencyShading(x, saliency, segment) {
         for (let i = 0; i < saliency.length; i += step) {
           const j = Math.min(saliency.length - 1, i + step);
           const x0 = u.valToPos(x[i], 'x', true), x1 = u.valToPos(x[j], 'x', true);
-          ctx.fillStyle = `rgba(234, 88, 12, ${(0.55 * saliency[i] / max).toFixed(3)})`;
+          ctx.fillStyle = `rgba(${rgb}, ${(0.5 * saliency[i] / max).toFixed(3)})`;
           ctx.fillRect(x0, top, Math.max(1, x1 - x0), height);
         }
         ctx.restore();
@@ -141,7 +141,9 @@ function saliencyShading(x, saliency, segment) {
 // The selected window: the preprocessed leads the network saw (stacked, `stackedLeads` as the page
 // scales them) with the saliency shaded behind and drawn as a step line on its own axis.
 // win: {startS, fsHz, window, segment, saliency} (the worker's 'window-explained' message).
-export function saliencySpec(win, stackedLeads, leadNames, colors) {
+// `salColor`: '#rrggbb' of the saliency, a colour no lead uses (the page passes its own).
+export function saliencySpec(win, stackedLeads, leadNames, colors, salColor = '#db2777') {
+  const rgb = [1, 3, 5].map((i) => parseInt(salColor.slice(i, i + 2), 16)).join(', ');
   const x = new Float64Array(win.window);
   for (let i = 0; i < win.window; i++) x[i] = win.startS + i / win.fsHz;
   const stepped = uPlot.paths.stepped({ align: 1 });
@@ -150,10 +152,10 @@ export function saliencySpec(win, stackedLeads, leadNames, colors) {
     opts: {
       series: [{ label: 'time (s)' },
         ...leadNames.map((n, k) => ({ label: `${n} (input)`, stroke: colors[k % colors.length], width: 1 })),
-        { label: 'saliency (mean 1)', stroke: '#c2410c', width: 2, scale: 'sal', paths: stepped }],
-      plugins: [saliencyShading(x, win.saliency, win.segment)],
+        { label: 'importance (1 = average)', stroke: salColor, width: 2, scale: 'sal', paths: stepped }],
+      plugins: [saliencyShading(x, win.saliency, win.segment, rgb)],
       axes: [{ label: 'time (s)' }, { label: 'leads (scaled)', values: () => [] },
-        { scale: 'sal', side: 1, label: 'saliency', grid: { show: false } }],
+        { scale: 'sal', side: 1, label: 'importance', grid: { show: false }, stroke: salColor }],
       scales: { x: { time: false }, sal: { range: (u, lo, hi) => [0, Math.max(2, hi * 1.05)] } },
     },
     data: [x, ...stackedLeads, Array.from(win.saliency)],

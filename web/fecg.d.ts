@@ -176,6 +176,39 @@ export interface FetalHeartRate extends HeartRate {
   message: string | null;    // "no reliable fetal heart rate" when meanBpm is null
 }
 
+/** The FHR read as a cardiotocogram (src/ctg/ctg.h): the 4 Hz series and FIGO 2015 features.
+ *  A feature that cannot be measured is null, with its reason in whyMissing[name]. */
+export interface CtgSeries {
+  rateHz: number;            // 4: sample k is at k / rateHz seconds
+  fhrBpm: Float64Array;      // NaN where not reliable (signal loss)
+  mhrBpm: Float64Array;      // NaN where there is no maternal beat
+  reliable: Uint8Array;      // 1 where fhrBpm is a measurement
+  baselineBpm: Float64Array; // the baseline curve; empty when there is no baseline
+}
+export interface CtgAcceleration { startS: number; endS: number; peakBpm: number; }
+export interface CtgDeceleration {
+  startS: number; endS: number; nadirBpm: number; depthBpm: number; durationS: number;
+  lostBeats: number; prolonged: boolean;   // prolonged: lasting >= 3 min
+}
+export interface CtgEpisode { startS: number; endS: number; meanBaselineBpm: number; }
+export interface CtgAnalysis {
+  series: CtgSeries;
+  durationS: number;
+  baselineMethod: string;              // "mantel_1990"
+  baselineBpm: number | null;          // null: shorter than 10 min, or too much signal loss
+  variabilityBpm: number | null;       // median 1-min bandwidth outside events
+  variabilityBand: 'reduced' | 'normal' | 'increased' | null;
+  stvMs: number | null;                // Dawes–Redman short-term variability
+  signalLossPct: number;
+  accelerations: CtgAcceleration[] | null;   // null without a baseline
+  decelerations: CtgDeceleration[] | null;
+  tachycardia: CtgEpisode[] | null;    // baseline > 160 bpm for > 10 min
+  bradycardia: CtgEpisode[] | null;    // baseline < 110 bpm for > 10 min
+  notClassified: string[];             // what a recording without a contraction channel cannot tell
+  whyMissing: Partial<Record<'baselineBpm' | 'variabilityBpm' | 'stvMs' | 'accelerations' |
+                             'decelerations' | 'tachycardia' | 'bradycardia', string>>;
+}
+
 export interface QualityWindow {
   startS: number; endS: number;
   sqi: number;               // 0 (unusable) .. 1 (clean)
@@ -238,6 +271,7 @@ export interface Result extends EmbindHandle {
   readonly powerlineHz: number;   // notch applied, 0 for none
   readonly fhr: HeartRate;        // these four are rebuilt (copied) on each access
   readonly mhr: HeartRate;
+  readonly ctg: CtgAnalysis;      // the CTG of the whole recording (also rebuilt on each access)
   readonly quality: Quality;
   readonly timings: Timings;
   readonly morphology: Morphology;  // rebuilt (copied) on each access
@@ -251,6 +285,7 @@ export interface Result extends EmbindHandle {
   fqrsBytes(): Uint8Array;               // fetal beats as a WFDB (MIT) annotation file
   mqrsBytes(): Uint8Array;               // maternal beats likewise
   fhrCsv(): string;                      // time_s,fhr_bpm,fhr_smooth_bpm,outlier
+  ctgCsv(): string;                      // time_s,fhr_bpm,mhr_bpm,reliable at 4 Hz (fhr empty where not reliable)
   fecgCsv(): string;                     // time column (s) + one column per lead (µV)
   /** Method 'fhnet': the lead contributions and saliency computed by analyze (see explain). */
   explanation(): Explanation;
@@ -320,7 +355,9 @@ export interface SimulateOptions {
   snrFmDb?: number;      // fetal-to-maternal power, default drawn N(-9, 2)
   snrMnDb?: number;      // maternal-to-noise power, default drawn U(0, 12)
   maternalBpm?: number;  // default drawn U(60, 100)
-  fetalBpm?: number;     // default drawn U(110, 160)
+  fetalBpm?: number;     // default drawn U(110, 160); with fhrScenario: the baseline
+  /** A scripted fetal heart rate with known events (fecg synth --fhr-scenario). */
+  fhrScenario?: 'steady' | 'accelerations' | 'decelerations' | 'bradycardia' | 'tachycardia' | 'mixed';
 }
 
 export interface Simulation {
@@ -329,6 +366,7 @@ export interface Simulation {
   maternalPeaks: Int32Array;
   fetalTruthLeads: Float32Array[];  // true fetal component per lead, µV
   snrFmDb: number; snrMnDb: number; fetalBpm: number; maternalBpm: number;
+  fhrTruthJson: string | null;   // with fhrScenario: {"fhr_baseline_bpm", "fhr_events": [...]}
 }
 
 export interface BeatScore {
@@ -364,6 +402,9 @@ export interface FecgModule {
   parseAnnotations(bytes: Uint8Array): { beats: Int32Array; annotations: Annotation[]; timeResolutionHz: number };
   /** One-to-one beat matching within ±toleranceS (default 0.05 s), as the CLI scores. */
   scoreBeats(reference: ArrayLike<number>, test: ArrayLike<number>, fsHz: number, toleranceS?: number): BeatScore;
+  /** Heart-rate error of test beats against reference beats (eval/metrics.h score_heart_rate):
+   *  n comparison instants; maeBpm and mseBpm2 are null when n is 0. */
+  scoreHeartRate(reference: ArrayLike<number>, test: ArrayLike<number>, fsHz: number): { n: number; maeBpm: number | null; mseBpm2: number | null };
   /** The model card (models/fhnet.json text) and weights (models/fhnet.safetensors bytes). */
   loadFhnet(cardJson: string, weights: Uint8Array): FhnetModel;
   version(): string;

@@ -4,8 +4,10 @@
 // computed by the core (src/morph/); nothing here measures anything. Text from the data is set
 // with textContent / fillText, never parsed as HTML.
 //
-//   import { renderMorphology } from './morphology.js';
-//   renderMorphology(document.getElementById('morphology'), result.morphology);
+// It registers itself as a result section (web/sections.js): app.js imports it for that effect.
+//   import './morphology.js';
+
+import { registerSection } from './sections.js';
 
 const INK = '#1b1f24';
 const MUTED = '#57606a';
@@ -142,11 +144,35 @@ export function renderMorphology(container, m) {
   container.replaceChildren(...parts);
 }
 
-// What the printable report draws (web/report.js): the beat as a canvas and the table rows.
-export function morphologyForReport(m) {
-  if (!m) return null;
-  if (!m.computed) return { message: `Averaged beat not measured: ${m.message}`, canvas: null, rows: [] };
-  const canvas = drawBeat(document.createElement('canvas'), m, 700, 260);
-  return { message: `Averaged beat: ${m.nBeats} beats on ${m.lead}, SNR ${fmt(m.snrDb, 1)} dB (not a diagnosis)`,
-    canvas, rows: intervalRows(m) };
+// The report's blocks (web/report.js kinds): the beat as an image (canvas + PNG bytes) and the
+// interval table as fields; or one paragraph saying why there is no averaged beat.
+export async function morphologyReportBlocks(m) {
+  const blocks = [{ kind: 'heading', text: 'Averaged fetal beat' }];
+  if (!m || !m.computed) {
+    blocks.push({ kind: 'paragraph', text: `Not measured: ${(m && m.message) || 'no morphology in this result'}.` });
+    return blocks;
+  }
+  const widthPt = 511, heightPt = 190;  // the page's inner width (A4 less 42 pt margins)
+  const canvas = drawBeat(document.createElement('canvas'), m, 1100, Math.round(1100 * heightPt / widthPt));
+  const blob = await new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('morphology: the browser could not encode the PNG'))), 'image/png'));
+  const png = new Uint8Array(await blob.arrayBuffer());
+  blocks.push({
+    kind: 'image', canvas, png, widthPt, heightPt,
+    caption: `Averaged beat of ${m.nBeats} beats on ${m.lead} (SNR ${fmt(m.snrDb, 1)} dB), with P, QRS and QT calipers`,
+    how: 'Marks by the wavelet delineator of Martínez et al. 2004; ± is the jackknife sd over groups of beats. ' +
+      'A measurement of the signal, never a diagnosis.',
+  });
+  blocks.push({ kind: 'fields', rows: intervalRows(m).map(([label, value, note]) => [label, note ? `${value} (${note})` : value]) });
+  return blocks;
 }
+
+registerSection({
+  id: 'morphology',
+  title: 'Averaged fetal beat (P, QRS, QT calipers) and intervals',
+  order: 70,
+  how: 'How to read this: the fetal beats of the reliable windows, aligned and averaged; the dashed lines mark the ' +
+    'wave onsets and ends the delineator found, the brackets the P, QRS and QT spans. A dash in the table means the ' +
+    'signal does not support that mark, and says why.',
+  render(ctx, container) { renderMorphology(container, ctx.result && ctx.result.morphology); },
+  async report(ctx) { return morphologyReportBlocks(ctx.result && ctx.result.morphology); },
+});

@@ -11,10 +11,12 @@
 // succeeds refreshes its cache entry. Responses keep their headers (COOP/COEP, CSP), so an
 // offline page is as isolated and as locked down as an online one.
 
-const CACHE = 'fhnet-web-v1';
+const CACHE = 'fhnet-web-v2';
 const CORE = [
-  './', 'app.js', 'report.js', 'explain.js', 'morphology.js', 'worker.js', 'long_recordings.js', 'style.css',
+  './', 'app.js', 'report.js', 'explain.js', 'ctg.js', 'morphology.js', 'worker.js', 'long_recordings.js', 'style.css',
+  'plain_errors.js', 'reliability.js', 'reference_beats.js', 'sections.js', 'fhir.js',
   'vendor/uplot/uPlot.esm.js', 'vendor/uplot/uPlot.min.css',
+  'vendor/pdf-lib/pdf-lib.esm.min.js', 'vendor/fflate/browser.js',
   'wasm/fecg.js', 'wasm/fecg.wasm', 'models/fhnet.json',
 ];
 const EXTRAS = [

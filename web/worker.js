@@ -7,8 +7,12 @@
 //   {type: 'analyze', options: {method, abdominal, reference, powerlineHz, engine?, ortThreads?}}
 //   {type: 'network', options: {abdominal, reference, powerlineHz, engine, ortThreads?}}
 //       FHNet alone on the recording's windows: its raw outputs (comparing engines, benchmarks)
-//   {type: 'export', kind: 'fqrs'|'beats-csv'|'fhr-csv'|'fecg-csv'|'json'|'truth-csv'}
+//   {type: 'export', kind: 'fqrs'|'beats-csv'|'fhr-csv'|'ctg-csv'|'fecg-csv'|'json'|'truth-csv'}
 //   {type: 'explain-window', index}     method 'fhnet': lead contributions and saliency of window i
+//   {type: 'reference', name, bytes}    reference beats beside the recording: a WFDB annotation file
+//       (.fqrs/.qrs/.atr) or a CSV of beat times; scored against the result now and after each analysis
+//   {type: 'clear-reference'}
+//   {type: 'package'}                   every export at once, for the share package (ZIP)
 // Messages out: {type: 'ready'|'opened'|'progress'|'result'|'network'|'window-explained'|'exported'|'error', ...}.
 // Cancel: the page terminates this worker and starts a fresh one (a running WASM call cannot see
 // messages), then opens the same files again; nothing here needs cleaning up.
@@ -24,6 +28,7 @@
 // against the sha256 and size in its card (models/fhnet.json) before use, and refused otherwise.
 // ORT's files are fetched only when that engine is first chosen.
 
+import { parseBeatCsv, referenceFhr, rescaleAnnotationBeats } from './reference_beats.js';
 import {
   checkWholeBudget, chunkSeconds, PlotDecimator, readWhole, shouldStream, streamOverview, streamSource,
 } from './long_recordings.js';
@@ -49,6 +54,7 @@ let modelInfo = { available: false, message: 'the model card has not been read' 
 let ourModel = null;     // FhnetModel, loaded (and checked) on first use
 let ortSession = null;   // ONNX Runtime Web session, created on first use
 let ort = null;          // the onnxruntime-web module
+let reference = null;    // reference beats: {name, beats (samples of the open recording), read}
 
 function post(message, transfer = []) { self.postMessage(message, transfer); }
 
@@ -105,6 +111,7 @@ function releaseRecording() {
 // open leaves the previous one usable.
 function replaceRecording(opened, name, asStream = false) {
   releaseRecording();
+  reference = null;
   if (asStream) stream = opened;
   else recording = opened;
   recordName = name;
@@ -193,6 +200,7 @@ function openFiles(files, csv) {
 
 function simulateDemo(options) {
   releaseRecording();
+  reference = null;
   const sim = fecg.simulate(options);
   recording = sim.recording;
   recordName = 'demo';
@@ -213,9 +221,61 @@ function meanBeatToBeatBpm(beats, fsHz) {
   return beats.length > 1 ? sum / (beats.length - 1) : NaN;
 }
 
+// The heart-rate series as the page needs it. `reliable` (1/0 per value) and `message` exist once
+// the core reports reliability (fecg.d.ts); an older module leaves them undefined, which the page
+// reads as "reliability unknown", never as "reliable". meanBpm/minBpm/maxBpm may be null.
 function heartRate(hr) {
-  return { timeS: hr.timeS, bpm: hr.bpm, bpmSmooth: hr.bpmSmooth, meanBpm: hr.meanBpm, minBpm: hr.minBpm, maxBpm: hr.maxBpm,
-    reliable: hr.reliable ?? null, message: hr.message ?? null };
+  return {
+    timeS: hr.timeS, bpm: hr.bpm, bpmSmooth: hr.bpmSmooth, meanBpm: hr.meanBpm ?? null, minBpm: hr.minBpm ?? null, maxBpm: hr.maxBpm ?? null,
+    reliable: hr.reliable, message: hr.message ?? '',
+  };
+}
+
+// Per-window quality with the core's reliability verdicts, when it gives them.
+function qualityMessage(quality) {
+  return {
+    sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
+    windows: quality.windows.map((w) => ({
+      startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead,
+      reliable: w.reliable, confidence: w.confidence, whyUnreliable: w.whyUnreliable, source: w.source,
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------- reference beats
+
+function readReference(name, bytes) {
+  const open = stream || recording;
+  if (!open) throw new Error('reference: open a recording first, then its reference beats');
+  const fsHz = open.fsHz;
+  const lower = name.toLowerCase();
+  let beats, read;
+  if (/\.(csv|txt|tsv)$/.test(lower)) {
+    ({ beats, read } = parseBeatCsv(new TextDecoder('utf-8').decode(bytes), fsHz));
+  } else {
+    const ann = fecg.parseAnnotations(bytes);
+    beats = rescaleAnnotationBeats(ann.beats, ann.timeResolutionHz, fsHz);
+    read = `a WFDB annotation file, ${ann.annotations.length} annotations of which ${beats.length} beats`;
+  }
+  if (!beats.length) throw new Error(`reference: ${name} holds no beat annotations`);
+  const outside = beats.filter((b) => b >= open.nSamples).length;
+  if (outside === beats.length) {
+    throw new Error(`reference: every beat of ${name} lies after the recording's end (${open.durationS.toFixed(1)} s): is it the reference of another recording?`);
+  }
+  reference = { name, beats: beats.filter((b) => b < open.nSamples), read, outside };
+}
+
+// The open result scored against the reference beats (eval/metrics.h: ±50 ms one-to-one matching;
+// heart-rate MAE at the reference's RR midpoints), or null without either.
+function referenceMessage() {
+  if (!reference) return null;
+  const fsHz = (stream || recording).fsHz;
+  const out = { name: reference.name, read: reference.read, outside: reference.outside, beats: reference.beats, fsHz, fhr: referenceFhr(reference.beats, fsHz) };
+  if (result && resultFetalBeats) {
+    out.score = fecg.scoreBeats(reference.beats, Array.from(resultFetalBeats), resultFsHz, 0.05);
+    out.hr = typeof fecg.scoreHeartRate === 'function' ? fecg.scoreHeartRate(reference.beats, Array.from(resultFetalBeats), resultFsHz) : null;
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------------------------- the model
@@ -252,12 +312,25 @@ async function readCard() {
     const recipe = String(card.training?.recipe ?? '');
     modelInfo = {
       available: true, recipe, trained: !/^untrained/i.test(recipe), parameters: card.parameters ?? null,
-      window: card.window_samples, weightsSha256: card.files?.weights?.sha256 ?? '',
+      window: card.window_samples, weightsSha256: card.files?.weights?.sha256 ?? '', ...cardSummary(card),
     };
   } catch (error) {
     card = null;
     modelInfo = { available: false, message: `model: could not read models/fhnet.json: ${error && error.message ? error.message : error}` };
   }
+}
+
+// What the card says about the model in figures a reader can weigh: training data and the
+// held-out scores (the page words them; web/app.js modelLine). Missing entries stay null.
+function cardSummary(c) {
+  const train = c.training?.data?.train ?? c.training?.init?.data?.train ?? null;
+  const real = c.metrics?.evaluation?.real ?? null;
+  return {
+    name: c.name ?? 'fhnet', description: c.description ?? '', samplingRateHz: c.sampling_rate_hz ?? null,
+    trainRecords: train?.records ?? null, trainWindows: train?.windows ?? null,
+    realRecordings: Array.isArray(c.training?.data?.real?.recordings) ? c.training.data.real.recordings.length : null,
+    heldOut: real ? { source: real.source ?? '', network: real.network ?? null, withFallback: real.with_ts_ica_fallback ?? null } : null,
+  };
 }
 
 function requireCard() {
@@ -413,13 +486,10 @@ async function analyzeStreamed(options) {
     powerlineHz: result.powerlineHz,
     engine: result.method === 'fhnet' ? 'fecg' : null, network: null,
     fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
-    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),
-    quality: {
-      sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
-      windows: quality.windows.map((w) => ({ startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead })),
-    },
+    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr), ctg: result.ctg,
+    quality: qualityMessage(quality),
     morphology: result.morphology,
-    timings: result.timings, elapsedMs, plot, truthScore: null, streamed: true,
+    timings: result.timings, elapsedMs, plot, truthScore: null, streamed: true, reference: referenceMessage(),
   };
   post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
 }
@@ -446,13 +516,10 @@ async function analyze(options) {
     powerlineHz: result.powerlineHz,
     engine: result.method === 'fhnet' ? run.engine : null, network: run.network,
     fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
-    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr),
-    quality: {
-      sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
-      windows: quality.windows.map((w) => ({ startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead })),
-    },
+    fhr: heartRate(result.fhr), mhr: heartRate(result.mhr), ctg: result.ctg,
+    quality: qualityMessage(quality),
     morphology: result.morphology,
-    timings: result.timings, elapsedMs, plot, truthScore: f1,
+    timings: result.timings, elapsedMs, plot, truthScore: f1, reference: referenceMessage(),
   };
   message.explanation = describeExplanation(result, options);
   post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
@@ -532,10 +599,24 @@ function exportKind(kind) {
     case 'fqrs': return { name: `${recordName}.fqrs`, mime: 'application/octet-stream', data: result.fqrsBytes() };
     case 'beats-csv': return { name: `${recordName}_fetal_beats.csv`, mime: 'text/csv', data: beatsCsv(resultFetalBeats, resultFsHz) };
     case 'fhr-csv': return { name: `${recordName}_fhr.csv`, mime: 'text/csv', data: result.fhrCsv() };
+    case 'ctg-csv': return { name: `${recordName}_ctg.csv`, mime: 'text/csv', data: result.ctgCsv() };
     case 'fecg-csv': return { name: `${recordName}_fecg.csv`, mime: 'text/csv', data: result.fecgCsv() };
     case 'json': return { name: `${recordName}.json`, mime: 'application/json', data: result.summaryJson() };
     default: throw new Error(`export: unknown kind '${kind}'`);
   }
+}
+
+// Every export of the result at once (the share package): name → {mime, data}. The fECG CSV of a
+// streamed analysis is not kept (it went out chunk by chunk): left out, with the reason.
+function packageFiles() {
+  if (!result) throw new Error('export: analyse a recording first');
+  const files = [];
+  const missing = [];
+  for (const kind of ['json', 'fqrs', 'beats-csv', 'fhr-csv', 'fecg-csv']) {
+    try { files.push(exportKind(kind)); } catch (error) { missing.push(`${kind}: ${error.message}`); }
+  }
+  files.push({ name: `${recordName}.mqrs`, mime: 'application/octet-stream', data: result.mqrsBytes() });
+  return { files, missing };
 }
 
 self.onmessage = async (event) => {
@@ -554,6 +635,14 @@ self.onmessage = async (event) => {
       await network(msg.options);
     } else if (msg.type === 'explain-window') {
       explainWindow(msg.index);
+    } else if (msg.type === 'reference') {
+      readReference(msg.name, new Uint8Array(msg.bytes));
+      post({ type: 'reference', reference: referenceMessage() });
+    } else if (msg.type === 'clear-reference') {
+      reference = null;
+      post({ type: 'reference', reference: null });
+    } else if (msg.type === 'package') {
+      post({ type: 'package', ...packageFiles() });
     } else if (msg.type === 'export') {
       const out = exportKind(msg.kind);
       post({ type: 'exported', kind: msg.kind, ...out });
@@ -568,10 +657,13 @@ self.onmessage = async (event) => {
 // Loading: the module sits at /wasm/ (scripts/serve.mjs); fecg.wasm is found next to fecg.js.
 (async () => {
   try {
+    // The card (a few kB) is read while the module compiles: the page settles its default method
+    // from it in the same 'ready' message, before the user can touch the menu.
+    const cardRead = readCard();
     const mod = await import('./wasm/fecg.js');
     const factory = mod.default ?? mod.createFecgModule;
     fecg = await factory();
-    await readCard();
+    await cardRead;
     post({ type: 'ready', version: typeof fecg.version === 'function' ? fecg.version() : '', model: modelInfo });
   } catch (error) {
     post({ type: 'error', where: 'load', message: `the analysis engine (wasm/fecg.js) could not be loaded: ${error && error.message ? error.message : error}` });

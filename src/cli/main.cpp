@@ -87,6 +87,8 @@ Extracts the fetal ECG and writes into DIR:
   <name>.fqrs, <name>.mqrs   fetal / maternal beats (WFDB annotations at the input rate)
   <name>_fecg.csv            extracted fetal ECG per abdominal lead (µV, input rate)
   <name>_fhr.csv             fetal heart rate (time s, bpm beat-to-beat and smoothed)
+  <name>_ctg.csv             the 4 Hz CTG series (time_s,fhr_bpm,mhr_bpm,reliable; fhr empty
+                             where not reliable); FIGO 2015 features under "ctg" in <name>.json
   <name>.json                summary: FHR and MHR (mean/min/max), quality, method, timings,
                              morphology (averaged beat: PR, P, QRS, QT, QTc, T/QRS, or why not);
                              method fhnet: per 4.1 s window the lead contributions ("explain")
@@ -179,6 +181,12 @@ options:
   --nstdb DIR      real noise from MIT-BIH NSTDB records bw, em, ma in DIR, or "none" for the
                    statistical noise model (default: ../shared/data/nstdb when present)
   --format F       wfdb (default), edf or csv for the mixture
+  --fhr-scenario S a scripted fetal heart rate for CTG analysis: steady, accelerations,
+                   decelerations, bradycardia, tachycardia or mixed (a wandering baseline,
+                   accelerations and abrupt, gradual and prolonged decelerations of 20-60 bpm);
+                   --fetal-bpm then sets the baseline. Also writes PATH_truth.json:
+                   {"fhr_baseline_bpm", "fhr_events": [{"type","start_s","end_s","extreme_bpm"}]}.
+                   Without it the rate has random events, as in earlier versions, seed for seed.
 )";
 
 constexpr const char* kEvalUsage = R"(usage: fecg eval --ref A.fqrs --test B.fqrs [--rate HZ]
@@ -502,6 +510,22 @@ int cmd_windows(int argc, char** argv) {
   return 0;
 }
 
+// One line of CTG features (the JSON has them all, with the reasons for what is missing).
+void print_ctg(const fecg::CtgAnalysis& ctg) {
+  if (!ctg.baseline_bpm) {
+    std::printf("  ctg      signal loss %.1f %%; no baseline: %s\n", ctg.signal_loss_pct, ctg.baseline_why_missing.c_str());
+    return;
+  }
+  char variability[64] = "not measurable", stv[32] = "not measurable";
+  if (ctg.variability_bpm)
+    std::snprintf(variability, sizeof variability, "%.0f bpm (%s)", *ctg.variability_bpm, ctg.variability_band->c_str());
+  if (ctg.stv_ms) std::snprintf(stv, sizeof stv, "%.1f ms", *ctg.stv_ms);
+  std::printf("  ctg      baseline %.0f bpm, variability %s, STV %s, %zu accelerations, %zu decelerations, "
+              "signal loss %.1f %%\n",
+              *ctg.baseline_bpm, variability, stv, ctg.accelerations->size(), ctg.decelerations->size(),
+              ctg.signal_loss_pct);
+}
+
 int cmd_extract(int argc, char** argv) {
   if (wants_help(argc, argv, 2)) {
     std::fputs(kExtractUsage, stdout);
@@ -636,6 +660,7 @@ int cmd_extract(int argc, char** argv) {
   fecg::write_wfdb_annotations((out_dir / (name + ".fqrs")).string(), fecg::beat_annotations(result.fetal_beats));
   fecg::write_wfdb_annotations((out_dir / (name + ".mqrs")).string(), fecg::beat_annotations(result.maternal_beats));
   write_text(out_dir / (name + "_fhr.csv"), fecg::heart_rate_csv(result.fhr));
+  write_text(out_dir / (name + "_ctg.csv"), fecg::ctg_csv(result.ctg));
   write_text(out_dir / (name + ".json"), fecg::summary_json(result, context) + "\n");
   write_text(out_dir / (name + "_beat.csv"), fecg::average_beat_csv(result.morphology, result.lead_names));
   if (args.has("explain")) write_text(out_dir / (name + "_saliency.csv"), fecg::saliency_csv(result));
@@ -659,6 +684,7 @@ int cmd_extract(int argc, char** argv) {
       std::printf("  maternal %zu beats, MHR %.1f bpm\n", result.maternal_beats.size(), *result.mhr.mean_bpm);
     else
       std::printf("  maternal %zu beats, no maternal heart rate\n", result.maternal_beats.size());
+    print_ctg(result.ctg);
     std::printf("  quality  %.2f%s\n", static_cast<double>(result.quality.sqi),
                 result.quality.warnings.empty() ? "" : " (warnings in the JSON summary)");
     // The first few warnings here; all of them are in the JSON summary.
@@ -675,7 +701,7 @@ int cmd_extract(int argc, char** argv) {
     if (args.has("explain"))
       std::printf("  explain  %.1f ms (lead occlusion and saliency of %d windows)\n", result.timings.explain_ms,
                   result.explanation.n_windows());
-    std::printf("  wrote    %s/%s{.fqrs,.mqrs,_fecg.csv,_fhr.csv,.json%s}\n", out_dir.string().c_str(), name.c_str(),
+    std::printf("  wrote    %s/%s{.fqrs,.mqrs,_fecg.csv,_fhr.csv,_ctg.csv,.json%s}\n", out_dir.string().c_str(), name.c_str(),
                 args.has("explain") ? ",_saliency.csv" : "");
   }
   return 0;
@@ -690,7 +716,7 @@ int cmd_synth(int argc, char** argv) {
   }
   const Args args = parse_args(argc, argv, 2,
                                {"seconds", "seed", "leads", "rate", "snr-fm", "snr-mn", "ectopic", "nstdb",
-                                "format", "out", "maternal-bpm", "fetal-bpm", "maternal-qrs"},
+                                "format", "out", "maternal-bpm", "fetal-bpm", "maternal-qrs", "fhr-scenario"},
                                {"fetal-movement"}, "synth");
   if (!args.positional.empty()) throw fecg::Error("synth: unexpected argument '" + args.positional[0] + "'");
   const auto out = args.get("out");
@@ -712,6 +738,7 @@ int cmd_synth(int argc, char** argv) {
   params.maternal_qrs_sharpness = args.number("maternal-qrs", params.maternal_qrs_sharpness);
   params.ectopic_probability = args.number("ectopic", 0.0);
   params.fetal_movement = args.has("fetal-movement");
+  if (const auto scenario = args.get("fhr-scenario")) params.fhr_scenario = fecg::parse_fhr_scenario(*scenario);
   const std::string format = args.get("format").value_or("wfdb");
   if (format != "wfdb" && format != "edf" && format != "csv")
     throw fecg::Error("--format: expected wfdb, edf or csv, got '" + format + "'");
@@ -741,6 +768,7 @@ int cmd_synth(int argc, char** argv) {
   fetal.annotations.clear();
   for (auto& n : fetal.lead_names) n += "_fecg";
   fecg::write_wfdb_record(base.string() + "_fecg", fetal);
+  if (sim.fhr_truth) write_text(base.string() + "_truth.json", fecg::fhr_truth_json(*sim.fhr_truth));
 
   std::printf("synth: %s: %d leads, %.1f s at %g Hz, seed %llu, SNRfm %.2f dB, SNRmn %.2f dB, "
               "FHR %.1f bpm, MHR %.1f bpm, %zu fetal and %zu maternal beats; noise: %s\n",

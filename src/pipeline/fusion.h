@@ -24,7 +24,7 @@
 namespace fecg {
 
 struct FetalCandidate {
-  std::string source;           // "fhnet", "ts-ica", "ts", "ica"
+  std::string source;           // "fhnet", "ts-ica", "ts", "ts:2" (lead 2's residual alone), "ica"
   ExtractionResult extraction;  // fetal ECG per lead (µV) and detection channels, analysis rate
   BeatIndices beats;            // fetal beats found on it, ascending, analysis rate
 };
@@ -41,6 +41,11 @@ struct WindowEvidence {
   double maternal_rate_ratio = 0;    // its median RR / the maternal median RR (0: unknown)
   double agreement = 0;              // best fraction of beats matched (±50 ms) by another candidate
   double score = 0;                  // the selection score (fuse_per_window)
+  // Median peak amplitude of the input leads at the window's chosen beats over that at the
+  // maternal beats (set by measure_beat_strength; 0: not measured). The mother's QRS is several
+  // times the fetus's in abdominal leads, so above 1 the two rhythms are likely swapped: the
+  // maternal detector took the slower rhythm for the mother's while it was a fetal bradycardia.
+  double strength_ratio = 0;
 };
 
 struct WindowChoice {
@@ -69,6 +74,10 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
 FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const BeatIndices& maternal, double fs_hz,
                                 double window_s);
 
+// Sets WindowEvidence::strength_ratio of every window of `fused` from the preprocessed input leads
+// x (leads × n, the rate of the beats).
+void measure_beat_strength(FusedExtraction& fused, const LeadMatrix& x, const BeatIndices& maternal, double fs_hz);
+
 // The probability that a window's fetal beats and heart rate are right, from what the pipeline can
 // see: the chosen candidate's evidence and the window's SQI (detect/quality.h). A logistic model
 // whose coefficients were fitted on real recordings held out by mother (scripts/reliability/
@@ -86,7 +95,9 @@ struct ReliabilityParams {
 // as `fused.windows`). Unreliable whatever the confidence: fewer than 3 beats; a rate outside the
 // fetal range; beats that coincide with the maternal ones (more than 40 % beyond chance, or a
 // rate within 5 % of the mother's with half the beats on hers), because then the rate may be the
-// mother's. Throws fecg::Error when the grids differ.
+// mother's; beats stronger in the input than the maternal ones (strength_ratio > 1: the rhythms
+// may be swapped, above 1.3; in every window when half the windows are). Throws fecg::Error when
+// the grids differ.
 void judge_reliability(SignalQuality& quality, const FusedExtraction& fused, bool pooled,
                        const ReliabilityParams& params = {});
 

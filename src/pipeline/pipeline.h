@@ -11,6 +11,7 @@
 #pragma once
 
 #include "core/recording.h"
+#include "ctg/ctg.h"
 #include "detect/heart_rate.h"
 #include "detect/fetal_range.h"
 #include "detect/qrs.h"
@@ -113,6 +114,9 @@ struct PipelineResult {
   // The averaged fetal beat of the reliable windows' beats, its waves and intervals, or the
   // reasons they are missing (morph/morphology.h); its compute_ms is the stage's time.
   Morphology morphology;
+  // The fetal heart rate read as a CTG (ctg/ctg.h): the 4 Hz FHR/MHR series and the FIGO 2015
+  // features, from the whole record's beat-to-beat rates (their reliable values only).
+  CtgAnalysis ctg;
 };
 
 // Progress reports: fraction done (0..1) and the stage name. Return false to cancel: run_pipeline

@@ -85,7 +85,105 @@ void write_explanation(JsonWriter& json, const PipelineResult& result) {
   json.end_array().end_object();
 }
 
+double round_to(double x, double step) { return std::round(x / step) * step; }
+
+void write_episodes(JsonWriter& json, const char* name, const std::optional<std::vector<CtgEpisode>>& list) {
+  json.key(name);
+  if (!list) {
+    json.null();
+    return;
+  }
+  json.begin_array();
+  for (const CtgEpisode& e : *list)
+    json.begin_object()
+        .key("start_s").value(round_to(e.start_s, 0.01))
+        .key("end_s").value(round_to(e.end_s, 0.01))
+        .key("duration_s").value(round_to(e.end_s - e.start_s, 0.01))
+        .key("mean_baseline_bpm").value(round_to(e.mean_baseline_bpm, 0.1))
+        .end_object();
+  json.end_array();
+}
+
 }  // namespace
+
+void write_ctg_json(JsonWriter& json, const CtgAnalysis& ctg) {
+  auto optional = [&](const char* name, const std::optional<double>& v) {
+    json.key(name);
+    if (v) json.value(*v);
+    else json.null();
+  };
+  json.begin_object()
+      .key("rate_hz").value(ctg.series.rate_hz)
+      .key("duration_s").value(ctg.duration_s)
+      .key("baseline_method").value(ctg.baseline_method);
+  optional("baseline_bpm", ctg.baseline_bpm);
+  optional("variability_bpm", ctg.variability_bpm);
+  json.key("variability_band");
+  if (ctg.variability_band) json.value(*ctg.variability_band);
+  else json.null();
+  optional("stv_ms", ctg.stv_ms);
+  json.key("signal_loss_pct").value(round_to(ctg.signal_loss_pct, 0.01));
+  json.key("accelerations");
+  if (ctg.accelerations) {
+    json.begin_array();
+    for (const CtgAcceleration& a : *ctg.accelerations)
+      json.begin_object()
+          .key("start_s").value(round_to(a.start_s, 0.01))
+          .key("end_s").value(round_to(a.end_s, 0.01))
+          .key("peak_bpm").value(round_to(a.peak_bpm, 0.1))
+          .end_object();
+    json.end_array();
+  } else {
+    json.null();
+  }
+  json.key("decelerations");
+  if (ctg.decelerations) {
+    json.begin_array();
+    for (const CtgDeceleration& d : *ctg.decelerations)
+      json.begin_object()
+          .key("start_s").value(round_to(d.start_s, 0.01))
+          .key("end_s").value(round_to(d.end_s, 0.01))
+          .key("nadir_bpm").value(round_to(d.nadir_bpm, 0.1))
+          .key("depth_bpm").value(round_to(d.depth_bpm, 0.1))
+          .key("duration_s").value(round_to(d.duration_s, 0.01))
+          .key("lost_beats").value(round_to(d.lost_beats, 0.1))
+          .key("prolonged").value(d.prolonged)
+          .end_object();
+    json.end_array();
+  } else {
+    json.null();
+  }
+  write_episodes(json, "tachycardia", ctg.tachycardia);
+  write_episodes(json, "bradycardia", ctg.bradycardia);
+  json.key("not_classified").array(ctg.not_classified);
+  // Why each null above is null (only the missing ones are listed).
+  json.key("why_missing").begin_object();
+  if (!ctg.baseline_bpm) json.key("baseline_bpm").value(ctg.baseline_why_missing);
+  if (!ctg.variability_bpm) json.key("variability_bpm").value(ctg.variability_why_missing);
+  if (!ctg.stv_ms) json.key("stv_ms").value(ctg.stv_why_missing);
+  if (!ctg.accelerations) json.key("accelerations").value(ctg.events_why_missing);
+  if (!ctg.decelerations) json.key("decelerations").value(ctg.events_why_missing);
+  if (!ctg.tachycardia) json.key("tachycardia").value(ctg.episodes_why_missing);
+  if (!ctg.bradycardia) json.key("bradycardia").value(ctg.episodes_why_missing);
+  json.end_object();
+  json.end_object();
+}
+
+std::string ctg_csv(const CtgAnalysis& ctg) {
+  const CtgSeries& s = ctg.series;
+  std::string out = "time_s,fhr_bpm,mhr_bpm,reliable\n";
+  out.reserve(out.size() + s.size() * 24);
+  char line[96];
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    const double t = static_cast<double>(k) / s.rate_hz;
+    char fhr[24] = "", mhr[24] = "";
+    if (s.reliable[k]) std::snprintf(fhr, sizeof fhr, "%.2f", s.fhr_bpm[k]);
+    if (std::isfinite(s.mhr_bpm[k])) std::snprintf(mhr, sizeof mhr, "%.2f", s.mhr_bpm[k]);
+    std::snprintf(line, sizeof line, "%.2f,%s,%s,%d\n", t, fhr, mhr, s.reliable[k] ? 1 : 0);
+    out += line;
+  }
+  return out;
+}
 
 std::string saliency_csv(const PipelineResult& result) {
   const Explanation& e = result.explanation;
@@ -160,6 +258,7 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
       .end_object();
 
   if (result.explanation.n_windows() > 0) write_explanation(json, result);
+  write_ctg_json(json.key("ctg"), result.ctg);
 
   if (context.fetal_score) {
     const BeatScore& s = *context.fetal_score;

@@ -2,6 +2,7 @@
 // CSV. Used by the CLI and (later) the WebAssembly module, so both write the same documents.
 #pragma once
 
+#include "core/json.h"
 #include "eval/metrics.h"
 #include "pipeline/pipeline.h"
 
@@ -44,6 +45,19 @@ inline constexpr const char* kNoReliableFhr = "no reliable fetal heart rate";
 
 // "time_s,fhr_bpm,fhr_smooth_bpm,outlier,reliable" rows, one per beat-to-beat value; reliable is 1
 // when the value lies in a reliable window (or reliability was not judged), else 0.
+// The "ctg" member of summary_json (ctg/ctg.h): baseline_bpm, variability_bpm, variability_band,
+// stv_ms (null when not measurable), signal_loss_pct, accelerations [{start_s, end_s, peak_bpm}],
+// decelerations [{start_s, end_s, nadir_bpm, depth_bpm, duration_s, lost_beats, prolonged}],
+// tachycardia / bradycardia [{start_s, end_s, duration_s, mean_baseline_bpm}] (null, like the
+// events, when there is no baseline), not_classified (reasons) and why_missing (per null member,
+// its reason).
+void write_ctg_json(JsonWriter& json, const CtgAnalysis& ctg);
+
+// The 4 Hz series as "time_s,fhr_bpm,mhr_bpm,reliable" rows (fhr_bpm empty where not reliable,
+// mhr_bpm empty where there is no maternal beat).
+std::string ctg_csv(const CtgAnalysis& ctg);
+
+// "time_s,fhr_bpm,fhr_smooth_bpm,outlier" rows, one per beat-to-beat value.
 std::string heart_rate_csv(const HeartRateSeries& series);
 
 // The extracted fECG as a Recording (for write_csv / write_wfdb_record): the abdominal lead

@@ -289,6 +289,8 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
   out.morphology = morphology_not_computed(
       "not computed for a recording analysed in chunks (streamed: longer than 30 min); analyse an excerpt "
       "of up to 30 min whole (fecg extract --stream off) for the averaged beat and its intervals");
+  // CTG over the whole recording, from the merged heart rates (ctg/ctg.h).
+  out.ctg = analyze_ctg(out.fhr, out.mhr, static_cast<double>(n_samples) / fs);
   const auto now = std::chrono::steady_clock::now();
   out.timings.heart_rate_ms += std::chrono::duration<double, std::milli>(now - hr_clock).count();
   out.timings.total_ms = std::chrono::duration<double, std::milli>(now - clock_start).count();

@@ -94,7 +94,7 @@ struct Draws {
 std::vector<Beat> integrate(const RhythmParams& p, double base_bpm, const HrvComponents& hrv,
                             const std::vector<RateEvent>& events, const Draws& d, double duration_s) {
   auto rate = [&](double t) {
-    double bpm = base_bpm + hrv.at(t);
+    double bpm = (p.script ? p.script->at(t) : base_bpm) + hrv.at(t);
     for (const RateEvent& e : events) bpm += e.at(t);
     return std::clamp(bpm, p.min_bpm, p.max_bpm);
   };
@@ -121,7 +121,29 @@ std::vector<Beat> integrate(const RhythmParams& p, double base_bpm, const HrvCom
   return beats;
 }
 
+double raised_cosine(double u) { return 0.5 - 0.5 * std::cos(std::numbers::pi * std::clamp(u, 0.0, 1.0)); }
+
 }  // namespace
+
+double ScriptedEvent::at(double t) const {
+  if (t <= start_s || t >= end_s) return 0;
+  if (t < start_s + onset_s) return delta_bpm * raised_cosine((t - start_s) / onset_s);
+  if (t > end_s - recovery_s) return delta_bpm * raised_cosine((end_s - t) / recovery_s);
+  return delta_bpm;
+}
+
+double ScriptedRate::baseline_at(double t) const {
+  double bpm = mean_bpm;
+  for (std::size_t i = 0; i < wander_amp_bpm.size(); ++i)
+    bpm += wander_amp_bpm[i] * std::cos(kTwoPi * wander_freq_hz[i] * t + wander_phase[i]);
+  return bpm;
+}
+
+double ScriptedRate::events_at(double t) const {
+  double bpm = 0;
+  for (const ScriptedEvent& e : events) bpm += e.at(t);
+  return bpm;
+}
 
 double mean_rate_bpm(const std::vector<Beat>& beats, double duration_s) {
   double first = 0, last = 0;
@@ -153,6 +175,7 @@ std::vector<Beat> generate_rhythm(const RhythmParams& p, double duration_s, Rng&
   // mean rate matches (converges in 2-3 passes; the clip at min/max_bpm is the only non-linearity).
   double base = p.mean_bpm;
   std::vector<Beat> beats = integrate(p, base, hrv, events, d, duration_s);
+  if (p.script) return beats;  // the script's baseline is the truth: no mean-rate matching
   for (int pass = 0; pass < 6; ++pass) {
     const double realised = mean_rate_bpm(beats, duration_s);
     if (realised <= 0 || std::abs(realised - p.mean_bpm) < 0.05) break;

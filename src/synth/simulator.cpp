@@ -7,6 +7,8 @@
 #include "synth/noise.h"
 #include "synth/random.h"
 #include "synth/rhythm.h"
+#include "synth/scenario.h"
+#include "core/json.h"
 #include "synth/vcg.h"
 
 #include <algorithm>
@@ -101,7 +103,59 @@ BeatIndices peak_samples(const std::vector<synth::Beat>& beats, double fs_hz, st
   return out;
 }
 
+constexpr std::pair<FhrScenario, const char*> kScenarioNames[] = {
+    {FhrScenario::steady, "steady"},           {FhrScenario::accelerations, "accelerations"},
+    {FhrScenario::decelerations, "decelerations"}, {FhrScenario::bradycardia, "bradycardia"},
+    {FhrScenario::tachycardia, "tachycardia"}, {FhrScenario::mixed, "mixed"}};
+
+FhrTruth scenario_truth(FhrScenario scenario, const synth::ScriptedRate& script, double duration_s) {
+  FhrTruth truth;
+  truth.scenario = scenario;
+  double sum = 0;
+  for (double t = 0; t <= duration_s; t += 1.0) {
+    truth.baseline_1hz_bpm.push_back(script.baseline_at(t));
+    sum += truth.baseline_1hz_bpm.back();
+  }
+  truth.baseline_bpm = sum / static_cast<double>(truth.baseline_1hz_bpm.size());
+  for (const synth::ScriptedEvent& e : script.events) {
+    const double plateau_s = 0.5 * (e.start_s + e.onset_s + e.end_s - e.recovery_s);
+    truth.events.push_back({e.delta_bpm > 0 ? "acceleration" : "deceleration", e.start_s, e.end_s,
+                            script.baseline_at(plateau_s) + e.delta_bpm});
+  }
+  return truth;
+}
+
 }  // namespace
+
+FhrScenario parse_fhr_scenario(const std::string& name) {
+  for (const auto& [kind, text] : kScenarioNames)
+    if (name == text) return kind;
+  throw Error("fhr scenario: expected steady, accelerations, decelerations, bradycardia, tachycardia or mixed, got '" +
+              name + "'");
+}
+
+std::string fhr_scenario_name(FhrScenario scenario) {
+  for (const auto& [kind, text] : kScenarioNames)
+    if (kind == scenario) return text;
+  return "unknown";
+}
+
+std::string fhr_truth_json(const FhrTruth& truth) {
+  JsonWriter json;
+  json.begin_object()
+      .key("scenario").value(fhr_scenario_name(truth.scenario))
+      .key("fhr_baseline_bpm").value(truth.baseline_bpm)
+      .key("fhr_events").begin_array();
+  for (const FhrEventTruth& e : truth.events)
+    json.begin_object()
+        .key("type").value(e.type)
+        .key("start_s").value(e.start_s)
+        .key("end_s").value(e.end_s)
+        .key("extreme_bpm").value(e.extreme_bpm)
+        .end_object();
+  json.end_array().end_object();
+  return json.str() + "\n";
+}
 
 SynthRecording simulate(const SynthParams& params, const NoiseBank& noise) {
   validate(params);
@@ -199,12 +253,28 @@ SynthRecording simulate(const SynthParams& params, const NoiseBank& noise) {
   fetal_rhythm.min_bpm = 70;
   fetal_rhythm.max_bpm = 230;
 
+  // A scripted scenario draws from its own stream (split last from the master), so the other
+  // parts of the recording are the same with and without it.
+  synth::ScriptedRate script;
+  double fetal_shape_bpm = fetal_bpm;
+  if (params.fhr_scenario) {
+    Rng scenario_rng = master.split();
+    script = synth::draw_scenario(*params.fhr_scenario, duration_s, params.fetal_bpm, scenario_rng);
+    fetal_rhythm.script = &script;
+    fetal_rhythm.events = false;
+    // Beat-to-beat variability of a normal trace: sd 1.5-3 bpm gives a 1-min bandwidth of about
+    // 6-15 bpm, inside FIGO's normal 5-25 bpm.
+    fetal_rhythm.hrv_sd_bpm = scenario_rng.uniform(1.5, 3.0);
+    fetal_rhythm.min_bpm = 50;
+    fetal_shape_bpm = script.mean_bpm;
+  }
+
   const std::vector<synth::Beat> maternal_beats = synth::generate_rhythm(maternal_rhythm, duration_s, maternal_rng);
   const std::vector<synth::Beat> fetal_beats = synth::generate_rhythm(fetal_rhythm, duration_s, fetal_rng);
   synth::HeartMorphology maternal_shape = synth::maternal_morphology(60.0 / maternal_bpm, maternal_rng);
   const synth::HeartMorphology maternal_ectopic = synth::ectopic_morphology(maternal_shape, maternal_rng);
   synth::sharpen_qrs(maternal_shape, params.maternal_qrs_sharpness);  // after the ectopic beat took its width
-  const synth::HeartMorphology fetal_shape = synth::fetal_morphology(60.0 / fetal_bpm, fetal_rng);
+  const synth::HeartMorphology fetal_shape = synth::fetal_morphology(60.0 / fetal_shape_bpm, fetal_rng);
   const synth::HeartMorphology fetal_ectopic = synth::ectopic_morphology(fetal_shape, fetal_rng);
 
   // --- Dipoles onto the leads.
@@ -252,6 +322,7 @@ SynthRecording simulate(const SynthParams& params, const NoiseBank& noise) {
   out.fetal_bpm = synth::mean_rate_bpm(fetal_beats, duration_s);
   if (out.maternal_bpm == 0) out.maternal_bpm = maternal_bpm;  // fewer than two beats: the target
   if (out.fetal_bpm == 0) out.fetal_bpm = fetal_bpm;
+  if (params.fhr_scenario) out.fhr_truth = scenario_truth(*params.fhr_scenario, script, duration_s);
   return out;
 }
 

@@ -29,6 +29,27 @@ struct NoiseBank {
 // (360 Hz); simulate() cuts random segments and resamples them to its fs_hz.
 NoiseBank load_nstdb(const std::string& directory);
 
+// Scripted fetal heart-rate scenarios for CTG analysis (synth/scenario.h has the shapes).
+enum class FhrScenario { steady, accelerations, decelerations, bradycardia, tachycardia, mixed };
+// "steady", "accelerations", ... ↔ FhrScenario; parse throws fecg::Error naming the choices.
+FhrScenario parse_fhr_scenario(const std::string& name);
+std::string fhr_scenario_name(FhrScenario scenario);
+
+// The truth of a scenario: the mean of its baseline curve over the recording and its events.
+struct FhrEventTruth {
+  std::string type;                 // "acceleration" or "deceleration"
+  double start_s = 0, end_s = 0;    // where the rate leaves and returns to the baseline
+  double extreme_bpm = 0;           // the rate at the plateau: baseline + the event's delta (no HRV)
+};
+struct FhrTruth {
+  FhrScenario scenario = FhrScenario::steady;
+  double baseline_bpm = 0;
+  std::vector<FhrEventTruth> events;
+  std::vector<double> baseline_1hz_bpm;  // the baseline curve at 0, 1, 2, ... s (for evaluation)
+};
+// {"scenario", "fhr_baseline_bpm", "fhr_events": [{"type","start_s","end_s","extreme_bpm"}]}.
+std::string fhr_truth_json(const FhrTruth& truth);
+
 // Valid ranges (simulate() throws fecg::Error outside them): duration_s >= 1, fs_hz in
 // [100, 10000], n_leads × duration_s × fs_hz <= 1e8, SNRs finite within ±60 dB, maternal_bpm in
 // [40, 140], fetal_bpm in [80, 220], ectopic_probability in [0, 0.5], maternal_peak_uv in (0, 1e5],
@@ -43,6 +64,10 @@ struct SynthParams {
   std::optional<double> maternal_bpm;     // default drawn U(60, 100)
   std::optional<double> fetal_bpm;        // default drawn U(110, 160)
   bool heart_rate_events = true;          // fetal accelerations, decelerations, step changes
+  // When set, the fetal rate follows this scenario (its baseline = fetal_bpm when given) instead
+  // of the random events above, and SynthRecording::fhr_truth holds its truth. Unset (the
+  // default), recordings are the same as before scenarios existed, seed for seed.
+  std::optional<FhrScenario> fhr_scenario;
   double ectopic_probability = 0.0;       // per beat, for each heart
   bool fetal_movement = false;            // slow translation/rotation of the fetal heart
   bool powerline = true;                  // 50 or 60 Hz interference (part of the noise)
@@ -62,6 +87,7 @@ struct SynthRecording {
   BeatIndices maternal_peaks;             // maternal R-peak samples
   double snr_fm_db = 0, snr_mn_db = 0;    // realised (as requested, or as drawn)
   double fetal_bpm = 0, maternal_bpm = 0; // mean rates
+  std::optional<FhrTruth> fhr_truth;      // SynthParams::fhr_scenario's truth, when one was asked
 };
 
 // Deterministic for a given (params, noise bank): same seed, same recording on every platform

@@ -359,6 +359,21 @@ val score_beats_js(const val& reference, const val& test, double fs_hz, const va
   });
 }
 
+// The heart-rate error of `test` beats against `reference` beats (eval/metrics.h score_heart_rate:
+// 60 / RR compared at every reference RR midpoint both series cover). `n` = 0 when no instant is
+// comparable: MAE and MSE are then null, not 0, so the page never shows an error it did not measure.
+val score_heart_rate_js(const val& reference, const val& test, double fs_hz) {
+  return guarded([&] {
+    const HeartRateScore s = score_heart_rate(beats_from_js(reference, "scoreHeartRate(reference)"),
+                                              beats_from_js(test, "scoreHeartRate(test)"), fs_hz);
+    val out = val::object();
+    out.set("n", val(s.n));
+    out.set("maeBpm", s.n > 0 ? val(s.mae_bpm) : val::null());
+    out.set("mseBpm2", s.n > 0 ? val(s.mse_bpm2) : val::null());
+    return out;
+  });
+}
+
 // ------------------------------------------------------------------------------------- FHNet model
 
 class JsFhnetModel {
@@ -436,6 +451,82 @@ val fetal_rate_to_js(const HeartRateSeries& s) {
   return out;
 }
 
+// result.ctg (web/fecg.d.ts CtgAnalysis): the 4 Hz series as typed arrays (NaN where not
+// reliable) and the FIGO 2015 features, null with whyMissing[name] where not measurable.
+val ctg_to_js(const CtgAnalysis& c) {
+  auto optional = [](const std::optional<double>& v) { return v ? val(*v) : val::null(); };
+  val series = val::object();
+  series.set("rateHz", val(c.series.rate_hz));
+  series.set("fhrBpm", float64_array(c.series.fhr_bpm));
+  series.set("mhrBpm", float64_array(c.series.mhr_bpm));
+  std::vector<std::uint8_t> reliable(c.series.reliable.begin(), c.series.reliable.end());
+  series.set("reliable", copy_array("Uint8Array", reliable.data(), reliable.size()));
+  series.set("baselineBpm", float64_array(c.series.baseline_bpm));
+  val out = val::object();
+  out.set("series", series);
+  out.set("durationS", val(c.duration_s));
+  out.set("baselineMethod", val(c.baseline_method));
+  out.set("baselineBpm", optional(c.baseline_bpm));
+  out.set("variabilityBpm", optional(c.variability_bpm));
+  out.set("variabilityBand", c.variability_band ? val(*c.variability_band) : val::null());
+  out.set("stvMs", optional(c.stv_ms));
+  out.set("signalLossPct", val(c.signal_loss_pct));
+  val accelerations = val::null(), decelerations = val::null();
+  if (c.accelerations) {
+    accelerations = val::array();
+    for (std::size_t i = 0; i < c.accelerations->size(); ++i) {
+      const CtgAcceleration& a = (*c.accelerations)[i];
+      val e = val::object();
+      e.set("startS", val(a.start_s));
+      e.set("endS", val(a.end_s));
+      e.set("peakBpm", val(a.peak_bpm));
+      accelerations.set(i, e);
+    }
+  }
+  if (c.decelerations) {
+    decelerations = val::array();
+    for (std::size_t i = 0; i < c.decelerations->size(); ++i) {
+      const CtgDeceleration& d = (*c.decelerations)[i];
+      val e = val::object();
+      e.set("startS", val(d.start_s));
+      e.set("endS", val(d.end_s));
+      e.set("nadirBpm", val(d.nadir_bpm));
+      e.set("depthBpm", val(d.depth_bpm));
+      e.set("durationS", val(d.duration_s));
+      e.set("lostBeats", val(d.lost_beats));
+      e.set("prolonged", val(d.prolonged));
+      decelerations.set(i, e);
+    }
+  }
+  out.set("accelerations", accelerations);
+  out.set("decelerations", decelerations);
+  auto episodes = [](const std::optional<std::vector<CtgEpisode>>& list) {
+    if (!list) return val::null();
+    val arr = val::array();
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      val e = val::object();
+      e.set("startS", val((*list)[i].start_s));
+      e.set("endS", val((*list)[i].end_s));
+      e.set("meanBaselineBpm", val((*list)[i].mean_baseline_bpm));
+      arr.set(i, e);
+    }
+    return arr;
+  };
+  out.set("tachycardia", episodes(c.tachycardia));
+  out.set("bradycardia", episodes(c.bradycardia));
+  out.set("notClassified", string_array(c.not_classified));
+  val why = val::object();
+  if (!c.baseline_bpm) why.set("baselineBpm", val(c.baseline_why_missing));
+  if (!c.variability_bpm) why.set("variabilityBpm", val(c.variability_why_missing));
+  if (!c.stv_ms) why.set("stvMs", val(c.stv_why_missing));
+  if (!c.accelerations) why.set("accelerations", val(c.events_why_missing));
+  if (!c.decelerations) why.set("decelerations", val(c.events_why_missing));
+  if (!c.tachycardia) why.set("tachycardia", val(c.episodes_why_missing));
+  if (!c.bradycardia) why.set("bradycardia", val(c.episodes_why_missing));
+  out.set("whyMissing", why);
+  return out;
+}
+
 // Float32Array of a matrix's values, row-major (windows × leads, windows × window).
 val matrix_array(const LeadMatrix& m) { return float32_array(m.data(), static_cast<std::size_t>(m.size())); }
 val vector_array(const std::vector<float>& v) { return float32_array(v.data(), v.size()); }
@@ -486,6 +577,7 @@ class JsResult {
   val maternal_beats() const { return guarded([&] { return beats_array(r_.maternal_beats); }); }
   val fhr() const { return fetal_rate_to_js(r_.fhr); }
   val mhr() const { return heart_rate_to_js(r_.mhr); }
+  val ctg() const { return guarded([&] { return ctg_to_js(r_.ctg); }); }
   val rpeak_prob() const { return float32_array(r_.rpeak_prob.data(), static_cast<std::size_t>(r_.rpeak_prob.size())); }
   val quality() const {
     const SignalQuality& q = r_.quality;
@@ -595,6 +687,9 @@ class JsResult {
   }
   std::string fhr_csv() const {
     return guarded([&] { return heart_rate_csv(r_.fhr); });
+  }
+  std::string ctg_csv_js() const {
+    return guarded([&] { return ctg_csv(r_.ctg); });
   }
   std::string fecg_csv() const {
     return guarded([&] {
@@ -998,7 +1093,7 @@ JsResult analyze_stream(const JsRecordingStream& stream, const val& options, con
 val simulate_js(const val& options) {
   return guarded([&] {
     const Options opts(options, "simulate", {"seconds", "seed", "leads", "fsHz", "snrFmDb", "snrMnDb",
-                                             "maternalBpm", "fetalBpm"});
+                                             "maternalBpm", "fetalBpm", "fhrScenario"});
     SynthParams params;
     if (opts.has("seconds")) params.duration_s = opts.number("seconds");
     if (opts.has("seed")) {
@@ -1013,6 +1108,7 @@ val simulate_js(const val& options) {
     if (opts.has("snrMnDb")) params.snr_mn_db = opts.number("snrMnDb");
     if (opts.has("maternalBpm")) params.maternal_bpm = opts.number("maternalBpm");
     if (opts.has("fetalBpm")) params.fetal_bpm = opts.number("fetalBpm");
+    if (opts.has("fhrScenario")) params.fhr_scenario = parse_fhr_scenario(opts.string("fhrScenario"));
     SynthRecording sim = simulate(params);
     val out = val::object();
     val truth = val::array();
@@ -1025,6 +1121,8 @@ val simulate_js(const val& options) {
     out.set("snrMnDb", val(sim.snr_mn_db));
     out.set("fetalBpm", val(sim.fetal_bpm));
     out.set("maternalBpm", val(sim.maternal_bpm));
+    // fhrScenario: the truth as `fecg synth` writes it to PATH_truth.json (a JSON string); else null.
+    out.set("fhrTruthJson", sim.fhr_truth ? val(fhr_truth_json(*sim.fhr_truth)) : val::null());
     // Last: the handle owns a copy of the mixture in the WASM heap (free it with delete()).
     out.set("recording", val(JsRecording(std::move(sim.mixture))));
     return out;
@@ -1087,6 +1185,7 @@ EMSCRIPTEN_BINDINGS(fecg) {
       .property("powerlineHz", &JsResult::powerline_hz)
       .property("fhr", &JsResult::fhr)
       .property("mhr", &JsResult::mhr)
+      .property("ctg", &JsResult::ctg)
       .property("quality", &JsResult::quality)
       .property("timings", &JsResult::timings)
       .property("morphology", &JsResult::morphology)
@@ -1100,6 +1199,7 @@ EMSCRIPTEN_BINDINGS(fecg) {
       .function("fqrsBytes", &JsResult::fqrs_bytes)
       .function("mqrsBytes", &JsResult::mqrs_bytes)
       .function("fhrCsv", &JsResult::fhr_csv)
+      .function("ctgCsv", &JsResult::ctg_csv_js)
       .function("fecgCsv", &JsResult::fecg_csv)
       .function("saliencyCsv", &JsResult::saliency_csv_js)
       .function("explanation", &JsResult::explanation)
@@ -1129,6 +1229,7 @@ EMSCRIPTEN_BINDINGS(fecg) {
   function("parseAnnotations", &parse_annotations);
   function("scoreBeats", &score_beats_js);
   function("scoreBeats", &score_beats_3);
+  function("scoreHeartRate", &score_heart_rate_js);
   function("loadFhnet", &load_fhnet);
   function("analyze", &analyze);
   function("analyze", &analyze_2);

@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     windows_csv << "dataset,record,method,window,start_s,source,n_beats,rate_bpm,coverage,maternal_excess,"
-                   "maternal_coincidence,maternal_rate_ratio,agreement,sqi,confidence,reliable,hard_ok,blocks,right\n";
+                   "maternal_coincidence,maternal_rate_ratio,agreement,strength_ratio,sqi,confidence,reliable,hard_ok,blocks,right\n";
   }
 
   std::map<std::string, Totals> totals;  // key: group/method
@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
             windows_csv << c.dataset << ',' << c.name << ',' << m << ',' << w << ',' << qw.start_s << ','
                         << (qw.source.empty() ? "none" : qw.source) << ',' << e.n_beats << ',' << e.rate_bpm << ','
                         << e.coverage << ',' << e.maternal_excess << ',' << e.maternal_coincidence << ','
-                        << e.maternal_rate_ratio << ',' << e.agreement << ',' << qw.sqi << ',' << qw.confidence << ','
+                        << e.maternal_rate_ratio << ',' << e.agreement << ',' << e.strength_ratio << ',' << qw.sqi << ',' << qw.confidence << ','
                         << (qw.reliable ? 1 : 0) << ',' << (hard_ok ? 1 : 0) << ',' << window_blocks[w] << ','
                         << (window_blocks[w] > 0 && window_bad[w] == 0 ? 1 : 0) << '\n';
           }

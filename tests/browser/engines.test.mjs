@@ -6,7 +6,7 @@
 // - the server compresses (brotli/gzip as accepted; the bytes decode to the file), answers 304 to
 //   a matching ETag, serves only the model's and ONNX Runtime's named files, and leaves out
 //   COOP/COEP when asked;
-// - the page says whether the model is trained (and its recipe), next to the FHNet choice;
+// - the page says whether the model is trained (and on what), next to the FHNet choice;
 // - our engine and ONNX Runtime Web on the same recording: the raw network outputs per window
 //   within 1e-4 (normalised units, the card's tolerance), the same fetal beats, and the fECG;
 // - a tampered model file (weights or ONNX graph) is refused with a clear message naming the
@@ -234,10 +234,11 @@ describe('FHNet in the page', { skip: NO_ENGINE }, () => {
       assert.equal(await s.page.inputValue('#method-select'), 'ts-ica', 'an untrained FHNet is not the default');
       assert.match(await s.page.textContent('#method-fhnet'), /untrained/);
     } else {
-      // Trained: the note gives the recipe, and FHNet is the default (web/app.js
-      // FHNET_IS_DEFAULT_WHEN_TRAINED).
+      // Trained: the note says in words what the model was trained on (not its training
+      // command), and FHNet is the default, decided from the card as the CLI decides.
       assert.doesNotMatch(note, /untrained/);
-      assert.ok(note.includes(CARD.training.recipe), note);
+      assert.doesNotMatch(note, /train\.py/, note);
+      assert.ok(note.includes(`${CARD.parameters.toLocaleString('en')} parameters`), note);
       assert.doesNotMatch(await s.page.textContent('#method-fhnet'), /untrained/);
       assert.equal(await s.page.inputValue('#method-select'), 'fhnet', 'a trained FHNet is the default');
     }
@@ -283,11 +284,13 @@ describe('FHNet in the page', { skip: NO_ENGINE }, () => {
   test('FHNet runs from the page\'s controls on both engines', async () => {
     await openDemo(s.page);
     await expectDone(s.page, 'fhnet', 'fecg');
-    assert.match(await s.page.textContent('#sum-method'), /^fhnet on our C\+\+ engine/);
+    assert.match(await s.page.textContent('#sum-method'), /^FHNet/);
+    assert.match(await s.page.textContent('#sum-engine'), /^our C\+\+ engine/);
     await expectDone(s.page, 'fhnet', 'ort');
-    assert.match(await s.page.textContent('#sum-method'), /^fhnet on ONNX Runtime Web \(2 threads, [\d.]+ ms per window\)/);
+    assert.match(await s.page.textContent('#sum-engine'), /^ONNX Runtime Web, 2 threads, [\d.]+ ms per window/);
     await expectDone(s.page, 'ts-ica');
-    assert.equal(await s.page.textContent('#sum-method'), 'ts-ica');
+    assert.match(await s.page.textContent('#sum-method'), /^TS-ICA \(template subtraction \+ ICA\)/);
+    assert.match(await s.page.textContent('#sum-engine'), /^none: a classical method/);
   });
 
   test('no console errors, no request leaves the origin', () => s.checkClean());
@@ -339,7 +342,7 @@ describe('offline after the first visit', { skip: NO_ENGINE }, () => {
     await expectDone(s.page, 'ts-ica');
     // After the first result the page asks for ONNX Runtime's files too.
     await s.page.waitForFunction(async () => {
-      const cache = await caches.open('fhnet-web-v1');
+      const cache = await caches.open('fhnet-web-v2');
       const have = new Set((await cache.keys()).map((r) => new URL(r.url).pathname));
       return ['/', '/app.js', '/worker.js', '/wasm/fecg.wasm', '/models/fhnet.safetensors', '/models/fhnet.onnx',
         '/vendor/ort/ort-wasm-simd-threaded.wasm', '/vendor/ort/ort-wasm-simd-threaded.mjs', '/vendor/ort/ort.wasm.min.mjs']
@@ -371,7 +374,7 @@ describe('without cross-origin isolation (a plain static host)', { skip: NO_ENGI
     assert.equal(await s.page.evaluate(() => crossOriginIsolated), false);
     await openDemo(s.page);
     await expectDone(s.page, 'fhnet', 'ort');
-    assert.match(await s.page.textContent('#sum-method'), /ONNX Runtime Web \(1 thread,/);
+    assert.match(await s.page.textContent('#sum-engine'), /^ONNX Runtime Web, 1 thread,/);
     await expectDone(s.page, 'fhnet', 'fecg');
   });
 

@@ -27,8 +27,8 @@ describe('averaged fetal beat view', () => {
     await page.click('#analyze-button');
     await page.waitForFunction(() => /^(Done|Analysis failed)/.test(document.getElementById('status').textContent), null, { timeout: 120_000 });
     assert.match(await page.textContent('#status'), /^Done/, await page.textContent('#error'));
-    assert.equal(await page.isVisible('#morphology-panel'), true);
-    const rows = await page.$$eval('#morphology table tbody tr', (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent)));
+    assert.equal(await page.isVisible('#fig-morphology'), true);
+    const rows = await page.$$eval('#chart-morphology table tbody tr', (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent)));
     assert.equal(rows.length, 7, JSON.stringify(rows));
     assert.deepEqual(rows.map((r) => r[0]), ['PR', 'P', 'QRS', 'QT', 'QTc (Bazett)', 'QTc (Fridericia)', 'T/QRS']);
     for (const [label, value, note] of rows) {
@@ -38,7 +38,7 @@ describe('averaged fetal beat view', () => {
     const qrs = rows.find((r) => r[0] === 'QRS');
     assert.match(qrs[1], /ms$/);
     // The canvas has the trace: many pixels that are not white.
-    const inked = await page.$eval('#morphology canvas', (c) => {
+    const inked = await page.$eval('#chart-morphology canvas', (c) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] < 600) n++;
@@ -46,7 +46,7 @@ describe('averaged fetal beat view', () => {
     });
     assert.ok(inked > 500, `inked pixels ${inked}`);
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.locator('#morphology-panel').screenshot({ path: join(ARTIFACTS, 'morphology.png') });
+    await page.locator('#fig-morphology').screenshot({ path: join(ARTIFACTS, 'morphology.png') });
     assert.deepEqual(session.consoleErrors, []);
   });
 });

@@ -221,7 +221,7 @@ describe('web page', () => {
     const fqrs = parseWfdbAnnotations(await download('fqrs'));
     assert.deepEqual(fqrs, beats, 'the .fqrs file holds the same beats as the CSV');
     const fhr = csvRows((await download('fhr-csv')).toString('utf8'));
-    assert.deepEqual(fhr.header, ['time_s', 'fhr_bpm', 'fhr_smooth_bpm', 'outlier']);
+    assert.deepEqual(fhr.header, ['time_s', 'fhr_bpm', 'fhr_smooth_bpm', 'outlier', 'reliable']);
     assert.equal(fhr.rows.length, beats.length - 1, 'one beat-to-beat value per pair of beats');
     assert.ok(fhr.rows.every((r) => r.every(Number.isFinite)));
     const fecgCsv = csvRows((await download('fecg-csv')).toString('utf8'));
@@ -264,7 +264,7 @@ describe('web page', () => {
     await page.click('#zoom-in');
     const ranges = await page.evaluate(() => Array.from(document.querySelectorAll('.chart .u-wrap')).length);
     // Leads, fECG, beats and FHR; with FHNet (the default once trained) also its window view.
-    const fhnet = /^fhnet/.test(await page.textContent('#sum-method'));
+    const fhnet = /^FHNet/.test(await page.textContent('#sum-method'));
     assert.equal(ranges, fhnet ? 5 : 4, fhnet ? 'four plots and FHNet\'s window view drawn' : 'four plots drawn');
     await screenshot('04-zoomed.png');
   });
@@ -279,7 +279,10 @@ describe('web page', () => {
     await page.setInputFiles('#file-input', join(ROOT, 'tests/data/fmt16.dat'));
     await page.waitForSelector('#error:not([hidden])');
     assert.match(await page.textContent('#error'), /needs its \.hea header/);
-    assert.equal(await page.textContent('#info-leads'), '2: lead A, lead B', 'the open record stays open');
+    assert.match(await page.textContent('#error-title'), /^"fmt16\.dat" /, 'the message names the file');
+    // A file that failed to open leaves nothing stale on screen: the earlier record is closed.
+    assert.equal(await page.isHidden('#recording-info'), true, 'the earlier record is no longer shown');
+    assert.equal(await page.isDisabled('#analyze-button'), true);
     await waitIdle();
     const rows = ['left,right'];
     for (let i = 0; i < 2500; i++) rows.push(`${Math.sin(i / 20).toFixed(4)},${Math.cos(i / 30).toFixed(4)}`);

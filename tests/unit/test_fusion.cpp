@@ -12,11 +12,17 @@
 #include "io/wfdb.h"
 #include "model/model_files.h"
 #include "pipeline/pipeline.h"
+#include "cli_test_support.h"
+#include "core/json_parse.h"
 #include "fhnet_test_support.h"
 #include "shared_data.h"
 #include "synth/simulator.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -152,4 +158,43 @@ TEST_CASE("fusion: on Challenge 2013 a09 the trained model follows the mother; t
   CHECK(reliable_windows(network) <= 1);
   CHECK(f1 >= 0.9);
   CHECK(f1 > f1_network + 0.5);
+}
+
+TEST_CASE("fusion: simulated fetal bradycardia at 80 bpm under a maternal 100 bpm is right or marked unreliable (issue 13)") {
+  // The issue's case, through the CLI as a user runs it (default method): each seed is either
+  // right (F1 >= 0.95, mean FHR within 3 bpm) or has no reliable window; at least 3 of 4 right;
+  // none confidently wrong (a reliable window whose rate is not the fetus's).
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("fecg_brady_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  int right = 0;
+  for (const int seed : {7, 8, 11, 12}) {
+    CAPTURE(seed);
+    const std::string rec = (dir / ("s" + std::to_string(seed))).string();
+    const fecg_test::CliRun synth = fecg_test::run_cli("synth --seconds 120 --fetal-bpm 80 --maternal-bpm 100 --snr-mn 9 --seed " +
+                                                       std::to_string(seed) + " --out " + rec);
+    REQUIRE_MESSAGE(synth.exit_code == 0, synth.output);
+    const fecg_test::CliRun run =
+        fecg_test::run_cli("extract " + rec + ".hea --quiet --ref " + rec + ".fqrs --out " + (dir / "out").string());
+    REQUIRE_MESSAGE(run.exit_code == 0, run.output);
+    std::ifstream in(dir / "out" / ("s" + std::to_string(seed) + ".json"));
+    std::stringstream text;
+    text << in.rdbuf();
+    const fecg::JsonValue json = fecg::parse_json(text.str(), "summary");
+    const double f1 = json.find("fetal_score")->find("f1")->as_number();
+    const fecg::JsonValue* mean = json.find("fetal")->find("mean_bpm");
+    const double reliable = json.find("fetal")->find("reliable_windows")->as_number();
+    const fecg::BeatIndices truth = fecg::beat_samples(fecg::read_wfdb_annotations(rec + ".fqrs").annotations);
+    const double true_bpm = 60.0 * 1000.0 * static_cast<double>(truth.size() - 1) / static_cast<double>(truth.back() - truth.front());
+    const bool has_rate = mean && mean->is_number();
+    MESSAGE("seed " << seed << ": F1 " << f1 << ", mean FHR " << (has_rate ? mean->as_number() : -1.0) << " (true "
+                    << true_bpm << "), " << reliable << " reliable windows");
+    const bool is_right = f1 >= 0.95 && has_rate && std::abs(mean->as_number() - true_bpm) <= 3.0;
+    CHECK((is_right || reliable == 0));
+    if (has_rate) CHECK(std::abs(mean->as_number() - true_bpm) <= 3.0);
+    right += is_right ? 1 : 0;
+  }
+  CHECK(right >= 3);
+  fs::remove_all(dir);
 }
