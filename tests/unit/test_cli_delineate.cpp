@@ -99,6 +99,10 @@ TEST_CASE("cli: delineate refuses bad inputs with one clear line") {
   const auto no_ann = fecg_test::run_cli("delineate " + rec + " --beats " + (dir.path / "none.qrs").string() + out);
   CHECK(no_ann.exit_code != 0);
 
+  // A file that is not a beat annotation of this record: the record's own signal file.
+  const auto not_beats = fecg_test::run_cli("delineate " + rec + " --beats " + rec + ".dat" + out);
+  CHECK(not_beats.exit_code != 0);
+
   const auto no_out = fecg_test::run_cli("delineate " + rec);
   CHECK(no_out.exit_code != 0);
   CHECK(no_out.output.find("--out") != std::string::npos);
