@@ -3,15 +3,16 @@
 // only ever goes into the page through textContent, never as HTML.
 import uPlot from './vendor/uplot/uPlot.esm.js';
 import {
-  REPORT_SIZE_PX, canvasToPng, chartImage, clearCtgPages, renderCtgPages, renderPdf, renderPngCanvas, reportFileName, showCtgPages,
+  CTG_PAGE_MM, REPORT_SIZE_PX, canvasToPng, chartImage, clearCtgPages, pageBlock, renderCtgPages, renderPdf, renderPngCanvas, reportFileName,
+  showCtgPages,
 } from './report.js';
-import { ctgSpec, renderCtgFeatures, trueScaleSpanS } from './ctg.js';
+import { ctgFeatureRows, ctgSpec, renderCtgFeatures, trueScaleSpanS } from './ctg.js';
 import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, windowSpanS } from './explain.js';
 import { looksLikeNumericTable, plainError } from './plain_errors.js';
 import { assessReliability, reliableFhr, unreliableSpans } from './reliability.js';
 import { registeredSections } from './sections.js';
 import './morphology.js';  // registers the averaged-beat section (web/sections.js)
-import { fhirBundle, toBase64 } from './fhir.js';
+import { ctgObservations, fhirBundle, toBase64 } from './fhir.js';
 
 const $ = (id) => document.getElementById(id);
 // The demo: 60 s, 4 abdominal leads at 1 kHz, with the signal-to-noise ratios fixed at typical
@@ -251,8 +252,8 @@ function modelLine(m) {
   return parts.join(' ');
 }
 
-// The default method comes from the card, as the CLI's does (src/cli/main.cpp
-// trained_default_model): FHNet when the card's model is trained, else TS-ICA. An untrained
+// The default method comes from the core's rule on the card (fecg.defaultMethod in the worker,
+// pipeline.h default_method, as the CLI's): FHNet when the card's model is trained. An untrained
 // (random) model stays selectable, for trying the engines, with a note next to the choice.
 function onModelStatus(model) {
   state.model = model ?? { available: false, message: 'no model status' };
@@ -267,7 +268,7 @@ function onModelStatus(model) {
   if (state.model.trained) {
     option.textContent = 'FHNet (neural network)';
     setText('model-status', modelLine(state.model));
-    if (!state.methodChosen) $('method-select').value = 'fhnet';
+    if (!state.methodChosen) $('method-select').value = state.model.defaultMethod;
   } else {
     option.textContent = 'FHNet (neural network, untrained)';
     setText('model-status', 'The FHNet model here is untrained (random weights): its fetal ECG is not meaningful; use it only to try the engines. TS-ICA is the default.');
@@ -493,7 +494,13 @@ function sourcesText(msg) {
   if (!wins.length || wins.every((w) => w.source === msg.method)) return '';
   const counts = new Map();
   for (const w of wins) counts.set(w.source, (counts.get(w.source) ?? 0) + 1);
-  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([src, n]) => `${SOURCE_NAMES[src] ?? src} in ${n} of ${wins.length} windows`);
+  // "ts:2": template subtraction on the second analysed lead alone (pipeline.cpp's candidate pool).
+  const nameOf = (src) => {
+    const one = /^ts:(\d+)$/.exec(src);
+    if (one) return `TS on ${msg.leadNames[Number(one[1]) - 1] ?? `lead ${one[1]}`} alone`;
+    return SOURCE_NAMES[src] ?? src;
+  };
+  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([src, n]) => `${nameOf(src)} in ${n} of ${wins.length} windows`);
   return `; beats taken, per 10-s window, from the most trustworthy candidate: ${parts.join(', ')}`;
 }
 
@@ -696,7 +703,8 @@ const HOW = {
 // identity, the reliability verdict, results, reference scores, warnings in full, method and
 // settings, then the plots (a 10-s excerpt at a readable scale and the whole-recording views),
 // then any registered sections (CTG, averaged beat).
-async function reportBlocks() {
+// ctgPages: false leaves out the CTG's true-scale pages (printing adds them itself, at true scale).
+async function reportBlocks({ ctgPages = true } = {}) {
   const res = state.result, info = state.info, fields = reportFields();
   const rel = res.reliability;
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
@@ -747,6 +755,17 @@ async function reportBlocks() {
     const sp = adapt ? adapt(byId[id]) : byId[id];
     blocks.push({ kind: 'image', ...await chartImage({ opts: sp.opts, data: sp.data, xRange }, heightPt), caption: cap(), how: HOW[id] });
   }
+  if (res.ctg) {
+    // The CTG (web/ctg.js): its FIGO 2015 features as text, then its strips at true scale, one
+    // page each, at the paper speed chosen on the page.
+    const speed = Number($('ctg-speed').value);
+    blocks.push({ kind: 'heading', text: 'CTG (FIGO 2015 features)' }, { kind: 'fields', rows: ctgFeatureRows(res.ctg) });
+    if (ctgPages) {
+      blocks.push({ kind: 'paragraph', tone: 'muted', text: `The CTG strips follow, one page each, at ${speed} cm/min and 20 bpm/cm: print at actual size (100 %) for true scale.` });
+      const pages = renderCtgPages({ title: info.name, ctg: res.ctg, speedCmPerMin: speed, footer: reportMeta().footer });
+      for (const canvas of pages) blocks.push(await pageBlock(canvas, CTG_PAGE_MM.width, CTG_PAGE_MM.height));
+    }
+  }
   for (const section of registeredSections()) {
     if (typeof section.report === 'function') blocks.push(...await section.report(sectionContext()));
   }
@@ -792,7 +811,7 @@ async function printReport() {
   if (!state.result || state.busy) return;
   try {
     // One picture per A4 page, each on a sheet of its own (style.css @media print).
-    const canvas = await renderPngCanvas(await reportBlocks(), reportMeta());
+    const canvas = await renderPngCanvas(await reportBlocks({ ctgPages: false }), reportMeta());
     const { width: pw, height: ph } = REPORT_SIZE_PX;
     const imgs = [];
     for (let top = 0; top < canvas.height; top += ph) {
@@ -847,7 +866,8 @@ async function saveSharePackage() {
         fhr: res.fhr, mhr: res.mhr, fetalRrMs: meanOf(fetalRr), maternalRrMs: meanOf(maternalRr), reliability: res.reliability,
       },
       software: { name: 'FHNet-Web', version: state.version, modelSha256: res.method === 'fhnet' ? state.model?.weightsSha256 : '', modelName: state.model?.name },
-      extraObservations: registeredSections().flatMap((sct) => (typeof sct.fhir === 'function' ? sct.fhir(sectionContext()) : [])),
+      extraObservations: [...ctgObservations(res.ctg),
+        ...registeredSections().flatMap((sct) => (typeof sct.fhir === 'function' ? sct.fhir(sectionContext()) : []))],
     });
     const base = reportFileName(state.info.name, '');
     const enc = new TextEncoder();
@@ -1284,7 +1304,7 @@ function wire() {
 // On a phone the page is long: the "how to read" notes and the settings start folded (one tap
 // opens each); on a larger screen they start open.
 if (window.matchMedia('(max-width: 600px)').matches) {
-  for (const d of document.querySelectorAll('details.how, #settings-details, #report-fields')) d.open = false;
+  for (const d of document.querySelectorAll('details.how, #settings-details, #report-fields, #ctg-features-details')) d.open = false;
 }
 
 wire();

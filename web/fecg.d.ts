@@ -405,6 +405,9 @@ export interface FecgModule {
   /** Heart-rate error of test beats against reference beats (eval/metrics.h score_heart_rate):
    *  n comparison instants; maeBpm and mseBpm2 are null when n is 0. */
   scoreHeartRate(reference: ArrayLike<number>, test: ArrayLike<number>, fsHz: number): { n: number; maeBpm: number | null; mseBpm2: number | null };
+  // The method run when none is asked for, by the core's rule on a model card (models/fhnet.json
+  // text; "" for no model): FHNet when the card says training.trained, else TS-ICA.
+  defaultMethod(cardJson: string): { trained: boolean; method: Method };
   /** The model card (models/fhnet.json text) and weights (models/fhnet.safetensors bytes). */
   loadFhnet(cardJson: string, weights: Uint8Array): FhnetModel;
   version(): string;

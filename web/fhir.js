@@ -139,6 +139,28 @@ export function fhirBundle({ fields = {}, result, software = {}, pdfBase64 = '',
   return { resourceType: 'Bundle', type: 'collection', timestamp: instant, entry: entries };
 }
 
+// The CTG's FIGO 2015 features (fecg.d.ts CtgAnalysis) as extra Observations for fhirBundle: the
+// baseline, variability, short-term variability and signal loss, text-coded (no LOINC code for
+// these FIGO features that we know of); a feature the analysis could not give is absent with its
+// reason (whyMissing), never a number.
+export function ctgObservations(ctg) {
+  if (!ctg) return [];
+  const absent = (why) => ({ dataAbsentReason: { coding: [{ system: ABSENT, code: 'unknown', display: 'Unknown' }], text: why || 'not measurable' } });
+  const q = (v, unit, code, d = 1) => ({ valueQuantity: { value: round(v, d), unit, system: UCUM, code } });
+  const why = (name) => ctg.whyMissing?.[name];
+  return [
+    { code: { text: 'CTG baseline fetal heart rate (FIGO 2015, Mantel 1990)' },
+      value: Number.isFinite(ctg.baselineBpm) ? q(ctg.baselineBpm, 'beats/minute', '/min', 0) : absent(why('baselineBpm')) },
+    { code: { text: 'CTG variability, median 1-min bandwidth (FIGO 2015)' },
+      value: Number.isFinite(ctg.variabilityBpm) ? q(ctg.variabilityBpm, 'beats/minute', '/min') : absent(why('variabilityBpm')),
+      note: ctg.variabilityBand ? `variability ${ctg.variabilityBand}` : undefined },
+    { code: { text: 'CTG short-term variability (Dawes-Redman)' },
+      value: Number.isFinite(ctg.stvMs) ? q(ctg.stvMs, 'ms', 'ms') : absent(why('stvMs')) },
+    { code: { text: 'CTG signal loss' },
+      value: Number.isFinite(ctg.signalLossPct) ? q(ctg.signalLossPct, '%', '%') : absent('not computed') },
+  ];
+}
+
 // Base64 of bytes, in chunks (String.fromCharCode on a whole PDF would overflow the call stack).
 export function toBase64(bytes) {
   let s = '';

@@ -13,7 +13,8 @@
 //
 // Block kinds: title, subtitle, heading, fields (rows of [label, value]), paragraph (text, tone),
 // list (items, tone), banner (tone: 'bad'|'warn'|'ok'|'unknown', title, lines), image (canvas +
-// png bytes, heightPt, caption, how), keep (a block that must not start in the last `pt` points).
+// png bytes, heightPt, caption, how), page (canvas + png, widthPt, heightPt: a page of its own at
+// that physical size, e.g. the CTG at true scale).
 // pdf-lib (about 150 kB compressed) is loaded on the first report, not with the page: the first
 // result's download stays small. The service worker caches it for offline use (web/sw.js CORE).
 let pdfLib = null;
@@ -177,9 +178,19 @@ export function layoutReport(blocks, measure) {
         y += h + 4;
         break;
       }
+      case 'page': {
+        // A picture printed at its own physical size (the CTG at true scale: 1 cm is 1 cm), on a
+        // page of its own, centred, without the report's footer (it has its own).
+        if (ops.length) newPage();
+        ops.noFooter = true;
+        ops.push({ type: 'image', x: (W - b.widthPt) / 2, y: (H - b.heightPt) / 2, w: b.widthPt, h: b.heightPt, block: b });
+        newPage();
+        break;
+      }
       default: throw new Error(`report: unknown block kind '${b.kind}'`);
     }
   }
+  if (pages.length > 1 && !pages[pages.length - 1].length) pages.pop();
   return pages;
 }
 
@@ -234,6 +245,7 @@ export async function renderPdf(blocks, meta = {}) {
         page.drawImage(images.get(op.block), { x: op.x, y: H - op.y - op.h, width: op.w, height: op.h });
       }
     }
+    if (ops.noFooter) continue;
     const foot = f.safe(footerText(meta, i, pages.length));
     const lines = wrapText(foot, W - 2 * M, (s) => f.measure(s, 8, false));
     lines.forEach((l, k) => page.drawText(l, { x: M, y: M - 8 + (lines.length - 1 - k) * 10, size: 8, font: f.regular, color: color('muted') }));
@@ -283,9 +295,11 @@ export async function renderPngCanvas(blocks, meta = {}) {
         ctx.drawImage(op.block.canvas, op.x * s, top + op.y * s, op.w * s, op.h * s);
       }
     }
-    ctx.font = `${(8 * s).toFixed(1)}px ${CSS_FONT}`;
-    ctx.fillStyle = css('muted');
-    ctx.fillText(f.safe(footerText(meta, i, pages.length)), M * s, top + (H - M + 8) * s, (W - 2 * M) * s);
+    if (!ops.noFooter) {
+      ctx.font = `${(8 * s).toFixed(1)}px ${CSS_FONT}`;
+      ctx.fillStyle = css('muted');
+      ctx.fillText(f.safe(footerText(meta, i, pages.length)), M * s, top + (H - M + 8) * s, (W - 2 * M) * s);
+    }
     if (i > 0) { ctx.fillStyle = '#8c959f'; ctx.fillRect(0, top, canvas.width, 2); }
   });
   return canvas;
@@ -347,6 +361,12 @@ export async function chartImage({ opts, data, xRange }, heightPt) {
   }
 }
 
+// A canvas as a 'page' block printed at widthMm × heightMm.
+export async function pageBlock(canvas, widthMm, heightMm) {
+  const png = new Uint8Array(await (await canvasToPng(canvas)).arrayBuffer());
+  return { kind: 'page', canvas, png, widthPt: (widthMm / 25.4) * 72, heightPt: (heightMm / 25.4) * 72 };
+}
+
 // A file name from a recording's name: letters, digits, "._-" kept, the rest "_" (names come from
 // the user's files and may hold anything). suffix: '_report.pdf', '_report.png', '_package.zip'.
 export function reportFileName(recordName, suffix = '_report.png') {
@@ -364,6 +384,10 @@ export function reportFileName(recordName, suffix = '_report.png') {
 // needs; the first page starts with the title and the FIGO 2015 features.
 export const CTG_PAGE_MM = { width: 190, height: 277 };
 const CTG_DPI = 150;
+const INK = '#1b1f24', MUTED = '#57606a', FONT = CSS_FONT;
+// Canvas text on the CTG pages: drawn whole, squeezed by fillText's maxWidth when it would pass
+// the margin (never cut with an ellipsis: a feature value is a clinical statement).
+function fillFitted(ctx, text, x, y, maxWidth) { ctx.fillText(String(text), x, y, Math.max(1, maxWidth)); }
 
 export function renderCtgPages({ title, ctg, speedCmPerMin = 1, footer = '' }) {
   const pxPerCm = CTG_DPI / 2.54;
@@ -385,7 +409,7 @@ export function renderCtgPages({ title, ctg, speedCmPerMin = 1, footer = '' }) {
     let y = 40;
     ctx.fillStyle = INK;
     ctx.font = `bold 26px ${FONT}`;
-    ctx.fillText(fitText(ctx, `${title}: CTG at ${speedCmPerMin} cm/min, 20 bpm/cm (page ${pages.length + 1})`, W - 2 * x0), x0, y);
+    fillFitted(ctx, `${title}: CTG at ${speedCmPerMin} cm/min, 20 bpm/cm (page ${pages.length + 1})`, x0, y, W - 2 * x0);
     y += 14;
     if (pages.length === 0) {
       ctx.font = `15px ${FONT}`;
@@ -396,7 +420,7 @@ export function renderCtgPages({ title, ctg, speedCmPerMin = 1, footer = '' }) {
         ctx.fillText(l, x0, y);
         const lw = Math.min(ctx.measureText(l).width, 330);
         ctx.fillStyle = INK;
-        ctx.fillText(fitText(ctx, value, W - 2 * x0 - lw), x0 + lw, y);
+        fillFitted(ctx, value, x0 + lw, y, W - 2 * x0 - lw);
       }
       y += 10;
     }
@@ -415,7 +439,7 @@ export function renderCtgPages({ title, ctg, speedCmPerMin = 1, footer = '' }) {
     }
     ctx.font = `13px ${FONT}`;
     ctx.fillStyle = MUTED;
-    ctx.fillText(fitText(ctx, footer, W - 2 * x0), x0, H - 16);
+    fillFitted(ctx, footer, x0, H - 16, W - 2 * x0);
     pages.push(canvas);
   }
   return pages;

@@ -311,7 +311,7 @@ async function readCard() {
     card = JSON.parse(cardText);
     const recipe = String(card.training?.recipe ?? '');
     modelInfo = {
-      available: true, recipe, trained: !/^untrained/i.test(recipe), parameters: card.parameters ?? null,
+      available: true, recipe, trained: false, defaultMethod: 'ts-ica', parameters: card.parameters ?? null,
       window: card.window_samples, weightsSha256: card.files?.weights?.sha256 ?? '', ...cardSummary(card),
     };
   } catch (error) {
@@ -664,6 +664,12 @@ self.onmessage = async (event) => {
     const factory = mod.default ?? mod.createFecgModule;
     fecg = await factory();
     await cardRead;
+    if (card) {
+      // Trained or not, and so the default method, by the core's rule (one place for it).
+      const settled = fecg.defaultMethod(cardText);
+      modelInfo.trained = settled.trained;
+      modelInfo.defaultMethod = settled.method;
+    }
     post({ type: 'ready', version: typeof fecg.version === 'function' ? fecg.version() : '', model: modelInfo });
   } catch (error) {
     post({ type: 'error', where: 'load', message: `the analysis engine (wasm/fecg.js) could not be loaded: ${error && error.message ? error.message : error}` });

@@ -131,13 +131,14 @@ def load_model(args) -> tuple[torch.nn.Module, dict, dict]:
         cfg = M.FHNetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ckpt["config"].items()})
         net = M.FHNet(cfg)
         net.load_state_dict(ckpt["state_dict"])
-        training = ckpt.get("training", {"recipe": f"checkpoint {os.path.basename(args.checkpoint)}"})
+        training = dict(ckpt.get("training", {"recipe": f"checkpoint {os.path.basename(args.checkpoint)}"}))
+        training["trained"] = True  # read by the engine (FhnetModel::trained) and the page
         metrics = ckpt.get("metrics", {})
     else:
         torch.manual_seed(args.seed)
         net = M.FHNet(M.FHNetConfig())
         randomize_norms(net, torch.Generator().manual_seed(args.seed + 1))
-        training = {"recipe": f"untrained: random init, seed {args.seed}", "data": None}
+        training = {"recipe": f"untrained: random init, seed {args.seed}", "data": None, "trained": False}
         metrics = {}
     return net.eval(), training, metrics
 

@@ -386,16 +386,11 @@ fs::path fhnet_model_dir(const Args& args, const char* argv0) {
                     "the working directory); pass --model DIR");
 }
 
-// Loads the model (the card checks the weights). Sets `untrained` when the card's training
-// recipe says so (scripts/fhnet/export.py --random-init writes "untrained: random init ...").
+// Loads the model (the card checks the weights). Sets `untrained` from the card's
+// training.trained (FhnetModel::trained).
 std::shared_ptr<fecg::FhnetModel> load_fhnet_model(const fs::path& dir, bool& untrained) {
-  const fecg::FhnetModelFiles files = fecg::read_fhnet_model_files(dir.string());
-  auto model = std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model(files));
-  const fecg::JsonValue json = fecg::parse_json(files.card_json, files.card_path);
-  untrained = false;
-  if (const fecg::JsonValue* training = json.find("training"))
-    if (const fecg::JsonValue* recipe = training->find("recipe"); recipe && recipe->is_string())
-      untrained = recipe->as_string().rfind("untrained", 0) == 0;
+  auto model = std::make_shared<fecg::FhnetModel>(fecg::load_fhnet_model(fecg::read_fhnet_model_files(dir.string())));
+  untrained = !model->trained();
   return model;
 }
 
@@ -548,7 +543,7 @@ int cmd_extract(int argc, char** argv) {
   if (!args.has("method")) {
     const bool named = args.has("model") || args.has("engine-outputs");
     if (!named) default_model = trained_default_model(args, argv[0], quiet);
-    params.method = named || default_model ? fecg::Method::fhnet : fecg::Method::ts_ica;
+    params.method = named ? fecg::Method::fhnet : fecg::default_method(default_model != nullptr);
   }
   if (args.has("engine-outputs") && params.method != fecg::Method::fhnet)
     throw fecg::Error("extract: --engine-outputs replaces the FHNet engine; use it with --method fhnet");

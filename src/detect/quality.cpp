@@ -325,11 +325,20 @@ SignalQuality assess_quality(const LeadMatrix& fecg, const BeatIndices& fetal_be
   // One window may be penalised by chance in a long recording; the warning wants the whole
   // recording, or at least a tenth of its windows, to look locked.
   if (overall.factor < 0.75 || 10 * locked_windows >= static_cast<int>(q.windows.size())) {
+    // Worded by what was seen: windows locked one by one, or only the whole recording (no single
+    // window crosses the line, yet together they follow the mother beyond chance).
     char text[256];
-    std::snprintf(text, sizeof text,
-                  "fetal beats look like maternal residue in %d of %zu windows: %.0f %% locked to maternal beats "
-                  "beyond chance, fetal/maternal RR ratio %.2f; the fetal heart rate may be the mother's",
-                  locked_windows, q.windows.size(), 100.0 * overall.excess, overall.rate_ratio);
+    if (locked_windows > 0)
+      std::snprintf(text, sizeof text,
+                    "fetal beats look like maternal residue in %d of %zu windows: %.0f %% locked to maternal beats "
+                    "beyond chance, fetal/maternal RR ratio %.2f; the fetal heart rate may be the mother's",
+                    locked_windows, q.windows.size(), 100.0 * overall.excess, overall.rate_ratio);
+    else
+      std::snprintf(text, sizeof text,
+                    "over the whole recording the fetal beats follow the maternal ones more than chance allows "
+                    "(%.0f %% locked beyond chance, fetal/maternal RR ratio %.2f), though no single window does; "
+                    "the fetal heart rate may be partly the mother's",
+                    100.0 * overall.excess, overall.rate_ratio);
     q.warnings.insert(q.warnings.begin(), text);
   }
   return q;

@@ -334,6 +334,7 @@ struct FhnetNet {
 struct FhnetModel::Impl {
   FhnetArchitecture arch;
   std::string sha256;
+  bool trained = false;
   std::int64_t parameters = 0;
   std::shared_ptr<const FhnetNet> net;
   k::Gemm kernels = k::avx2_fma_available() ? k::Gemm::avx2_fma : k::Gemm::portable;
@@ -548,6 +549,14 @@ FhnetKernels FhnetModel::kernels() const {
 const FhnetArchitecture& FhnetModel::architecture() const { return impl_->arch; }
 std::int64_t FhnetModel::parameter_count() const { return impl_->parameters; }
 const std::string& FhnetModel::weights_sha256() const { return impl_->sha256; }
+bool FhnetModel::trained() const { return impl_->trained; }
+
+bool fhnet_card_trained(std::string_view card_json) {
+  const JsonValue card = parse_json(card_json, "fhnet card");
+  if (const JsonValue* training = card.find("training"))
+    if (const JsonValue* trained = training->find("trained"); trained && !trained->is_null()) return trained->as_bool();
+  return false;
+}
 
 FhnetModel FhnetModel::load(std::string_view card_json, const std::uint8_t* weights, std::size_t weights_size) {
   const JsonValue card = parse_json(card_json, "fhnet card");
@@ -572,6 +581,7 @@ FhnetModel FhnetModel::load(std::string_view card_json, const std::uint8_t* weig
 
   auto impl = std::make_unique<Impl>();
   impl->sha256 = sha;
+  impl->trained = fhnet_card_trained(card_json);
   FhnetArchitecture& a = impl->arch;
   a = read_architecture(card.at("architecture"));
   if (card.at("sampling_rate_hz").as_number() != kSamplingRateHz) {

@@ -101,6 +101,10 @@ class FhnetEngine {
 enum class FhnetKernels { portable, avx2_fma };
 bool fhnet_kernels_available(FhnetKernels kernels);
 
+// The card's training.trained (JSON text of models/fhnet.json): false when absent. Throws
+// fecg::Error on unparsable JSON or a non-boolean field. FhnetModel::trained() is this.
+bool fhnet_card_trained(std::string_view card_json);
+
 class FhnetModel final : public FhnetEngine {
  public:
 
@@ -137,6 +141,10 @@ class FhnetModel final : public FhnetEngine {
   double sampling_rate_hz() const override { return 250.0; }
   std::int64_t parameter_count() const;
   const std::string& weights_sha256() const;
+  // The card's training.trained: false for a random-init export (scripts/fhnet/export.py
+  // --random-init) and for a card without the field. The one place that says whether the model
+  // is trained; pipeline.h default_method() and the page read it.
+  bool trained() const;
 
  private:
   struct Impl;

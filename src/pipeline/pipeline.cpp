@@ -192,6 +192,10 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
 
 }  // namespace
 
+Method default_method(bool trained_model_available) {
+  return trained_model_available ? Method::fhnet : Method::ts_ica;
+}
+
 Method parse_method(const std::string& name) {
   if (name == "ts") return Method::template_subtraction;
   if (name == "ica") return Method::ica;

@@ -31,6 +31,11 @@ namespace fecg {
 
 enum class Method { template_subtraction, ica, ts_ica, fhnet };
 
+// The method `fecg extract` and the page run when none is asked for: FHNet (in the candidate
+// pool) when a trained model is at hand, else TS-ICA. On the 37 mothers of docs/RELIABILITY.md,
+// held out, FHNet in the pool is the most accurate and the most often reliable.
+Method default_method(bool trained_model_available);
+
 // "ts", "ica", "ts-ica", "fhnet" ↔ Method. parse_method throws fecg::Error on an unknown name.
 Method parse_method(const std::string& name);
 std::string method_name(Method method);

@@ -362,6 +362,18 @@ val score_beats_js(const val& reference, const val& test, double fs_hz, const va
 // The heart-rate error of `test` beats against `reference` beats (eval/metrics.h score_heart_rate:
 // 60 / RR compared at every reference RR midpoint both series cover). `n` = 0 when no instant is
 // comparable: MAE and MSE are then null, not 0, so the page never shows an error it did not measure.
+// The default method for a model card (JSON text; empty: no model), by the core's one rule
+// (pipeline.h default_method, model/fhnet.h fhnet_card_trained): {trained, method}.
+val default_method_js(const std::string& card_json) {
+  return guarded([&] {
+    const bool trained = !card_json.empty() && fhnet_card_trained(card_json);
+    val out = val::object();
+    out.set("trained", val(trained));
+    out.set("method", val(method_name(default_method(trained))));
+    return out;
+  });
+}
+
 val score_heart_rate_js(const val& reference, const val& test, double fs_hz) {
   return guarded([&] {
     const HeartRateScore s = score_heart_rate(beats_from_js(reference, "scoreHeartRate(reference)"),
@@ -1230,6 +1242,7 @@ EMSCRIPTEN_BINDINGS(fecg) {
   function("scoreBeats", &score_beats_js);
   function("scoreBeats", &score_beats_3);
   function("scoreHeartRate", &score_heart_rate_js);
+  function("defaultMethod", &default_method_js);
   function("loadFhnet", &load_fhnet);
   function("analyze", &analyze);
   function("analyze", &analyze_2);

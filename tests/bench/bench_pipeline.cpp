@@ -3,7 +3,8 @@
 // minima for the total: the machine may be shared). FHNet runs with the model in MODELS (default
 // models/) on 1 engine thread and on 2 (pipeline/fhnet_stage.h FhnetStageParams::threads).
 //
-//   build/native/bench_pipeline [RECORD] [--repeats N] [--models DIR] [--methods ts,ica,ts-ica,fhnet]
+//   build/native/bench_pipeline [RECORD] [--repeats N] [--models DIR] [--methods ts,ica,ts-ica,fhnet,ts-ica-pool,fhnet-pool]
+// ("-pool": the method in the candidate pool, pipeline/fusion.h, as fecg extract runs it by default)
 // Without RECORD, a seeded simulated recording is written to a temporary WFDB record first.
 #include "core/error.h"
 #include "io/record.h"
@@ -47,7 +48,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string record, models = "models", methods_arg = "ts,ica,ts-ica,fhnet";
+  std::string record, models = "models", methods_arg = "ts,ica,ts-ica,fhnet,ts-ica-pool,fhnet-pool";
   int repeats = 7;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -71,19 +72,22 @@ int main(int argc, char** argv) {
       fecg::write_wfdb_record(record, fecg::simulate(p).mixture);
     }
     // Rows: a method and, for FHNet, the engine threads.
+    // A plain name is the method alone; "-pool" runs it in the candidate pool, as the CLI's default.
     struct Row {
       fecg::Method method;
       int threads;
+      bool pooled;
     };
     std::vector<Row> rows;
     std::stringstream list(methods_arg);
     for (std::string name; std::getline(list, name, ',');) {
-      const fecg::Method m = fecg::parse_method(name);
+      const bool pooled = name.size() > 5 && name.compare(name.size() - 5, 5, "-pool") == 0;
+      const fecg::Method m = fecg::parse_method(pooled ? name.substr(0, name.size() - 5) : name);
       if (m == fecg::Method::fhnet) {
-        rows.push_back({m, 1});
-        rows.push_back({m, 2});
+        rows.push_back({m, 1, pooled});
+        rows.push_back({m, 2, pooled});
       } else {
-        rows.push_back({m, 1});
+        rows.push_back({m, 1, pooled});
       }
     }
     std::shared_ptr<fecg::FhnetModel> model;
@@ -93,7 +97,7 @@ int main(int argc, char** argv) {
 
     std::printf("bench_pipeline: %s, %d repeats, median ms (total: median and min; cpu: process CPU time, all threads)\n",
                 record.c_str(), repeats);
-    std::printf("%-9s %8s %10s %9s %9s %9s %9s %10s %8s %8s\n", "method", "read", "preprocess", "maternal",
+    std::printf("%-16s %8s %10s %9s %9s %9s %9s %10s %8s %8s\n", "method", "read", "preprocess", "maternal",
                 "extract", "fetal", "hr+sqi", "total", "min", "cpu");
     for (const Row& row : rows) {
       std::vector<double> read, pre, mat, ext, fet, hr, total, cpu;
@@ -106,6 +110,7 @@ int main(int argc, char** argv) {
         params.method = row.method;
         params.fhnet_model = model;
         params.fhnet.threads = row.threads;
+        params.candidate_pool = row.pooled;
         const fecg::PipelineResult out = fecg::run_pipeline(rec, fecg::guess_lead_roles(rec), params);
         read.push_back(read_ms);
         pre.push_back(out.timings.preprocess_ms);
@@ -117,8 +122,9 @@ int main(int argc, char** argv) {
         cpu.push_back(process_cpu_ms() - c0);
       }
       std::string name = fecg::method_name(row.method);
+      if (row.pooled) name += "+pool";
       if (row.method == fecg::Method::fhnet) name += "/" + std::to_string(row.threads) + "t";
-      std::printf("%-9s %8.1f %10.1f %9.1f %9.1f %9.1f %9.1f %10.1f %8.1f %8.1f\n", name.c_str(), median(read),
+      std::printf("%-16s %8.1f %10.1f %9.1f %9.1f %9.1f %9.1f %10.1f %8.1f %8.1f\n", name.c_str(), median(read),
                   median(pre), median(mat), median(ext), median(fet), median(hr), median(total),
                   *std::min_element(total.begin(), total.end()), median(cpu));
     }

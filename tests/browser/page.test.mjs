@@ -265,7 +265,8 @@ describe('web page', () => {
     const ranges = await page.evaluate(() => Array.from(document.querySelectorAll('.chart .u-wrap')).length);
     // Leads, fECG, beats and FHR; with FHNet (the default once trained) also its window view.
     const fhnet = /^FHNet/.test(await page.textContent('#sum-method'));
-    assert.equal(ranges, fhnet ? 5 : 4, fhnet ? 'four plots and FHNet\'s window view drawn' : 'four plots drawn');
+    const ctg = await page.isVisible('#fig-ctg');  // the CTG view (web/ctg.js) when the result has one
+    assert.equal(ranges, 4 + (fhnet ? 1 : 0) + (ctg ? 1 : 0), `four plots${fhnet ? ', FHNet\'s window view' : ''}${ctg ? ', the CTG' : ''} drawn`);
     await screenshot('04-zoomed.png');
   });
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { looksLikeNumericTable, plainError, stripInternal } from '../../web/plain_errors.js';
 import { assessReliability, reliableFhr, unreliableSpans } from '../../web/reliability.js';
 import { parseBeatCsv, referenceFhr, rescaleAnnotationBeats } from '../../web/reference_beats.js';
-import { fhirBundle, gestationalWeeks, toBase64 } from '../../web/fhir.js';
+import { ctgObservations, fhirBundle, gestationalWeeks, toBase64 } from '../../web/fhir.js';
 
 const require = createRequire(import.meta.url);
 
@@ -164,6 +164,19 @@ describe('HL7 FHIR R4 Bundle against the official R4 JSON schema', () => {
     assert.equal(fhr.valueQuantity, undefined);
     assert.equal(fhr.dataAbsentReason.text, 'no reliable fetal heart rate');
     assert.equal(b.entry.some((e) => e.resource.resourceType === 'Patient'), false, 'no patient invented');
+  });
+  test('CTG features join as Observations, measured or absent with the reason', () => {
+    const ctg = { baselineBpm: null, variabilityBpm: 7.26, variabilityBand: 'normal', stvMs: null, signalLossPct: 12.5,
+      whyMissing: { baselineBpm: 'needs at least 10 min of recording', stvMs: 'needs at least 10 min of recording' } };
+    const b = fhirBundle({ result, uuid: randomUUID, extraObservations: ctgObservations(ctg) });
+    assert.ok(validate(b), errors());
+    const obs = b.entry.map((e) => e.resource).filter((r) => r.resourceType === 'Observation');
+    const base = obs.find((o) => /baseline/.test(o.code.text));
+    assert.equal(base.valueQuantity, undefined);
+    assert.equal(base.dataAbsentReason.text, 'needs at least 10 min of recording');
+    assert.equal(obs.find((o) => /variability, median/.test(o.code.text)).valueQuantity.value, 7.3);
+    assert.equal(b.entry[0].resource.result.length, obs.length, 'the report lists them all');
+    assert.deepEqual(ctgObservations(null), []);
   });
   test('the validator rejects what R4 forbids (the test can fail)', () => {
     const b = fhirBundle({ result, uuid: randomUUID });

@@ -242,6 +242,9 @@ describe('report, reference beats and share package', () => {
     const shown = await text('#sum-fhr');
     if (/^not reliable/.test(shown)) assert.ok(fhr.dataAbsentReason);
     else assert.equal(fhr.valueQuantity.value.toFixed(1), shown.match(/^([\d.]+) bpm/)[1]);
+    if (await page.isVisible('#fig-ctg')) {
+      assert.ok(bundle.entry.some((e) => /^CTG baseline/.test(e.resource.code?.text ?? '')), 'the CTG features join the Bundle');
+    }
     writeFileSync(join(ARTIFACTS, '24-fhir-bundle.json'), JSON.stringify(bundle, null, 1));
     assert.ok(pdfBytes && pdfBytes.length > 1000);
   });

@@ -134,9 +134,20 @@ test('exports read back: fqrs annotations, summary JSON, FHR and fECG CSV', { sk
     assert.deepEqual(Array.from(fecg.parseAnnotations(res.mqrsBytes()).beats), Array.from(res.maternalBeats()));
     const summary = JSON.parse(res.summaryJson());
     assert.equal(summary.fetal.n_beats, beats.length);
+    assert.ok(res.fhr.meanBpm !== null, 'a clean simulation has reliable windows');
     assert.ok(Math.abs(summary.fetal.mean_bpm - res.fhr.meanBpm) < 1e-3);
+    assert.equal(summary.fetal.from_reliable_windows, true);
+    assert.equal(summary.fetal.n_windows, res.quality.windows.length);
+    assert.equal(summary.fetal.reliable_windows, res.quality.windows.filter((w) => w.reliable).length);
+    for (const w of res.quality.windows) {
+      assert.equal(typeof w.confidence, 'number');
+      assert.ok(w.confidence >= 0 && w.confidence <= 1);
+      assert.equal(w.reliable, w.whyUnreliable === '');
+    }
     const fhrLines = res.fhrCsv().trim().split('\n');
-    assert.equal(fhrLines[0], 'time_s,fhr_bpm,fhr_smooth_bpm,outlier');
+    assert.equal(fhrLines[0], 'time_s,fhr_bpm,fhr_smooth_bpm,outlier,reliable');
+    // The reliable column agrees with fhr.reliable.
+    assert.deepEqual(fhrLines.slice(1).map((l) => Number(l.split(',')[4])), Array.from(res.fhr.reliable));
     assert.equal(fhrLines.length - 1, res.fhr.bpm.length);
     assert.equal(res.fhr.bpm.length, beats.length - 1);
     const fecgCsv = fecg.openRecording(new TextEncoder().encode(res.fecgCsv()), 'fecg.csv');
@@ -346,4 +357,14 @@ test('FHNet: FhnetModel.run matches the torch reference vectors within the card 
   } finally {
     model.delete();
   }
+});
+
+test('defaultMethod: the one rule of the core on the model card', { skip: missingWasm }, () => {
+  const card = readFileSync(join(modelsDir, 'fhnet.json'), 'utf8');
+  assert.deepEqual({ ...fecg.defaultMethod(card) }, { trained: true, method: 'fhnet' });
+  const untrained = JSON.parse(card);
+  untrained.training.trained = false;
+  assert.deepEqual({ ...fecg.defaultMethod(JSON.stringify(untrained)) }, { trained: false, method: 'ts-ica' });
+  assert.deepEqual({ ...fecg.defaultMethod('') }, { trained: false, method: 'ts-ica' });
+  assert.throws(() => fecg.defaultMethod('{not json'), /card/);
 });
