@@ -124,7 +124,7 @@ export function renderMorphology(container, m) {
   canvas.className = 'morphology-beat';
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', `Averaged fetal beat on ${m.lead} with P, QRS and QT calipers`);
-  drawBeat(canvas, m, Math.max(320, Math.min(720, container.clientWidth || 640)), 280);
+  drawBeat(canvas, m, Math.max(320, container.clientWidth || 640), 280);
   parts.push(canvas);
   const table = document.createElement('table');
   table.className = 'morphology-table';
