@@ -11,6 +11,7 @@ import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, window
 import { looksLikeNumericTable, plainError } from './plain_errors.js';
 import { assessReliability, reliableFhr, unreliableSpans } from './reliability.js';
 import { registeredSections } from './sections.js';
+import './morphology.js';  // registers the averaged-beat section (web/sections.js)
 import { ctgObservations, fhirBundle, toBase64 } from './fhir.js';
 
 const $ = (id) => document.getElementById(id);

@@ -67,6 +67,7 @@ export interface AnalyzeOptions {
   engineOutputs?: EngineOutputs;  // method 'fhnet' with another engine's outputs (second phase)
   recordName?: string;       // the record name in summaryJson() (default "recording")
   explain?: ExplainOptions;  // method 'fhnet': what Result.explanation() holds (default: attention only)
+  gestationalWeeks?: number; // 10..45: intervals compared with Chia et al. 2005's means (never a diagnosis)
 }
 
 /** What to explain (src/pipeline/explain.h). In analyze() the defaults are {leadAttention: true,
@@ -230,6 +231,38 @@ export interface Timings {
   heartRateMs: number; explainMs: number; outputMs: number; totalMs: number;
 }
 
+/** One interval of the averaged fetal beat (src/morph/morphology.h): value and jackknife sd, or
+ *  null and why. */
+export interface MorphologyInterval {
+  key: 'prMs' | 'pMs' | 'qrsMs' | 'qtMs' | 'qtcBazettMs' | 'qtcFridericiaMs' | 'tQrsRatio';
+  label: string;             // "PR", "QRS", "QTc (Bazett)", ...
+  value: number | null;      // ms (tQrsRatio: a ratio)
+  sd: number | null;         // jackknife sd over 5 groups of beats; null when not estimable
+  whyMissing: string | null; // in words when value is null
+  published: null | {        // with gestationalWeeks, for PR, P, QRS, QT, QTc (Bazett)
+    meanMs: number; differenceMs: number | null; source: string;
+    outsidePublishedRange: boolean | null;  // null: the source gives no range (whyNoRange)
+    whyNoRange: string;
+  };
+}
+
+/** The averaged fetal beat and its waves (Martínez et al. 2004 wavelet delineator). */
+export interface Morphology {
+  computed: boolean;         // false: message says why (too few reliable beats, SNR too low, streamed)
+  message: string | null;
+  lead: string | null;       // the lead measured (highest SNR of the average)
+  leadIndex: number;         // its index in leadNames(), -1 if none
+  nBeats: number;            // beats averaged
+  fsHz: number;              // rate of beatUv (>= 1000)
+  rIndex: number;            // sample of the R peak in beatUv (time 0)
+  rrMs: number | null;
+  snrDb: number | null;
+  beatUv: Float32Array[];    // per abdominal lead, µV
+  fiducialsMs: Record<'pOn' | 'pPeak' | 'pOff' | 'qrsOn' | 'rPeak' | 'qrsOff' | 'tOn' | 'tPeak' | 'tOff', number | null>;
+  intervals: MorphologyInterval[];
+  computeMs: number;
+}
+
 export interface Result extends EmbindHandle {
   readonly fsHz: number;          // the input rate: beats and fecg() are at this rate
   readonly analysisFsHz: number;  // 250 Hz: preprocessed() and rpeakProb() are at this rate
@@ -241,6 +274,7 @@ export interface Result extends EmbindHandle {
   readonly ctg: CtgAnalysis;      // the CTG of the whole recording (also rebuilt on each access)
   readonly quality: Quality;
   readonly timings: Timings;
+  readonly morphology: Morphology;  // rebuilt (copied) on each access
   leadNames(): string[];                 // the abdominal leads, in the order used
   fecg(i: number): Float32Array;         // extracted fetal ECG of abdominal lead i, µV, input rate
   preprocessed(i: number): Float32Array; // filtered input lead i, µV, at analysisFsHz

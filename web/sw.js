@@ -13,7 +13,7 @@
 
 const CACHE = 'fhnet-web-v2';
 const CORE = [
-  './', 'app.js', 'report.js', 'explain.js', 'ctg.js', 'worker.js', 'long_recordings.js', 'style.css',
+  './', 'app.js', 'report.js', 'explain.js', 'ctg.js', 'morphology.js', 'worker.js', 'long_recordings.js', 'style.css',
   'plain_errors.js', 'reliability.js', 'reference_beats.js', 'sections.js', 'fhir.js',
   'vendor/uplot/uPlot.esm.js', 'vendor/uplot/uPlot.min.css',
   'vendor/pdf-lib/pdf-lib.esm.min.js', 'vendor/fflate/browser.js',

@@ -488,6 +488,7 @@ async function analyzeStreamed(options) {
     fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
     fhr: heartRate(result.fhr), mhr: heartRate(result.mhr), ctg: result.ctg,
     quality: qualityMessage(quality),
+    morphology: result.morphology,
     timings: result.timings, elapsedMs, plot, truthScore: null, streamed: true, reference: referenceMessage(),
   };
   post(message, [plot.x.buffer, ...plot.y.map((a) => a.buffer)]);
@@ -517,6 +518,7 @@ async function analyze(options) {
     fetalBeats: resultFetalBeats.slice(), maternalBeats: result.maternalBeats(),
     fhr: heartRate(result.fhr), mhr: heartRate(result.mhr), ctg: result.ctg,
     quality: qualityMessage(quality),
+    morphology: result.morphology,
     timings: result.timings, elapsedMs, plot, truthScore: f1, reference: referenceMessage(),
   };
   message.explanation = describeExplanation(result, options);

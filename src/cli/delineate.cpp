@@ -110,6 +110,12 @@ int cmd_delineate(int argc, char** argv) {
   }
 
   const fecg::RecordWaves waves = fecg::delineate_record(rec, rows, beats);
+  // R peaks 0.2–3 s apart (20–300 bpm) cover adult and fetal hearts; a median outside is not a
+  // beat annotation of this record (another file's, or not an annotation file at all).
+  if (waves.beats.size() >= 2 && (waves.rr_s < 0.2 || waves.rr_s > 3.0))
+    throw fecg::Error("delineate: the beats of " + beat_source + " are a median " +
+                      std::to_string(static_cast<int>(std::lround(waves.rr_s * 1000))) +
+                      " ms apart, outside 200..3000 ms (20..300 bpm): not R peaks of this record?");
 
   fs::create_directories(*out_dir);
   const fs::path csv = fs::path(*out_dir) / (name_of(path) + "_waves.csv");

@@ -699,7 +699,7 @@ int cmd_extract(int argc, char** argv) {
     if (args.has("explain"))
       std::printf("  explain  %.1f ms (lead occlusion and saliency of %d windows)\n", result.timings.explain_ms,
                   result.explanation.n_windows());
-    std::printf("  wrote    %s/%s{.fqrs,.mqrs,_fecg.csv,_fhr.csv,_ctg.csv,.json%s}\n", out_dir.string().c_str(), name.c_str(),
+    std::printf("  wrote    %s/%s{.fqrs,.mqrs,_fecg.csv,_fhr.csv,_ctg.csv,_beat.csv,.json%s}\n", out_dir.string().c_str(), name.c_str(),
                 args.has("explain") ? ",_saliency.csv" : "");
   }
   return 0;

@@ -58,6 +58,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -625,6 +626,68 @@ class JsResult {
     out.set("totalMs", val(t.total_ms));
     return out;
   }
+  // The morphology stage (morph/morphology.h): the averaged beat per lead (µV, time 0 at the R
+  // peak), the marks on the measured lead in ms from R, the intervals with sd, null + reason where
+  // not measured.
+  val morphology() const {
+    const Morphology& m = r_.morphology;
+    const AverageBeat& a = m.average;
+    const auto num = [](const std::optional<double>& v) { return v && std::isfinite(*v) ? val(*v) : val::null(); };
+    val out = val::object();
+    out.set("computed", val(m.why_missing.empty()));
+    out.set("message", m.why_missing.empty() ? val::null() : val(m.why_missing));
+    out.set("lead", m.lead >= 0 ? val(m.lead_name) : val::null());
+    out.set("leadIndex", val(m.lead));
+    out.set("nBeats", val(a.n_beats));
+    out.set("fsHz", val(a.fs_hz));
+    out.set("rIndex", val(a.r_index));
+    out.set("rrMs", a.rr_s > 0 ? val(a.rr_s * 1000) : val::null());
+    out.set("snrDb", m.lead >= 0 ? num(a.snr_db[static_cast<std::size_t>(m.lead)]) : val::null());
+    val beats = val::array();
+    for (Eigen::Index l = 0; l < a.beat_uv.rows(); ++l)
+      beats.set(static_cast<unsigned>(l), float32_array(a.beat_uv.row(l).data(), static_cast<std::size_t>(a.beat_uv.cols())));
+    out.set("beatUv", beats);
+    val marks = val::object();
+    const std::pair<const char*, const WaveMark*> wm[] = {
+        {"pOn", &m.waves.p_on},     {"pPeak", &m.waves.p_peak}, {"pOff", &m.waves.p_off},
+        {"qrsOn", &m.waves.qrs_on}, {"rPeak", &m.waves.r_peak}, {"qrsOff", &m.waves.qrs_off},
+        {"tOn", &m.waves.t_on},     {"tPeak", &m.waves.t_peak}, {"tOff", &m.waves.t_off}};
+    for (const auto& [name, w] : wm)
+      marks.set(name, m.lead >= 0 && w->sample ? val((*w->sample - a.r_index) * 1000.0 / a.fs_hz) : val::null());
+    out.set("fiducialsMs", marks);
+    val intervals = val::array();
+    const std::tuple<const char*, const char*, const Measurement*> q[] = {
+        {"prMs", "PR", &m.pr_ms}, {"pMs", "P", &m.p_ms}, {"qrsMs", "QRS", &m.qrs_ms}, {"qtMs", "QT", &m.qt_ms},
+        {"qtcBazettMs", "QTc (Bazett)", &m.qtc_bazett_ms}, {"qtcFridericiaMs", "QTc (Fridericia)", &m.qtc_fridericia_ms},
+        {"tQrsRatio", "T/QRS", &m.t_qrs_ratio}};
+    unsigned k = 0;
+    for (const auto& [key, label, v] : q) {
+      val item = val::object();
+      item.set("key", val(std::string(key)));
+      item.set("label", val(std::string(label)));
+      item.set("value", num(v->value));
+      item.set("sd", num(v->sd));
+      item.set("whyMissing", v->value ? val::null() : val(v->why_missing));
+      val published = val::null();
+      for (const PublishedComparison& p : m.published) {
+        const std::string jk = p.quantity == "pr_ms" ? "prMs" : p.quantity == "p_ms" ? "pMs" : p.quantity == "qrs_ms" ? "qrsMs"
+                             : p.quantity == "qt_ms" ? "qtMs" : "qtcBazettMs";
+        if (jk != key) continue;
+        published = val::object();
+        published.set("meanMs", val(p.published_mean_ms));
+        published.set("differenceMs", num(p.difference_ms));
+        published.set("outsidePublishedRange",
+                      p.outside_published_range ? val(*p.outside_published_range) : val::null());
+        published.set("whyNoRange", val(p.why_no_range));
+        published.set("source", val(std::string("Chia et al. 2005")));
+      }
+      item.set("published", published);
+      intervals.set(k++, item);
+    }
+    out.set("intervals", intervals);
+    out.set("computeMs", val(m.compute_ms));
+    return out;
+  }
   std::string summary_json_js() const {
     return guarded([&] { return summary_json(r_, context_); });
   }
@@ -767,6 +830,11 @@ PipelineRequest read_pipeline_request(const Recording& rec, const Options& opts,
   context.duration_s = rec.duration_s();
   context.version = FECG_VERSION;
   if (roles.reference >= 0) context.reference_lead = rec.lead_names[static_cast<std::size_t>(roles.reference)];
+  if (opts.has("gestationalWeeks")) {
+    const double w = opts.number("gestationalWeeks");
+    if (w < 10 || w > 45) throw Error(where + ": option 'gestationalWeeks' must be 10..45 weeks");
+    params.morphology.gestational_weeks = w;
+  }
   return req;
 }
 
@@ -830,7 +898,7 @@ JsResult analyze(const JsRecording& recording, const val& options, const val& on
     const Recording& rec = recording.recording();
     const Options opts(options, "analyze",
                        {"method", "abdominal", "reference", "powerlineHz", "model", "engineOutputs", "recordName",
-                        "explain", "candidatePool"});
+                        "explain", "candidatePool", "gestationalWeeks"});
     PipelineRequest req = read_pipeline_request(rec, opts, "analyze");
     PipelineParams& params = req.params;
     std::shared_ptr<FhnetReplay> replay;
@@ -1134,6 +1202,7 @@ EMSCRIPTEN_BINDINGS(fecg) {
       .property("ctg", &JsResult::ctg)
       .property("quality", &JsResult::quality)
       .property("timings", &JsResult::timings)
+      .property("morphology", &JsResult::morphology)
       .function("leadNames", &JsResult::lead_names)
       .function("fecg", &JsResult::fecg)
       .function("preprocessed", &JsResult::preprocessed)

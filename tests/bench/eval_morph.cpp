@@ -54,6 +54,7 @@ void row(const char* label, const fecg::Morphology& m) {
               m.lead >= 0 ? m.average.snr_db[static_cast<size_t>(m.lead)] : NAN, fmt(m.qrs_ms).c_str(),
               fmt(m.qt_ms).c_str(), fmt(m.pr_ms).c_str(), fmt(m.t_qrs_ratio, "%6.2f").c_str(),
               m.why_missing.empty() ? "" : "  — ", m.why_missing.c_str());
+  if (m.why_missing.empty() && !m.qt_ms.value) std::printf("  %-22s QT: %s\n", "", m.qt_ms.why_missing.c_str());
 }
 
 int adfecgdb(const std::string& dir, std::vector<std::string> records) {
@@ -96,6 +97,8 @@ int sim(int seeds, double seconds) {
               seeds, seconds);
   std::printf("%8s %6s %22s %22s %22s\n", "SNRfm", "seed", "QRS ms (ext / true)", "QT ms (ext / true)", "PR ms (ext / true)");
   for (const double snr_fm : {-15.0, -12.0, -9.0, -6.0, -3.0}) {
+    std::vector<double> e_qrs, e_qt, e_pr;
+    int n_measured = 0;
     for (int seed = 1; seed <= seeds; ++seed) {
       fecg::SynthParams sp;
       sp.duration_s = seconds;
@@ -114,7 +117,18 @@ int sim(int seeds, double seconds) {
       };
       std::printf("%8.0f %6d %22s %22s %22s  %s\n", snr_fm, seed, pair(m.qrs_ms, truth.qrs_ms).c_str(),
                   pair(m.qt_ms, truth.qt_ms).c_str(), pair(m.pr_ms, truth.pr_ms).c_str(), m.why_missing.c_str());
+      n_measured += m.why_missing.empty();
+      if (m.qrs_ms.value && truth.qrs_ms.value) e_qrs.push_back(std::abs(*m.qrs_ms.value - *truth.qrs_ms.value));
+      if (m.qt_ms.value && truth.qt_ms.value) e_qt.push_back(std::abs(*m.qt_ms.value - *truth.qt_ms.value));
+      if (m.pr_ms.value && truth.pr_ms.value) e_pr.push_back(std::abs(*m.pr_ms.value - *truth.pr_ms.value));
     }
+    auto mean = [](const std::vector<double>& v) {
+      double t = 0;
+      for (const double x : v) t += x;
+      return v.empty() ? NAN : t / static_cast<double>(v.size());
+    };
+    std::printf("%8.0f %6s  mean |error|: QRS %.1f ms (%zu), QT %.1f ms (%zu), PR %.1f ms (%zu); averaged beat measured in %d of %d\n",
+                snr_fm, "all", mean(e_qrs), e_qrs.size(), mean(e_qt), e_qt.size(), mean(e_pr), e_pr.size(), n_measured, seeds);
   }
   return 0;
 }

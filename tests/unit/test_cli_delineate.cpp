@@ -99,6 +99,10 @@ TEST_CASE("cli: delineate refuses bad inputs with one clear line") {
   const auto no_ann = fecg_test::run_cli("delineate " + rec + " --beats " + (dir.path / "none.qrs").string() + out);
   CHECK(no_ann.exit_code != 0);
 
+  // A file that is not a beat annotation of this record: the record's own signal file.
+  const auto not_beats = fecg_test::run_cli("delineate " + rec + " --beats " + rec + ".dat" + out);
+  CHECK(not_beats.exit_code != 0);
+
   const auto no_out = fecg_test::run_cli("delineate " + rec);
   CHECK(no_out.exit_code != 0);
   CHECK(no_out.output.find("--out") != std::string::npos);
@@ -111,4 +115,30 @@ TEST_CASE("cli: delineate refuses bad inputs with one clear line") {
     CHECK(r->exit_code == 1);
   }
   CHECK(fecg_test::run_cli("delineate --help").exit_code == 0);
+}
+
+TEST_CASE("cli: extract writes the morphology section and the averaged beat; --gestational-weeks is checked") {
+  TempDir dir("extract");
+  const std::string rec = (dir.path / "sim").string();
+  REQUIRE(fecg_test::run_cli("synth --out " + rec + " --seconds 60 --seed 5 --nstdb none --snr-fm -9 --snr-mn 6").exit_code == 0);
+  const std::string out = (dir.path / "x").string();
+  const auto run = fecg_test::run_cli("extract " + rec + " --method ts-ica --quiet --gestational-weeks 38 --out " + out);
+  REQUIRE_MESSAGE(run.exit_code == 0, run.output);
+  std::ifstream in(dir.path / "x" / "sim.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string json = ss.str();
+  for (const char* key : {"\"morphology\"", "\"lead\"", "\"n_beats\"", "\"snr_db\"", "\"pr_ms\"", "\"p_ms\"", "\"qrs_ms\"",
+                          "\"qt_ms\"", "\"qtc_bazett_ms\"", "\"qtc_fridericia_ms\"", "\"t_qrs_ratio\"", "\"fiducials_ms\"",
+                          "\"why_missing\"", "\"published\"", "\"not_a_diagnosis\""})
+    CHECK_MESSAGE(json.find(key) != std::string::npos, key);
+  const auto beat = lines_of(dir.path / "x" / "sim_beat.csv");
+  REQUIRE(beat.size() > 100);
+  CHECK(beat[0].rfind("time_ms,Abdomen_1_uv", 0) == 0);
+
+  const auto bad = fecg_test::run_cli("extract " + rec + " --method ts-ica --quiet --gestational-weeks 80 --out " + out);
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.output.find("gestational") != std::string::npos);
+  const auto nan = fecg_test::run_cli("extract " + rec + " --method ts-ica --quiet --gestational-weeks abc --out " + out);
+  CHECK(nan.exit_code != 0);
 }

@@ -7,6 +7,10 @@
 #include "io/wfdb.h"
 #include "morph/morphology.h"
 #include "morph/record_waves.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/stream.h"
+#include "synth/simulator.h"
+#include "dsp/resample.h"
 #include "shared_data.h"
 
 #include <doctest/doctest.h>
@@ -286,4 +290,39 @@ TEST_CASE("wave_marks_from_annotations: QT Database brackets") {
   CHECK(!w[1].p_on.sample);
   CHECK(w[1].p_on.why_missing == "not annotated");
   CHECK(*w[1].qrs_off.sample == 110);
+}
+
+TEST_CASE("run_pipeline: the morphology stage measures the extracted fetal beat; streaming says it is not computed") {
+  fecg::SynthParams sp;
+  sp.duration_s = 90;
+  sp.seed = 21;
+  sp.snr_fm_db = -9;
+  sp.snr_mn_db = 6;
+  const fecg::SynthRecording sim = fecg::simulate(sp);
+  const fecg::LeadRoles roles = fecg::guess_lead_roles(sim.mixture);
+  const fecg::PipelineParams params;  // TS-ICA
+  const fecg::PipelineResult r = fecg::run_pipeline(sim.mixture, roles, params);
+  const fecg::Morphology& m = r.morphology;
+  REQUIRE_MESSAGE(m.why_missing.empty(), m.why_missing);
+  CHECK(m.average.n_beats >= 100);
+  CHECK(m.lead_name.rfind("Abdomen_", 0) == 0);
+  // Against the simulator's clean fetal component, filtered like the mixture, at the true beats.
+  const fecg::LeadMatrix clean = fecg::preprocess_leads_with_notch(sim.fetal_uv, sim.mixture.fs_hz, params, r.powerline_hz);
+  const fecg::BeatIndices truth_beats = fecg::rescale_indices(sim.fetal_peaks, sim.mixture.fs_hz, params.analysis_fs_hz);
+  const fecg::Morphology truth = fecg::analyse_morphology(clean, params.analysis_fs_hz, truth_beats, {}, {});
+  REQUIRE(truth.qrs_ms.value);
+  REQUIRE(m.qrs_ms.value);
+  CHECK(std::abs(*m.qrs_ms.value - *truth.qrs_ms.value) <= 15);
+  REQUIRE(truth.qt_ms.value);
+  REQUIRE(m.qt_ms.value);
+  CHECK(std::abs(*m.qt_ms.value - *truth.qt_ms.value) <= 15);
+  CHECK(m.compute_ms > 0);
+
+  const fecg::PipelineResult streamed = fecg::run_pipeline_streaming(
+      sim.mixture, sim.mixture.n_samples(),
+      [&](std::int64_t start, std::int64_t count) { return fecg::LeadMatrix(sim.mixture.samples_uv.middleCols(start, count)); },
+      roles, params, {.chunk_s = 30, .margin_s = 10});
+  CHECK(streamed.morphology.why_missing.find("not computed") != std::string::npos);
+  CHECK(!streamed.morphology.qt_ms.value);
+  CHECK(streamed.morphology.qt_ms.why_missing.find("streamed") != std::string::npos);
 }
