@@ -11,6 +11,7 @@ import { contributionsSpec, leadShares, saliencySpec, spanMark, windowAt, window
 import { looksLikeNumericTable, plainError } from './plain_errors.js';
 import { assessReliability, reliableFhr, unreliableSpans } from './reliability.js';
 import { registeredSections } from './sections.js';
+import { checkWholeBudget } from './long_recordings.js';
 import './morphology.js';  // registers the averaged-beat section (web/sections.js)
 import { ctgObservations, fhirBundle, toBase64 } from './fhir.js';
 
@@ -305,6 +306,20 @@ async function openFiles(fileList) {
   $('csv-form').hidden = true;
   const csv = files.length === 1 && /\.(csv|txt|tsv)$/i.test(files[0].name) ? files[0] : null;
   if (csv) {
+    // Too large to analyse in the page: said first, from the size alone (nothing is read), and
+    // the recording already open stays open.
+    try {
+      checkWholeBudget({ file: csv, name: csv.name }, '');
+    } catch (error) {
+      clearResults();
+      setStatus('Could not open the recording.');
+      showProblem({
+        title: `"${csv.name}" is too large to analyse in the page as CSV.`,
+        advice: 'Convert it to EDF, which the page reads in chunks however long it is, or use the command line (fecg extract), which streams recordings of any length.',
+        detail: error.message,
+      });
+      return;
+    }
     // Only a table of numbers gets the CSV options form; anything else is refused here, in words.
     const head = await csv.slice(0, 65536).text();
     if (!looksLikeNumericTable(head)) {
