@@ -34,7 +34,7 @@
 #include "io/wfdb.h"             // annotations: read_wfdb_annotations, write_wfdb_annotations
 #include "io/csv.h"              // write_csv
 #include "model/fhnet.h"         // FhnetModel
-#include "model/model_files.h"   // load_fhnet_model_dir
+#include "io/model_files.h"   // load_fhnet_model_dir
 #include "pipeline/pipeline.h"   // PipelineParams, PipelineResult, run_pipeline
 #include "pipeline/report.h"     // summary_json, heart_rate_csv, kNoReliableFhr
 #include "pipeline/stream.h"     // run_pipeline_streaming: recordings of any length in bounded memory

@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "model/npy.h"
 #include "pipeline/fhnet_dataset.h"
+#include "io/nstdb.h"
 #include "synth/simulator.h"
 
 #include <algorithm>

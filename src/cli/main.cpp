@@ -13,13 +13,14 @@
 #include "io/wfdb.h"
 #include "core/json_parse.h"
 #include "model/fhnet.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "morph/morphology_report.h"
 #include "pipeline/fhnet_dataset.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
 #include "pipeline/stream.h"
+#include "io/nstdb.h"
 #include "synth/simulator.h"
 
 #include <unistd.h>

@@ -2,7 +2,7 @@
 // across leads + multi-scale transformer over time, after arXiv 2509.19308), run on Eigen with
 // no threads and no file access, so that the same code serves the CLI and the WASM module.
 //
-//   // The caller reads the files (natively model/model_files.h: load_fhnet_model_dir("models")
+//   // The caller reads the files (natively io/model_files.h: load_fhnet_model_dir("models")
 //   // does all of this; the page fetches them); the engine checks them.
 //   auto card = fecg::read_file_bytes("models/fhnet.json");
 //   auto weights = fecg::read_file_bytes("models/fhnet.safetensors");

@@ -24,10 +24,7 @@ struct NoiseBank {
   bool empty() const { return baseline_wander.empty() && electrode_motion.empty() && muscle_artifact.empty(); }
 };
 
-// Loads bw, em and ma from a directory holding the NSTDB records (WFDB). Throws fecg::Error if a
-// record is missing or unreadable. Both channels of each record are kept, at the records' own rate
-// (360 Hz); simulate() cuts random segments and resamples them to its fs_hz.
-NoiseBank load_nstdb(const std::string& directory);
+// The NSTDB records are read by io/nstdb.h load_nstdb (the simulator takes them as data).
 
 // Scripted fetal heart-rate scenarios for CTG analysis (synth/scenario.h has the shapes).
 enum class FhrScenario { steady, accelerations, decelerations, bradycardia, tachycardia, mixed };

@@ -8,7 +8,7 @@
 //   build/native/bench_fhnet [models_dir=models] [leads=4] [windows=300]
 #include "core/error.h"
 #include "model/fhnet.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 
 #include <time.h>
 

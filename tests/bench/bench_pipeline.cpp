@@ -10,7 +10,7 @@
 #include "io/record.h"
 #include "io/wfdb.h"
 #include "model/fhnet.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"
 

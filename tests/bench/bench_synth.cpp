@@ -5,6 +5,7 @@
 // Prints the simulation time, realised SNRs and rates, and per-lead amplitude statistics; with a
 // csv_path, writes time, mixture, fetal, maternal and noise of every lead (for plotting);
 // with an nstdb_dir (e.g. ../shared/data/nstdb), real NSTDB noise is mixed in.
+#include "io/nstdb.h"
 #include "synth/simulator.h"
 
 #include <chrono>

@@ -9,7 +9,7 @@
 #include "core/json.h"
 #include "io/fhnet_npy.h"
 #include "model/fhnet.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 

@@ -14,6 +14,7 @@
 #include "detect/fetal_range.h"
 #include "detect/heart_rate.h"
 #include "pipeline/pipeline.h"
+#include "io/nstdb.h"
 #include "synth/simulator.h"
 
 #include <chrono>

@@ -19,6 +19,7 @@
 #include "dsp/filter.h"
 #include "eval/metrics.h"
 #include "pipeline/pipeline.h"
+#include "io/nstdb.h"
 #include "synth/simulator.h"
 
 #include <cmath>

@@ -2,7 +2,7 @@
 // simulated recordings (raw, or preprocessed as the pipeline's first stage does at 250 Hz).
 #pragma once
 
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"
 

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "model/fhnet.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "pipeline/fhnet_stage.h"
 #include "pipeline/pipeline.h"
 #include "synth/simulator.h"

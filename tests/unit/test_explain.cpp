@@ -15,7 +15,7 @@
 
 #include "core/error.h"
 #include "model/fhnet.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "pipeline/explain.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"

@@ -14,7 +14,7 @@
 #include "io/record.h"
 #include "io/wfdb.h"
 #include "model/fhnet.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/fhnet_stage.h"
 #include "pipeline/pipeline.h"

@@ -8,7 +8,7 @@
 #include "fhnet_test_support.h"
 
 #include "model/fhnet.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/fhnet_stage.h"
 #include "pipeline/pipeline.h"

@@ -10,7 +10,7 @@
 #include "eval/metrics.h"
 #include "io/record.h"
 #include "io/wfdb.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "pipeline/pipeline.h"
 #include "cli_test_support.h"
 #include "core/json_parse.h"

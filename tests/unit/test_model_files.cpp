@@ -1,4 +1,4 @@
-// The FHNet model directory loader (model/model_files.h): models/ loads, and a directory missing
+// The FHNet model directory loader (io/model_files.h): models/ loads, and a directory missing
 // one of its two files is refused with a message naming that file. The model in models/ is
 // written by scripts/fhnet/export.py (see test_model_fhnet.cpp); these tests need only that it
 // loads.
@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "model/fhnet.h"
-#include "model/model_files.h"
+#include "io/model_files.h"
 #include "model/sha256.h"
 
 #include <unistd.h>

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "synth/noise.h"
 #include "synth/random.h"
+#include "io/nstdb.h"
 #include "synth/simulator.h"
 #include "synth/vcg.h"
 

@@ -1,4 +1,4 @@
-#include "model/model_files.h"
+#include "io/model_files.h"
 
 #include "core/error.h"
 #include "io/io_detail.h"
