@@ -31,37 +31,6 @@ std::vector<float> attention_contributions(const FhnetOutput& out, int b) {
   return c;
 }
 
-LeadAttentionRecorder::LeadAttentionRecorder(std::shared_ptr<FhnetEngine> inner) : inner_(std::move(inner)) {
-  if (!inner_) throw Error("LeadAttentionRecorder: no engine to record");
-}
-
-void LeadAttentionRecorder::run_batch(const float* x, int batch, int leads, FhnetOutput& out) {
-  inner_->run_batch(x, batch, leads, out);
-  for (int b = 0; b < out.batch; ++b) contributions_.push_back(attention_contributions(out, b));
-}
-
-LeadMatrix attention_per_window(const LeadAttentionRecorder& recorder, int n_windows,
-                                const std::vector<std::vector<int>>& groups, int leads) {
-  const auto& seen = recorder.contributions();
-  const std::size_t expected = static_cast<std::size_t>(n_windows) * groups.size();
-  if (seen.size() != expected)
-    throw Error("attention_per_window: the engine ran " + std::to_string(seen.size()) + " windows, expected " +
-                std::to_string(n_windows) + " windows × " + std::to_string(groups.size()) + " lead groups");
-  if (seen.empty() || seen.front().empty()) return {};
-  LeadMatrix c = LeadMatrix::Zero(n_windows, leads);
-  const float per_group = 1.0f / static_cast<float>(groups.size());
-  for (std::size_t g = 0; g < groups.size(); ++g) {
-    for (int w = 0; w < n_windows; ++w) {
-      const std::vector<float>& share = seen[g * static_cast<std::size_t>(n_windows) + static_cast<std::size_t>(w)];
-      if (share.size() != groups[g].size())
-        throw Error("attention_per_window: window " + std::to_string(w) + " of lead group " + std::to_string(g) +
-                    " has " + std::to_string(share.size()) + " leads, expected " + std::to_string(groups[g].size()));
-      for (std::size_t j = 0; j < share.size(); ++j) c(w, groups[g][j]) = share[j] * per_group;
-    }
-  }
-  return c;
-}
-
 namespace {
 
 // Changes summed over the lead groups of one window, before they become shares.

@@ -129,23 +129,6 @@ struct Explanation {
 // receiving leads i of attention(b, l, t, i, k). Empty when out.layers == 0.
 std::vector<float> attention_contributions(const FhnetOutput& out, int b);
 
-// Passes every call through to `inner` and keeps the attention contributions of each window it
-// sees, in call order (the FHNet stage runs each lead group over every window in turn), so that
-// the pipeline gets them without a second run.
-class LeadAttentionRecorder final : public FhnetEngine {
- public:
-  explicit LeadAttentionRecorder(std::shared_ptr<FhnetEngine> inner);
-  int window() const override { return inner_->window(); }
-  double sampling_rate_hz() const override { return inner_->sampling_rate_hz(); }
-  void run_batch(const float* x, int batch, int leads, FhnetOutput& out) override;
-  // Per window seen: its lead count's contributions (empty when the engine gave no attention).
-  const std::vector<std::vector<float>>& contributions() const { return contributions_; }
-
- private:
-  std::shared_ptr<FhnetEngine> inner_;
-  std::vector<std::vector<float>> contributions_;
-};
-
 // Explains the window of x_uv (leads × n, µV, preprocessed at the model's rate, any number of
 // leads: groups as the stage) that starts at `start`, normalised exactly as the stage does.
 // Costs 1 run + (lead_occlusion: K runs on K−1 leads) + (saliency: one batch of window / segment
@@ -161,11 +144,5 @@ WindowExplanation explain_window(const LeadMatrix& x_uv, std::int64_t start, Fhn
 Explanation explain_record(const LeadMatrix& x_uv, double fs_hz, FhnetEngine& model, const ExplainParams& params,
                            const FhnetStageParams& stage = {},
                            const std::function<void(double)>& progress = {});
-
-// The attention contributions per window (windows × leads) from what a LeadAttentionRecorder saw
-// while extract_fhnet ran over `n_windows` windows with `groups` (FhnetExtraction::lead_groups).
-// Empty when the engine gave no attention; throws fecg::Error if the calls do not fit.
-LeadMatrix attention_per_window(const LeadAttentionRecorder& recorder, int n_windows,
-                                const std::vector<std::vector<int>>& groups, int leads);
 
 }  // namespace fecg

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "model/fhnet.h"
+#include "pipeline/explain.h"
 
 #include <algorithm>
 #include <cmath>
@@ -80,11 +81,27 @@ void run_lane(const LeadMatrix& x_uv, const std::vector<std::int64_t>& starts, i
   lane.engine->run_batch(lane.input.data(), lane.count, leads, lane.out);
 }
 
-// Adds weight × the lane's outputs into the accumulators.
+// Where a group's graph-attention contributions go: rows of the windows, columns of its leads.
+struct AttentionSink {
+  LeadMatrix* contributions = nullptr;  // windows × all leads
+  const std::vector<int>* group = nullptr;
+  float share = 1.0f;                   // 1 / the number of groups
+  bool none = false;                    // the engine gives no attention
+};
+
+// Adds weight × the lane's outputs into the accumulators and records each window's attention.
 void blend_lane(const Lane& lane, const std::vector<std::int64_t>& starts, std::int64_t n, int window,
-                const std::vector<float>& weight, LeadMatrix& fecg_acc, Eigen::VectorXd& prob_acc) {
+                const std::vector<float>& weight, LeadMatrix& fecg_acc, Eigen::VectorXd& prob_acc,
+                AttentionSink& attention) {
   const int leads = static_cast<int>(fecg_acc.rows());
   for (int w = 0; w < lane.count; ++w) {
+    if (!attention.none) {
+      const std::vector<float> c = attention_contributions(lane.out, w);
+      if (c.empty()) attention.none = true;
+      const auto row = static_cast<Eigen::Index>(lane.first) + w;
+      for (std::size_t j = 0; j < c.size() && j < attention.group->size(); ++j)
+        (*attention.contributions)(row, (*attention.group)[j]) = c[j] * attention.share;
+    }
     const std::int64_t start = starts[lane.first + static_cast<std::size_t>(w)];
     const std::int64_t have = std::min<std::int64_t>(window, n - start);
     for (int k = 0; k < leads; ++k) {
@@ -103,7 +120,8 @@ void blend_lane(const Lane& lane, const std::vector<std::int64_t>& starts, std::
 // after each round, so the sums are formed in the same order whatever the number of engines.
 void run_group(const LeadMatrix& x_uv, const std::vector<FhnetEngine*>& engines,
                const std::vector<std::int64_t>& starts, const FhnetStageParams& params,
-               const std::vector<float>& weight, LeadMatrix& fecg_acc, Eigen::VectorXd& prob_acc) {
+               const std::vector<float>& weight, LeadMatrix& fecg_acc, Eigen::VectorXd& prob_acc,
+               AttentionSink& attention) {
   const int window = engines.front()->window();
   const std::int64_t n = x_uv.cols();
   const std::size_t batch = static_cast<std::size_t>(std::max(1, params.batch));
@@ -141,7 +159,7 @@ void run_group(const LeadMatrix& x_uv, const std::vector<FhnetEngine*>& engines,
     for (Lane& lane : lanes)
       if (lane.count > 0) run_lane(x_uv, starts, window, lane);
 #endif
-    for (const Lane& lane : lanes) blend_lane(lane, starts, n, window, weight, fecg_acc, prob_acc);
+    for (const Lane& lane : lanes) blend_lane(lane, starts, n, window, weight, fecg_acc, prob_acc, attention);
   }
 }
 
@@ -187,16 +205,21 @@ FhnetExtraction extract_fhnet(const LeadMatrix& x_uv, double fs_hz, FhnetEngine&
 
   result.fecg_uv = LeadMatrix::Zero(leads, n);
   Eigen::VectorXd prob_acc = Eigen::VectorXd::Zero(n);
+  result.lead_attention = LeadMatrix::Zero(static_cast<Eigen::Index>(starts.size()), leads);
+  bool no_attention = false;
   for (const auto& group : result.lead_groups) {
     LeadMatrix x_group(static_cast<Eigen::Index>(group.size()), n);
     for (std::size_t j = 0; j < group.size(); ++j) x_group.row(static_cast<Eigen::Index>(j)) = x_uv.row(group[j]);
     LeadMatrix acc = LeadMatrix::Zero(x_group.rows(), n);
-    run_group(x_group, engines, starts, params, weight, acc, prob_acc);
+    AttentionSink attention{&result.lead_attention, &group, 1.0f / static_cast<float>(groups)};
+    run_group(x_group, engines, starts, params, weight, acc, prob_acc, attention);
+    no_attention = no_attention || attention.none;
     for (std::size_t j = 0; j < group.size(); ++j) result.fecg_uv.row(group[j]) = acc.row(static_cast<Eigen::Index>(j));
   }
   for (Eigen::Index k = 0; k < result.fecg_uv.rows(); ++k)
     result.fecg_uv.row(k).array() /= weight_sum.cast<float>().transpose().array();
   result.rpeak_prob = (prob_acc.array() / (weight_sum.array() * groups)).cast<float>().min(1.0f).max(0.0f);
+  if (no_attention) result.lead_attention = LeadMatrix();
   return result;
 }
 

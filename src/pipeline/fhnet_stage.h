@@ -76,6 +76,10 @@ struct FhnetExtraction {
   // lead gets its fetal ECG and the R-peak probability is the mean over the groups.
   std::vector<std::vector<int>> lead_groups;
   int n_windows = 0;      // per group
+  // Windows × leads: the graph attention's lead contributions of every window (explain.h
+  // attention_contributions; a group's shares divided by the number of groups), read from the
+  // engine's output as each window runs. Empty when the engine gives no attention.
+  LeadMatrix lead_attention;
 };
 
 // Runs the model over x_uv (leads × n, µV, preprocessed at the model's rate). Throws fecg::Error

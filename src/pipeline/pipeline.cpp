@@ -9,10 +9,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <mutex>
-#include <unordered_map>
 
 namespace fecg {
 namespace {
@@ -52,95 +48,19 @@ LeadMatrix resample_to_length(const LeadMatrix& x, double fs_in_hz, double fs_ou
   return fitted;
 }
 
-// Reads the graph-attention lead contributions (pipeline/explain.h) of every window while the
-// FHNet stage runs, on however many threads the stage uses: each clone for a stage thread
-// records into the same store, keyed by a fingerprint of the window's normalised input, so that
-// the explain stage finds each window's contributions whatever the scheduling (two identical
-// inputs give identical outputs, so sharing a key is harmless). Costs ~0.2 ms per recording.
-std::uint64_t window_fingerprint(const float* x, std::size_t n) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bit
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t bits = 0;
-    std::memcpy(&bits, x + i, sizeof bits);
-    h = (h ^ bits) * 1099511628211ull;
-  }
-  return h;
-}
-
-struct AttentionStore {
-  std::mutex mutex;
-  std::unordered_map<std::uint64_t, std::vector<float>> by_window;
-};
-
-class AttentionTap final : public FhnetEngine {
- public:
-  AttentionTap(std::shared_ptr<FhnetEngine> owned, FhnetEngine* inner, std::shared_ptr<AttentionStore> store)
-      : owned_(std::move(owned)), inner_(inner), store_(std::move(store)) {}
-  int window() const override { return inner_->window(); }
-  double sampling_rate_hz() const override { return inner_->sampling_rate_hz(); }
-  void run_batch(const float* x, int batch, int leads, FhnetOutput& out) override {
-    inner_->run_batch(x, batch, leads, out);
-    const std::size_t per = static_cast<std::size_t>(leads) * static_cast<std::size_t>(inner_->window());
-    for (int b = 0; b < batch; ++b) {
-      std::vector<float> c = attention_contributions(out, b);
-      const std::uint64_t key = window_fingerprint(x + static_cast<std::size_t>(b) * per, per);
-      const std::lock_guard<std::mutex> lock(store_->mutex);
-      store_->by_window[key] = std::move(c);
-    }
-  }
-  std::unique_ptr<FhnetEngine> clone_for_thread() const override {
-    std::unique_ptr<FhnetEngine> clone = inner_->clone_for_thread();
-    if (!clone) return nullptr;
-    FhnetEngine* raw = clone.get();
-    return std::make_unique<AttentionTap>(std::shared_ptr<FhnetEngine>(std::move(clone)), raw, store_);
-  }
-
- private:
-  std::shared_ptr<FhnetEngine> owned_;  // a clone's own engine (null for the caller's)
-  FhnetEngine* inner_;
-  std::shared_ptr<AttentionStore> store_;
-};
-
-// Windows × leads attention contributions from the store (empty when the engine gave none),
-// each group's shares divided by the number of groups as explain.h documents.
-LeadMatrix attention_from_store(const AttentionStore& store, const LeadMatrix& x, int window, int hop) {
-  const std::vector<std::vector<int>> groups = fhnet_lead_groups(static_cast<int>(x.rows()));
-  const std::vector<std::int64_t> starts = fhnet_window_starts(x.cols(), window, hop);
-  LeadMatrix c = LeadMatrix::Zero(static_cast<Eigen::Index>(starts.size()), x.rows());
-  for (const auto& group : groups) {
-    LeadMatrix xg(static_cast<Eigen::Index>(group.size()), x.cols());
-    for (std::size_t j = 0; j < group.size(); ++j) xg.row(static_cast<Eigen::Index>(j)) = x.row(group[j]);
-    for (std::size_t w = 0; w < starts.size(); ++w) {
-      const NormalizedWindow nw = normalize_fhnet_window(xg, starts[w], window);
-      const auto found = store.by_window.find(window_fingerprint(nw.x.data(), static_cast<std::size_t>(nw.x.size())));
-      if (found == store.by_window.end())
-        throw Error("pipeline: explain: no graph attention recorded for window " + std::to_string(w));
-      if (found->second.empty()) return {};  // the engine gives no attention
-      for (std::size_t j = 0; j < group.size(); ++j)
-        c(static_cast<Eigen::Index>(w), group[j]) = found->second[j] / static_cast<float>(groups.size());
-    }
-  }
-  return c;
-}
-
 // FHNet: the network's fetal ECG per lead is both the result and the detection input; its R-peak
-// probability goes to the fetal detector with it. The graph attention of every window is recorded
-// on the way when the explain stage asks for it.
+// probability goes to the fetal detector with it, and the graph attention of every window, read
+// by the FHNet stage as it ran, to the explain stage.
 ExtractionResult extract_with_fhnet(const LeadMatrix& x, double afs, const PipelineParams& params, Signal& rpeak_prob,
-                                    std::vector<std::string>& warnings, std::shared_ptr<AttentionStore>& attention) {
-  std::unique_ptr<AttentionTap> tap;
-  if (params.explain.lead_attention) {
-    attention = std::make_shared<AttentionStore>();
-    tap = std::make_unique<AttentionTap>(nullptr, params.fhnet_model.get(), attention);
-  }
-  FhnetEngine& engine = tap ? static_cast<FhnetEngine&>(*tap) : *params.fhnet_model;
-  FhnetExtraction f = extract_fhnet(x, afs, engine, params.fhnet);
+                                    std::vector<std::string>& warnings, LeadMatrix& lead_attention) {
+  FhnetExtraction f = extract_fhnet(x, afs, *params.fhnet_model, params.fhnet);
   if (f.lead_groups.size() > 1) {
     warnings.push_back(std::to_string(x.rows()) + " leads: FHNet takes at most " +
                        std::to_string(FhnetEngine::kMaxLeads) + " at once, so it ran on " +
                        std::to_string(f.lead_groups.size()) + " interleaved groups of leads");
   }
   rpeak_prob = std::move(f.rpeak_prob);
+  if (params.explain.lead_attention) lead_attention = std::move(f.lead_attention);
   ExtractionResult r;
   r.fecg_uv = std::move(f.fecg_uv);
   r.detection = r.fecg_uv;
@@ -156,10 +76,10 @@ ExtractionResult extract_with_fhnet(const LeadMatrix& x, double afs, const Pipel
 std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, const BeatIndices& maternal,
                                                const PipelineParams& params, Signal& rpeak_prob,
                                                std::vector<std::string>& warnings,
-                                               std::shared_ptr<AttentionStore>& attention) {
+                                               LeadMatrix& lead_attention) {
   std::vector<FetalCandidate> pool;
   const auto add = [&pool](Method m, ExtractionResult r) { pool.push_back({method_name(m), std::move(r), {}}); };
-  if (params.method == Method::fhnet) add(Method::fhnet, extract_with_fhnet(x, afs, params, rpeak_prob, warnings, attention));
+  if (params.method == Method::fhnet) add(Method::fhnet, extract_with_fhnet(x, afs, params, rpeak_prob, warnings, lead_attention));
   if (params.method == Method::ica) add(Method::ica, extract_ica(x, afs, maternal, params.ica));
   const bool wants_ts = params.candidate_pool || params.method == Method::template_subtraction ||
                         params.method == Method::ts_ica;
@@ -332,9 +252,9 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   result.timings.maternal_ms = clock.lap_ms();
 
   report(progress, 0.3 * until_explain, "fetal ECG extraction (" + method_name(params.method) + ")");
-  std::shared_ptr<AttentionStore> attention;
+  LeadMatrix lead_attention;  // FHNet: windows × leads, for the explain stage
   std::vector<FetalCandidate> pool = extract_candidates(result.preprocessed, afs, maternal, params, result.rpeak_prob,
-                                                        warnings, attention);
+                                                        warnings, lead_attention);
   result.timings.extract_ms = clock.lap_ms();
 
   report(progress, 0.8 * until_explain, "fetal beats");
@@ -362,9 +282,7 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
     report(progress, explain_start, "explain");
     result.explanation = explain_record(result.preprocessed, afs, *params.fhnet_model, params.explain, params.fhnet,
                                         [&](double f) { report(progress, explain_start + f * (0.95 - explain_start), "explain"); });
-    if (attention)
-      result.explanation.lead_attention =
-          attention_from_store(*attention, result.preprocessed, params.fhnet_model->window(), params.fhnet.hop);
+    if (lead_attention.size() > 0) result.explanation.lead_attention = std::move(lead_attention);
   }
   result.timings.explain_ms = clock.lap_ms();
 
