@@ -37,7 +37,7 @@ if [[ "${FECG_TEST_ASAN:-1}" != 0 ]]; then
     ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build/native-asan --output-on-failure -j "$(nproc)"
 fi
-suite "fuzz (6 targets x 30 s)" bash scripts/fuzz.sh --seconds 30
+suite "fuzz (6 targets x 30 s, side by side)" bash scripts/fuzz.sh --seconds 30
 
 echo "suites: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
