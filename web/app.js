@@ -437,12 +437,6 @@ function analyze() {
 
 // --------------------------------------------------------------------------------------- results
 
-// FHNet was asked for, but the pipeline replaced its result by TS-ICA's (the network's beats
-// followed the maternal ones: PipelineParams::fhnet_fallback, with a warning).
-function fellBack(msg) {
-  return msg.requestedMethod === 'fhnet' && msg.method !== 'fhnet';
-}
-
 function onResult(msg) {
   state.result = msg;
   state.analysisOptions = state.pendingAnalysis ?? null;
@@ -459,8 +453,7 @@ function onResult(msg) {
   setText('sum-mhr', `${fmt(mhr.meanBpm)} bpm (${msg.maternalBeats.length} maternal beats)`);
   setText('sum-quality', `${fmt(quality.sqi, 2)} (0 = no fetal ECG, 1 = clean)`);
   setText('sum-beats', String(msg.fetalBeats.length));
-  setText('sum-method', (fellBack(msg) ? `${METHOD_NAMES[msg.method] ?? msg.method}, in place of FHNet: FHNet's beats followed the mother's heart, so TS-ICA took over (see the warnings)`
-    : METHOD_NAMES[msg.method] ?? msg.method) + sourcesText(msg));
+  setText('sum-method', (METHOD_NAMES[msg.method] ?? msg.method) + sourcesText(msg));
   setText('sum-engine', engineText(msg));
   const facts = settingsFacts(msg);
   setText('sum-leads', facts.leads);
@@ -585,9 +578,7 @@ function resetExplainViews(msg) {
   if (state.windowView) { state.windowView.destroy(); state.windowView = null; }
   const ex = msg.explanation;
   const fhnet = msg.method === 'fhnet';
-  const notFhnet = fellBack(msg)
-    ? 'FHNet\'s result was replaced by TS-ICA\'s for this recording (its beats followed the mother\'s heart; see the warnings), so there is no FHNet explanation.'
-    : 'Available with FHNet: choose the method "FHNet" and analyse again.';
+  const notFhnet = 'Available with FHNet: choose the method "FHNet" and analyse again.';
   $('fig-leads').hidden = false;
   $('fig-saliency').hidden = false;
   const shares = leadShares(ex);
