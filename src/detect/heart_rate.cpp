@@ -154,15 +154,17 @@ HeartRateSeries heart_rate(const BeatIndices& beats, double fs_hz, const HeartRa
 }
 
 void apply_reliability(HeartRateSeries& series, const std::vector<std::pair<double, double>>& reliable_spans) {
+  // One pass: the values are in time order and the spans (quality windows) do not overlap, so a
+  // cursor over the spans sorted by start serves every value (a 10-hour recording has ~90 000
+  // values and 3 600 windows).
+  std::vector<std::pair<double, double>> spans = reliable_spans;
+  std::sort(spans.begin(), spans.end());
   series.reliable.assign(series.time_s.size(), false);
+  std::size_t k = 0;
   for (std::size_t i = 0; i < series.time_s.size(); ++i) {
     const double t = series.time_s[i];
-    for (const auto& [start, end] : reliable_spans) {
-      if (t >= start && t < end) {
-        series.reliable[i] = true;
-        break;
-      }
-    }
+    while (k < spans.size() && spans[k].second <= t) ++k;
+    series.reliable[i] = k < spans.size() && spans[k].first <= t;
   }
   summarise(series);
 }

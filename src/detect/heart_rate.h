@@ -41,7 +41,8 @@ struct HeartRateSeries {
 HeartRateSeries heart_rate(const BeatIndices& beats, double fs_hz, const HeartRateParams& params = {});
 
 // Marks each value reliable when its time lies in a span of `reliable_spans` (seconds, [start,
-// end), sorted or not) and recomputes mean/min/max over the reliable non-outlier values.
+// end), non-overlapping, in any order) and recomputes mean/min/max over the reliable non-outlier
+// values.
 void apply_reliability(HeartRateSeries& series, const std::vector<std::pair<double, double>>& reliable_spans);
 
 }  // namespace fecg

@@ -47,28 +47,6 @@ struct Sum {
   int n = 0, n_mae = 0, n_corr = 0;
 };
 
-// Mean |Pearson r| over non-overlapping windows of `window` samples (windows with a flat signal
-// skipped); NaN when no window counts.
-double windowed_abs_correlation(const float* a, const float* b, Eigen::Index n, Eigen::Index window) {
-  double sum = 0;
-  int count = 0;
-  for (Eigen::Index s = 0; s + window <= n; s += window) {
-    double ma = 0, mb = 0;
-    for (Eigen::Index i = s; i < s + window; ++i) { ma += a[i]; mb += b[i]; }
-    ma /= static_cast<double>(window);
-    mb /= static_cast<double>(window);
-    double sab = 0, saa = 0, sbb = 0;
-    for (Eigen::Index i = s; i < s + window; ++i) {
-      const double da = a[i] - ma, db = b[i] - mb;
-      sab += da * db; saa += da * da; sbb += db * db;
-    }
-    if (saa <= 0 || sbb <= 0) continue;
-    sum += std::abs(sab / std::sqrt(saa * sbb));
-    ++count;
-  }
-  return count > 0 ? sum / count : std::nan("");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -133,7 +111,7 @@ int main(int argc, char** argv) {
           fecg::sosfiltfilt_rows(fecg::butterworth_bandpass(4, defaults.highpass_hz, defaults.lowpass_hz, rec.fs_hz), ref);
           const auto window = static_cast<Eigen::Index>(std::lround(4.096 * rec.fs_hz));
           for (Eigen::Index l = 0; l < out.fecg_uv.rows(); ++l) {
-            const double r = windowed_abs_correlation(ref.data(), out.fecg_uv.row(l).data(), ref.cols(), window);
+            const double r = fecg::eval::windowed_abs_correlation(ref.data(), out.fecg_uv.row(l).data(), ref.cols(), window);
             if (std::isfinite(r) && !(r <= corr)) corr = r;
           }
         }

@@ -13,6 +13,7 @@
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -156,6 +157,28 @@ inline std::vector<Case> find_cases(const std::string& data_dir, const std::stri
   add_dir("adfecgdb", ".edf", ".edf.qrs");
   add_dir("challenge2013", ".hea", ".fqrs");
   return cases;
+}
+
+// Mean |Pearson r| over non-overlapping windows of `window` samples (windows with a flat signal
+// skipped); NaN when no window counts.
+inline double windowed_abs_correlation(const float* a, const float* b, Eigen::Index n, Eigen::Index window) {
+  double sum = 0;
+  int count = 0;
+  for (Eigen::Index s = 0; s + window <= n; s += window) {
+    double ma = 0, mb = 0;
+    for (Eigen::Index i = s; i < s + window; ++i) { ma += a[i]; mb += b[i]; }
+    ma /= static_cast<double>(window);
+    mb /= static_cast<double>(window);
+    double sab = 0, saa = 0, sbb = 0;
+    for (Eigen::Index i = s; i < s + window; ++i) {
+      const double da = a[i] - ma, db = b[i] - mb;
+      sab += da * db; saa += da * da; sbb += db * db;
+    }
+    if (saa <= 0 || sbb <= 0) continue;
+    sum += std::abs(sab / std::sqrt(saa * sbb));
+    ++count;
+  }
+  return count > 0 ? sum / count : std::nan("");
 }
 
 inline void write_json_file(const std::string& path, const std::string& text) {

@@ -49,26 +49,6 @@ std::vector<double> block_rates(const fecg::BeatIndices& beats, double fs_hz, in
   return out;
 }
 
-double windowed_abs_correlation(const float* a, const float* b, Eigen::Index n, Eigen::Index window) {
-  double sum = 0;
-  int count = 0;
-  for (Eigen::Index s = 0; s + window <= n; s += window) {
-    double ma = 0, mb = 0;
-    for (Eigen::Index i = s; i < s + window; ++i) ma += a[i], mb += b[i];
-    ma /= static_cast<double>(window);
-    mb /= static_cast<double>(window);
-    double sab = 0, saa = 0, sbb = 0;
-    for (Eigen::Index i = s; i < s + window; ++i) {
-      const double da = a[i] - ma, db = b[i] - mb;
-      sab += da * db, saa += da * da, sbb += db * db;
-    }
-    if (saa <= 0 || sbb <= 0) continue;
-    sum += std::abs(sab / std::sqrt(saa * sbb));
-    ++count;
-  }
-  return count > 0 ? sum / count : std::nan("");
-}
-
 struct RecordScore {
   double f1 = 0, mae = std::nan(""), coverage = 0, wrong = 0, r_direct = std::nan("");
   int blocks = 0;
@@ -180,7 +160,7 @@ int main(int argc, char** argv) {
           const auto window = static_cast<Eigen::Index>(4.096 * rec.fs_hz);
           for (Eigen::Index l = 0; l < out.fecg_uv.rows(); ++l) {
             const fecg::LeadMatrix lead = out.fecg_uv.row(l);
-            const double r = windowed_abs_correlation(ref.data(), lead.data(), ref.cols(), window);
+            const double r = fecg::eval::windowed_abs_correlation(ref.data(), lead.data(), ref.cols(), window);
             if (std::isnan(s.r_direct) || r > s.r_direct) s.r_direct = r;
           }
         }
