@@ -5,6 +5,7 @@
 #   scripts/fuzz.sh                      # every target for 60 s (the test command uses --seconds 30)
 #   scripts/fuzz.sh --seconds 20 edf csv # some targets
 #   scripts/fuzz.sh --campaign           # every target for 300 s (README, Reliability), --seconds wins
+#   FECG_FUZZ_JOBS=1 scripts/fuzz.sh --runs 10000000 edf   # a fixed number of executions per target
 #   scripts/fuzz.sh --replay             # only run tests/fuzz/regressions/<target>/* once each
 #
 # Seeds are generated, never committed: small records written by the core (`fecg synth` as WFDB,
@@ -19,6 +20,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=""
+runs=""
 campaign=0
 replay=0
 targets=()
@@ -26,13 +28,17 @@ while (($#)); do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --campaign) campaign=1; shift ;;
+    --runs) runs="$2"; shift 2 ;;
     --replay) replay=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 [[ -n "$seconds" ]] || seconds=$((campaign ? 300 : 60))
+# --runs: stop each target after that many executions instead of after a time (no time limit).
+limit=(-max_total_time="$seconds")
+[[ -n "$runs" ]] && limit=(-runs="$runs")
 ((${#targets[@]})) || targets=(edf wfdb_header wfdb_signal wfdb_annotations csv pipeline)
 
 # Per input: 10 s before it counts as a hang (the pipeline target caps its inputs to stay far
@@ -155,7 +161,7 @@ EOF
 fi
 
 # ----------------------------------------------------------------------------------------- runs
-echo "fuzz: ${#targets[@]} target(s) × ${seconds} s (seeds in $SEEDS, corpus in $FUZZ/corpus)"
+echo "fuzz: ${#targets[@]} target(s) × ${runs:+$runs executions}${runs:-$seconds s} (seeds in $SEEDS, corpus in $FUZZ/corpus)"
 printf '%-18s %12s %8s %8s %8s\n' target executions cov ft crashes
 # Targets run side by side, one per core (FECG_FUZZ_JOBS to change it): the same seconds per
 # target in half the wall time on this 2-core machine. Results are printed in target order.
@@ -167,7 +173,7 @@ run_target() {  # target: runs it, leaves its exit status and artifact counts be
   find "$artifacts" -type f | wc -l >"$FUZZ/fuzz_$t.before"
   local regressions=()
   [[ -d "tests/fuzz/regressions/$t" ]] && regressions=("tests/fuzz/regressions/$t")
-  "$bin" "${LIBFUZZER_OPTIONS[@]}" -max_total_time="$seconds" -artifact_prefix="$artifacts/" \
+  "$bin" "${LIBFUZZER_OPTIONS[@]}" "${limit[@]}" -artifact_prefix="$artifacts/" \
     "$corpus" "$SEEDS/$t" "${regressions[@]}" >"$FUZZ/fuzz_$t.log" 2>&1
   echo $? >"$FUZZ/fuzz_$t.rc"
 }
@@ -187,13 +193,13 @@ for t in "${targets[@]}"; do
   rc=$(cat "$FUZZ/fuzz_$t.rc") before=$(cat "$FUZZ/fuzz_$t.before")
   rm -f "$FUZZ/fuzz_$t.rc" "$FUZZ/fuzz_$t.before"
   after=$(find "$artifacts" -type f | wc -l)
-  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
+  executed=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
   status=$(grep -E '^#[0-9]+.*cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' <<<"$status" | grep -o '[0-9]*$')
   ft=$(grep -o 'ft: [0-9]*' <<<"$status" | grep -o '[0-9]*$')
   crashes=$((after - before))
   ((rc != 0 && crashes == 0)) && crashes=1   # a crash without an artifact (e.g. in startup)
-  printf '%-18s %12s %8s %8s %8s\n' "$t" "${runs:-?}" "${cov:-?}" "${ft:-?}" "$crashes"
+  printf '%-18s %12s %8s %8s %8s\n' "$t" "${executed:-?}" "${cov:-?}" "${ft:-?}" "$crashes"
   if ((crashes)); then
     failed=1
     echo "fuzz: $t crashed (exit $rc); log $log, inputs in $artifacts/:" >&2
