@@ -161,7 +161,8 @@ EOF
 fi
 
 # ----------------------------------------------------------------------------------------- runs
-echo "fuzz: ${#targets[@]} target(s) × ${runs:+$runs executions}${runs:-$seconds s} (seeds in $SEEDS, corpus in $FUZZ/corpus)"
+if [[ -n "$runs" ]]; then per="$runs executions"; else per="$seconds s"; fi
+echo "fuzz: ${#targets[@]} target(s) × $per (seeds in $SEEDS, corpus in $FUZZ/corpus)"
 printf '%-18s %12s %8s %8s %8s\n' target executions cov ft crashes
 # Targets run side by side, one per core (FECG_FUZZ_JOBS to change it): the same seconds per
 # target in half the wall time on this 2-core machine. Results are printed in target order.
