@@ -329,7 +329,7 @@ function cardSummary(c) {
     name: c.name ?? 'fhnet', description: c.description ?? '', samplingRateHz: c.sampling_rate_hz ?? null,
     trainRecords: train?.records ?? null, trainWindows: train?.windows ?? null,
     realRecordings: Array.isArray(c.training?.data?.real?.recordings) ? c.training.data.real.recordings.length : null,
-    heldOut: real ? { source: real.source ?? '', network: real.network ?? null, withFallback: real.with_ts_ica_fallback ?? null } : null,
+    heldOut: real ? { source: real.source ?? '', network: real.network ?? null } : null,
   };
 }
 
