@@ -19,6 +19,9 @@ struct QualityWindow {
   double confidence = 0;
   std::string why_unreliable;
   std::string source;
+  // Which candidate the window's fetal ECG comes from: the method's own where it found the same
+  // beats as `source`, else `source` (pipeline/fusion.h WindowChoice::waveform).
+  std::string fecg_source;
 };
 
 struct SignalQuality {

@@ -27,6 +27,12 @@ constexpr double kEdgeRefractory_s = 0.9 * kFetalMinRr_s;
 // correct simulated fetal beats at a high fetal SNR reach about 1.0; swapped ones reached 1.6-1.7
 // (fecg synth --fetal-bpm 80 --maternal-bpm 100 --snr-mn 9 --seed 8).
 constexpr double kSwappedStrength = 1.3;
+// The primary candidate's fetal ECG is kept in a window where at least 90 % of the beats (of the
+// larger list) are the same beats as the chosen candidate's: the two found the same heart, and the
+// primary is the method asked for (FHNet by default, whose waveform is the most faithful: closer
+// to the scalp lead than TS-ICA's on every ADFECGDB record). Below that they disagree on at least
+// one beat in ten, and the chosen candidate's beats and waveform go together.
+constexpr double kSameBeatsForWaveform = 0.9;
 
 double median_of(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -146,6 +152,16 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
       }
     }
     if (choice.candidate < 0) choice.evidence = evidence.front();
+    choice.waveform = std::max(0, choice.candidate);
+    if (choice.candidate > 0) {
+      const BeatIndices& primary = pool.front().beats;
+      const BeatIndices& chosen = pool[static_cast<std::size_t>(choice.candidate)].beats;
+      const auto [p0, p1] = beats_in(primary, start, end);
+      const auto [c0, c1] = beats_in(chosen, start, end);
+      const double larger = static_cast<double>(std::max(p1 - p0, c1 - c0));
+      const std::int64_t tol_n = std::llround(kSameBeat_s * fs_hz);
+      if (matches(primary, p0, p1, chosen, c0, c1, tol_n) >= kSameBeatsForWaveform * larger) choice.waveform = 0;
+    }
     out.windows.push_back(choice);
   }
 
@@ -163,9 +179,10 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
     }
   }
 
-  // Fetal ECG: the chosen candidate's per window (the primary's where none was chosen), linearly
-  // cross-faded over kCrossfade_s centred on each edge where the source changes.
-  const auto source_of = [&](std::size_t k) { return std::max(0, out.windows[k].candidate); };
+  // Fetal ECG: each window's waveform candidate (the primary's where it agrees with the chosen
+  // one, or where none was chosen), linearly cross-faded over kCrossfade_s centred on each edge
+  // where the source changes.
+  const auto source_of = [&](std::size_t k) { return out.windows[k].waveform; };
   out.fecg_uv = pool[static_cast<std::size_t>(source_of(0))].extraction.fecg_uv;
   const std::int64_t half_n = std::max<std::int64_t>(1, std::llround(0.5 * kCrossfade_s * fs_hz));
   for (std::size_t k = 1; k < out.windows.size(); ++k) {
@@ -247,6 +264,7 @@ void judge_reliability(SignalQuality& quality, const FusedExtraction& fused, boo
     const WindowChoice& choice = fused.windows[k];
     const WindowEvidence& e = choice.evidence;
     q.source = choice.candidate >= 0 ? fused.sources[static_cast<std::size_t>(choice.candidate)] : "";
+    q.fecg_source = fused.sources[static_cast<std::size_t>(choice.waveform)];
     q.confidence = choice.candidate >= 0 ? window_confidence(e, q.sqi, pooled) : 0.0;
     char why[200] = "";
     const bool near_maternal_rate = e.maternal_rate_ratio > 0.95 && e.maternal_rate_ratio < 1.05;

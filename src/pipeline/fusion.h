@@ -52,10 +52,13 @@ struct WindowChoice {
   double start_s = 0, end_s = 0;
   int candidate = -1;                // index into the pool; -1: no candidate has beats there
   WindowEvidence evidence;           // of the chosen candidate
+  // The candidate whose fetal ECG the window shows: the primary (index 0, the method's own) where
+  // its beats are the chosen candidate's (kSameBeatsForWaveform), else the chosen one.
+  int waveform = 0;
 };
 
 struct FusedExtraction {
-  LeadMatrix fecg_uv;                // leads × n, µV: each window's chosen candidate, cross-faded
+  LeadMatrix fecg_uv;                // leads × n, µV: each window's WindowChoice::waveform, cross-faded
   BeatIndices beats;                 // the chosen candidates' beats, ascending
   std::vector<WindowChoice> windows; // on the grid of assess_quality: [k w, min(n, (k+1) w))
   std::vector<std::string> sources;  // the pool's source names, by candidate index
@@ -66,8 +69,9 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
                                             double fs_hz, std::int64_t start_n, std::int64_t end_n);
 
 // Per window of `window_s`, the candidate with the highest score = coverage × (1 − maternal
-// excess) × (0.6 + 0.4 × agreement) gives the beats and the fetal ECG (ties: the earlier
-// candidate, so the primary method comes first). The fetal ECG is cross-faded over 0.2 s where
+// excess) × (0.6 + 0.4 × agreement) gives the beats (ties: the earlier candidate, so the primary
+// method comes first) and, unless the primary found the same beats there (then the primary's, the
+// method asked for), the fetal ECG. The fetal ECG is cross-faded over 0.2 s where
 // the source changes; of two beats closer than a fetal refractory period across a window edge the
 // earlier stays. A pool of one is its own choice in every window. Throws fecg::Error for an empty
 // pool, candidates of different shapes, or a bad rate or window.

@@ -240,6 +240,7 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
         .key("confidence").value(rounded(w.confidence))
         .key("why_unreliable").value(w.why_unreliable)
         .key("source").value(w.source)
+        .key("fecg_source").value(w.fecg_source)
         .end_object();
   }
   json.end_array();

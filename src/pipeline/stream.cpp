@@ -228,6 +228,7 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
       kept.confidence = w.confidence;
       kept.why_unreliable = w.why_unreliable;
       kept.source = w.source;
+      kept.fecg_source = w.fecg_source;
       kept.lead_sqi.assign(static_cast<size_t>(n_leads), 0.0f);
       for (size_t i = 0; i < rows.size() && i < w.lead_sqi.size(); ++i)
         kept.lead_sqi[static_cast<size_t>(rows[i])] = w.lead_sqi[i];

@@ -198,3 +198,35 @@ TEST_CASE("fusion: simulated fetal bradycardia at 80 bpm under a maternal 100 bp
   CHECK(right >= 3);
   fs::remove_all(dir);
 }
+
+TEST_CASE("fusion: the method's own fetal ECG is kept where it found the same beats as the chosen candidate") {
+  // Two candidates on 20 s at 250 Hz (two 10-s windows), beats at 140 bpm. Window 1: the primary
+  // (index 0, the method asked for) has one extra beat, so the other candidate's beats score higher
+  // and are chosen, but 22 of the primary's 23 beats are the same beats: its waveform is shown.
+  // Window 2: the primary misses every third beat (irregular); the other candidate gives beats and
+  // waveform.
+  const double fs = 250.0;
+  const Eigen::Index n = 5000;
+  fecg::BeatIndices regular, primary_beats;
+  for (std::int64_t b = 50, k = 0; b < n; b += 107, ++k) {
+    regular.push_back(b);
+    if (b < 2500 || k % 3 != 0) primary_beats.push_back(b);
+    if (k == 9) primary_beats.push_back(b + 53);  // an extra beat between two true ones
+  }
+  fecg::FetalCandidate primary{"fhnet", {}, primary_beats}, other{"ts-ica", {}, regular};
+  primary.extraction.fecg_uv = fecg::LeadMatrix::Constant(2, n, 1.0f);
+  other.extraction.fecg_uv = fecg::LeadMatrix::Constant(2, n, 2.0f);
+  const fecg::FusedExtraction fused = fecg::fuse_per_window({primary, other}, {}, fs, 10.0);
+  REQUIRE(fused.windows.size() == 2);
+  CHECK(fused.windows[0].candidate == 1);
+  CHECK(fused.windows[0].waveform == 0);
+  CHECK(fused.fecg_uv(0, 500) == doctest::Approx(1.0));
+  CHECK(std::count(fused.beats.begin(), fused.beats.end(), 50 + 9 * 107 + 53) == 0);  // the beats are the chosen ones
+  CHECK(fused.windows[1].candidate == 1);
+  CHECK(fused.windows[1].waveform == 1);
+  CHECK(fused.fecg_uv(0, 4000) == doctest::Approx(2.0));
+  // Roles swapped: the classical candidate as primary wins window 1 itself and keeps its waveform.
+  const fecg::FusedExtraction swapped = fecg::fuse_per_window({other, primary}, {}, fs, 10.0);
+  CHECK(swapped.windows[0].candidate == 0);
+  CHECK(swapped.fecg_uv(0, 500) == doctest::Approx(2.0));
+}
