@@ -8,7 +8,7 @@
 //   build/native/eval_classical [data_dir=../shared/data] [--methods ts,ica,ts-ica,fhnet,fhnet-pool,ts-ica-pool,external,external-pool]
 //       [--filter adfecgdb/r0] [--model DIR] [--json FILE] [--hop N]
 //       [--dump-windows DIR] [--engine-outputs DIR --engine-name NAME]
-// fhnet / external / --dump-windows: as in eval_synthetic (tests/bench/eval_common.h); the keys
+// fhnet / external / --dump-windows: as in eval_synthetic (tools/eval_common.h); the keys
 // of the window folders are <dataset>_<record>. FHNet is trained on simulation only, so every
 // record here is unseen by it.
 //
