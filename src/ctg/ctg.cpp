@@ -2,6 +2,7 @@
 #include "ctg/ctg.h"
 
 #include "core/error.h"
+#include "core/median.h"
 
 #include <algorithm>
 #include <array>
@@ -156,12 +157,7 @@ std::vector<double> moving_mean(const std::vector<double>& x, std::size_t half) 
 }
 
 double median(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  const std::size_t m = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
-  if (v.size() % 2) return v[m];
-  const double upper = v[m];
-  return 0.5 * (upper + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m)));
+  return v.empty() ? kNaN : median_in_place(v);
 }
 
 struct Extent {
