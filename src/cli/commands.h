@@ -3,15 +3,18 @@
 
 #include "cli/args.h"
 #include "io/record.h"
-#include "model/fhnet.h"
-#include "morph/morphology.h"
-#include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+
+namespace fecg {
+class FhnetModel;   // model/fhnet.h
+class FhnetReplay;  // pipeline/fhnet_external.h
+struct Morphology;  // morph/morphology.h
+}  // namespace fecg
 
 int cmd_info(int argc, char** argv);       // info.cpp
 int cmd_extract(int argc, char** argv);    // extract.cpp

@@ -1,23 +1,26 @@
 // `fecg dataset`: the simulator in batch mode, writing FHNet training data that numpy reads
 // (scripts/fhnet/train.py). The windows are made by the core (pipeline/fhnet_dataset.h) with the
 // pipeline's own preprocessing and normalisation; this file only parses options and writes files.
+#include "cli/commands.h"
 #include "cli/args.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "io/nstdb.h"
 #include "model/npy.h"
 #include "pipeline/fhnet_dataset.h"
-#include "io/nstdb.h"
 #include "synth/simulator.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <tuple>
 #include <utility>
 #include <vector>

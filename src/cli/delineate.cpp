@@ -1,23 +1,29 @@
 // `fecg delineate`: the wave delineator (morph/delineate.h, Martínez et al. 2004) on every beat of
 // a recording, so that anyone can validate it on an annotated database (QT Database .q1c,
 // ADFECGDB's scalp lead). Reads, calls the core (morph/record_waves.h), writes one CSV.
+#include "cli/commands.h"
 #include "cli/args.h"
 #include "core/error.h"
+#include "core/recording.h"
+#include "core/types.h"
 #include "detect/qrs.h"
 #include "dsp/resample.h"
 #include "io/record.h"
-#include "io/wfdb.h"
+#include "io/wfdb_annotations.h"
+#include "morph/delineate.h"
 #include "morph/morphology.h"
 #include "morph/record_waves.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -42,14 +48,6 @@ options:
   --fs HZ         sampling rate of a CSV file without a time column
   --units UNIT    units of a CSV file's values: uV (default), mV or V
 )";
-
-std::string name_of(const std::string& path) {
-  const fs::path p(path);
-  const std::string ext = p.extension().string();
-  if (ext == ".edf" || ext == ".EDF" || ext == ".hea" || ext == ".csv" || ext == ".CSV" || ext == ".dat")
-    return p.stem().string();
-  return p.filename().string();
-}
 
 std::string cell(const fecg::WaveMark& m) {
   return m.sample ? std::to_string(static_cast<long long>(std::llround(*m.sample))) : std::string();
@@ -118,7 +116,8 @@ int cmd_delineate(int argc, char** argv) {
                       " ms apart, outside 200..3000 ms (20..300 bpm): not R peaks of this record?");
 
   fs::create_directories(*out_dir);
-  const fs::path csv = fs::path(*out_dir) / (name_of(path) + "_waves.csv");
+  const std::string name = fecg::cli::record_name(path);
+  const fs::path csv = fs::path(*out_dir) / (name + "_waves.csv");
   std::ofstream file(csv, std::ios::binary);
   if (!file) throw fecg::Error("delineate: cannot open " + csv.string() + " for writing");
   file << "beat_sample,p_on,p_peak,p_off,qrs_on,qrs_off,t_peak,t_off\n";
@@ -135,7 +134,7 @@ int cmd_delineate(int argc, char** argv) {
   file.close();
   if (!file) throw fecg::Error("delineate: cannot write " + csv.string());
   const char* names[7] = {"P on", "P peak", "P end", "QRS on", "QRS end", "T peak", "T end"};
-  std::printf("%s: %zu beats (%s), %zu leads, median RR %.0f ms -> %s\n", name_of(path).c_str(), waves.beats.size(),
+  std::printf("%s: %zu beats (%s), %zu leads, median RR %.0f ms -> %s\n", name.c_str(), waves.beats.size(),
               beat_source.c_str(), rows.size(), waves.rr_s * 1000, csv.string().c_str());
   for (int k = 0; k < 7; ++k)
     std::printf("  %-8s %5.1f %%\n", names[k],

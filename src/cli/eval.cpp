@@ -3,40 +3,21 @@
 #include "cli/args.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "dsp/resample.h"
+#include "core/types.h"
 #include "eval/metrics.h"
-#include "io/csv.h"
 #include "io/edf.h"
-#include "io/fhnet_npy.h"
-#include "io/npy_file.h"
-#include "io/record.h"
 #include "io/wfdb.h"
-#include "core/json_parse.h"
-#include "model/fhnet.h"
-#include "io/model_files.h"
-#include "morph/morphology_report.h"
-#include "pipeline/fhnet_dataset.h"
-#include "pipeline/fhnet_external.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/report.h"
-#include "pipeline/stream.h"
-#include "io/nstdb.h"
-#include "synth/simulator.h"
+#include "io/wfdb_annotations.h"
 
-#include <unistd.h>
-
-#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <memory>
+#include <iterator>
 #include <optional>
-#include <set>
 #include <string>
-#include <vector>
+#include <system_error>
 
 namespace fs = std::filesystem;
 using namespace fecg::cli;  // Args, parse_args, wants_help (args.h) and the commands' shared helpers
@@ -55,8 +36,6 @@ options:
                      or from the WFDB header beside either file)
   --tolerance-ms MS  acceptance window (default 50)
 )";
-
-// "data/r01.edf" → "r01"; "data/a01" → "a01"; "x.hea" → "x".
 
 // The sampling rate of an annotation file: its time-resolution note, else the header of the
 // record it belongs to ("x.fqrs" → "x.hea"; "r01.edf.qrs" → "r01.edf").

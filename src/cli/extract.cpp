@@ -2,40 +2,35 @@
 #include "cli/commands.h"
 #include "cli/args.h"
 #include "core/error.h"
-#include "core/json.h"
-#include "dsp/resample.h"
+#include "core/recording.h"
+#include "core/types.h"
+#include "ctg/ctg.h"
+#include "detect/quality.h"
 #include "eval/metrics.h"
 #include "io/csv.h"
-#include "io/edf.h"
-#include "io/fhnet_npy.h"
-#include "io/npy_file.h"
 #include "io/record.h"
-#include "io/wfdb.h"
-#include "core/json_parse.h"
+#include "io/record_reader.h"
+#include "io/wfdb_annotations.h"
 #include "model/fhnet.h"
-#include "io/model_files.h"
 #include "morph/morphology_report.h"
-#include "pipeline/fhnet_dataset.h"
 #include "pipeline/fhnet_external.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/report.h"
 #include "pipeline/stream.h"
-#include "io/nstdb.h"
-#include "synth/simulator.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -166,8 +161,7 @@ class FecgCsvAppender {
   std::string text_;
 };
 
-// The FHNet model directory: --model, else models/ of the source tree (the executable lives in
-// build/<preset>/), else ./models.
+// One line of CTG features (the JSON has them all, with the reasons for what is missing).
 void print_ctg(const fecg::CtgAnalysis& ctg) {
   if (!ctg.baseline_bpm) {
     std::printf("  ctg      signal loss %.1f %%; no baseline: %s\n", ctg.signal_loss_pct, ctg.baseline_why_missing.c_str());

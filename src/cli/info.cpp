@@ -3,42 +3,17 @@
 #include "cli/args.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "dsp/resample.h"
-#include "eval/metrics.h"
-#include "io/csv.h"
-#include "io/edf.h"
-#include "io/fhnet_npy.h"
-#include "io/npy_file.h"
+#include "core/recording.h"
 #include "io/record.h"
-#include "io/wfdb.h"
-#include "core/json_parse.h"
-#include "model/fhnet.h"
-#include "io/model_files.h"
-#include "morph/morphology_report.h"
-#include "pipeline/fhnet_dataset.h"
-#include "pipeline/fhnet_external.h"
-#include "pipeline/pipeline.h"
-#include "pipeline/report.h"
-#include "pipeline/stream.h"
-#include "io/nstdb.h"
-#include "synth/simulator.h"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <memory>
-#include <optional>
-#include <set>
 #include <string>
-#include <vector>
 
-namespace fs = std::filesystem;
 using namespace fecg::cli;  // Args, parse_args, wants_help (args.h) and the commands' shared helpers
 
 namespace {

@@ -3,10 +3,10 @@
 // per command (info.cpp, extract.cpp, windows.cpp, synth.cpp, eval.cpp, dataset.cpp,
 // delineate.cpp); what they share is in commands.h.
 #include "cli/commands.h"
-#include "core/error.h"
 #include "pipeline/pipeline.h"
 
 #include <cstdio>
+#include <exception>
 #include <new>
 #include <string>
 

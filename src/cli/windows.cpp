@@ -3,39 +3,27 @@
 #include "cli/args.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "core/recording.h"
+#include "core/types.h"
 #include "dsp/resample.h"
-#include "eval/metrics.h"
-#include "io/csv.h"
-#include "io/edf.h"
 #include "io/fhnet_npy.h"
 #include "io/npy_file.h"
 #include "io/record.h"
-#include "io/wfdb.h"
-#include "core/json_parse.h"
-#include "model/fhnet.h"
-#include "io/model_files.h"
-#include "morph/morphology_report.h"
+#include "io/wfdb_annotations.h"
 #include "pipeline/fhnet_dataset.h"
 #include "pipeline/fhnet_external.h"
+#include "pipeline/fhnet_stage.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/report.h"
-#include "pipeline/stream.h"
-#include "io/nstdb.h"
-#include "synth/simulator.h"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <map>
-#include <memory>
 #include <optional>
-#include <set>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -140,5 +128,3 @@ int cmd_windows(int argc, char** argv) {
                 w.n_windows(), leads, w.window, out->c_str());
   return 0;
 }
-
-// One line of CTG features (the JSON has them all, with the reasons for what is missing).

@@ -2,6 +2,7 @@
 #include "ctg/ctg.h"
 
 #include "core/error.h"
+#include "core/median.h"
 
 #include <algorithm>
 #include <array>
@@ -156,12 +157,7 @@ std::vector<double> moving_mean(const std::vector<double>& x, std::size_t half) 
 }
 
 double median(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  const std::size_t m = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
-  if (v.size() % 2) return v[m];
-  const double upper = v[m];
-  return 0.5 * (upper + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m)));
+  return v.empty() ? kNaN : median_in_place(v);
 }
 
 struct Extent {
@@ -311,7 +307,7 @@ std::vector<double> baseline_mantel_1990(const std::vector<double>& fhr_bpm, dou
   // Mantel 1990: repeated low-pass filtering (0.008 Hz, periods under ~2 min removed) with the
   // samples outside a narrowing band replaced by the current estimate. The bands are ours: from
   // ±15 bpm (the event threshold) down; starting at ±20 let 90-s decelerations of 20-25 bpm pull
-  // the baseline down by ~6 bpm and hid 3 of 103 simulated events (tests/bench/eval_ctg, seeds
+  // the baseline down by ~6 bpm and hid 3 of 103 simulated events (tools/eval_ctg, seeds
   // 1-20, against none from ±15).
   constexpr double kCutoffHz = 0.008;
   std::vector<double> x(n);

@@ -1,6 +1,7 @@
 #include "detect/detect_common.h"
 
 #include "core/error.h"
+#include "core/median.h"
 #include "dsp/filter.h"
 
 #include <algorithm>
@@ -115,8 +116,7 @@ double rr_regularity(const BeatIndices& beats, double fs_hz, double min_rr_s, do
     const std::ptrdiff_t lo = std::max<std::ptrdiff_t>(0, i - kHalf);
     const std::ptrdiff_t hi = std::min(m, i + kHalf + 1);
     local.assign(rr.begin() + lo, rr.begin() + hi);
-    std::nth_element(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(local.size() / 2), local.end());
-    const double median = local[local.size() / 2];
+    const double median = upper_median_in_place(local);
     if (rr[i] >= min_rr_s && rr[i] <= max_rr_s && std::abs(rr[i] - median) <= tolerance * median) ++good;
   }
   return static_cast<double>(good) / static_cast<double>(m);

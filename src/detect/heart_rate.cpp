@@ -4,6 +4,7 @@
 #include "detect/heart_rate.h"
 
 #include "core/error.h"
+#include "core/median.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,14 +12,6 @@
 
 namespace fecg {
 namespace {
-
-double median_of(std::vector<double>& v) {
-  const std::size_t k = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  if (v.size() % 2) return v[k];
-  const double upper = v[k];
-  return 0.5 * (upper + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k)));
-}
 
 void check_params(const HeartRateParams& p, double fs_hz) {
   if (!(fs_hz > 0) || !std::isfinite(fs_hz))
@@ -42,7 +35,7 @@ std::vector<double> smooth(const std::vector<double>& t, const std::vector<doubl
     while (t[lo] < t[i] - half_s) ++lo;
     while (hi < n && t[hi] <= t[i] + half_s) ++hi;
     window.assign(v.begin() + static_cast<std::ptrdiff_t>(lo), v.begin() + static_cast<std::ptrdiff_t>(hi));
-    median[i] = median_of(window);
+    median[i] = median_in_place(window);
   }
   lo = hi = 0;
   double sum = 0;
@@ -116,7 +109,7 @@ HeartRateSeries heart_rate(const BeatIndices& beats, double fs_hz, const HeartRa
     local.clear();
     for (std::ptrdiff_t j = std::max<std::ptrdiff_t>(0, i - kHalf); j < std::min(mi, i + kHalf + 1); ++j)
       if (out.bpm[j] >= params.min_bpm && out.bpm[j] <= params.max_bpm) local.push_back(rr_s[j]);
-    const double median = median_of(local);
+    const double median = median_in_place(local);
     if (std::abs(rr_s[i] - median) <= params.outlier_fraction * median) continue;
     // Off the local median: a real change of rate when its neighbours share it.
     int support = 0;

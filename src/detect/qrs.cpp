@@ -12,6 +12,7 @@
 #include "detect/qrs.h"
 
 #include "core/error.h"
+#include "core/median.h"
 #include "detect/detect_common.h"
 
 #include <algorithm>
@@ -466,8 +467,7 @@ std::vector<Peak> remove_extra_beats(const std::vector<Peak>& peaks) {
   for (std::size_t k = 1; k + 1 < peaks.size(); ++k) {
     const auto i = static_cast<std::ptrdiff_t>(k);
     local.assign(rr.begin() + std::max<std::ptrdiff_t>(0, i - 8), rr.begin() + std::min(m, i + 8));
-    std::nth_element(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(local.size() / 2), local.end());
-    const double median = local[local.size() / 2];
+    const double median = upper_median_in_place(local);
     const double before = static_cast<double>(peaks[k].index - kept.back().index);
     const double after = rr[k];
     const bool splits = before < 0.7 * median && after < 0.7 * median &&

@@ -5,6 +5,7 @@
 #include "dsp/normalize.h"
 
 #include "core/error.h"
+#include "core/median.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,19 +19,6 @@ constexpr double kMadToSigma = 1.4826;
 // Floor of the scale: a lead whose robust spread is below 1 µV is flat for ECG purposes (the
 // 16-bit ADCs of ADFECGDB resolve ~0.1–1 µV) and must not be blown up into noise.
 constexpr double kMinScaleUv = 1.0;
-
-// Median by selection (O(n), std::nth_element), not a full sort: leads are hours long at worst.
-// `v` is reordered. For even n the mean of the two middle values.
-double median_in_place(std::vector<float>& v) {
-  const std::size_t n = v.size();
-  const std::size_t mid = n / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  const double upper = v[mid];
-  if (n % 2 == 1) return upper;
-  // After nth_element, the lower middle value is the largest of the first half.
-  const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
-  return 0.5 * (lower + upper);
-}
 
 void check_scaling(const char* function, const LeadMatrix& x, const LeadScaling& s) {
   if (s.center_uv.size() != x.rows() || s.scale_uv.size() != x.rows()) {

@@ -23,7 +23,7 @@ struct TemplateSubtractionParams {
   // Principal components of the beat matrix fitted per beat (per P, QRS and T segment). 2 rather
   // than 3: with 3 × 3 coefficients per beat the fit starts to absorb fetal QRS energy; on
   // ADFECGDB / Challenge 2013 set A TS-ICA fetal F1 was 0.980 / 0.906 with 4, 0.982 / 0.912 with
-  // 3, 0.986 / 0.920 with 2 and 0.987 / 0.877 with 1 (tests/bench/eval_classical).
+  // 3, 0.986 / 0.920 with 2 and 0.987 / 0.877 with 1 (tools/eval_classical).
   int n_components = 2;
 };
 
@@ -41,7 +41,7 @@ struct FastIcaParams {
   // Used by extract_ica / extract_ts_ica only: ICA runs on blocks of this length (seconds) with
   // 50 % overlap, because the mixing changes as the fetus moves (Varanini et al. 2014 use blocks
   // too); 0 runs one ICA over the whole recording. On ADFECGDB and Challenge 2013 one ICA over the
-  // whole recording did as well as 10–40 s blocks after template subtraction (tests/bench/eval_classical).
+  // whole recording did as well as 10–40 s blocks after template subtraction (tools/eval_classical).
   double block_s = 0.0;
 };
 
@@ -76,7 +76,7 @@ std::vector<ComponentScore> fetal_component_scores(const LeadMatrix& sources, do
 // source keeps some maternal QRS leakage, so each source's maternal-synchronous average beat (one
 // median waveform, scaled per beat) is removed before it is scored, used for detection and
 // back-projected; no per-beat adaptive template as in extract_ts_ica. ADFECGDB fetal F1 0.55 →
-// 0.95, Challenge 2013 set A 0.54 → 0.78 (tests/bench/eval_classical).
+// 0.95, Challenge 2013 set A 0.54 → 0.78 (tools/eval_classical).
 ExtractionResult extract_ica(const LeadMatrix& x_uv, double fs_hz, const BeatIndices& maternal_beats,
                              const FastIcaParams& params = {});
 

@@ -13,6 +13,7 @@
 //   4. the segment fits are joined by raised-cosine cross-fades and tapered at the window edges,
 //      so that the subtracted estimate has no steps, and subtracted.
 #include "core/error.h"
+#include "core/median.h"
 #include "extract/detail.h"
 #include "extract/extract.h"
 
@@ -90,13 +91,6 @@ double raised_ramp(double u, double b, double h) {
   return 0.5 - 0.5 * std::cos(std::numbers::pi * s);
 }
 
-float median_of(std::vector<float>& v) {
-  if (v.empty()) return 0.0f;
-  const std::size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  return v[mid];
-}
-
 class LeadSubtractor {
  public:
   LeadSubtractor(double fs_hz, int before, int after, const TemplateSubtractionParams& params)
@@ -141,7 +135,7 @@ class LeadSubtractor {
     for (std::size_t j = 0; j < full.size(); ++j)
       distance[j] = (aligned.row(static_cast<Eigen::Index>(j)).transpose() - median1).norm();
     std::vector<float> sorted_distance = distance;
-    const float limit = kOutlierDistanceFactor * median_of(sorted_distance);
+    const float limit = kOutlierDistanceFactor * upper_median_in_place(sorted_distance);
     std::vector<int> good_rows;       // rows of `aligned` usable in templates
     std::vector<int> good_beats;      // the corresponding beat numbers (ascending)
     for (std::size_t j = 0; j < full.size(); ++j) {
@@ -180,7 +174,7 @@ class LeadSubtractor {
     std::vector<float> column(static_cast<std::size_t>(m.rows()));
     for (Eigen::Index k = 0; k < m.cols(); ++k) {
       for (Eigen::Index j = 0; j < m.rows(); ++j) column[static_cast<std::size_t>(j)] = m(j, k);
-      out[k] = median_of(column);
+      out[k] = upper_median_in_place(column);
     }
     return out;
   }

@@ -8,6 +8,7 @@
 // extract_ica judges and uses each source without its maternal-synchronous average beat
 // (suppress_maternal_synchronous): the maternal leakage left in every source of a 4-lead ICA.
 #include "core/error.h"
+#include "core/median.h"
 #include "detect/fetal_range.h"
 #include "extract/detail.h"
 #include "extract/extract.h"
@@ -114,14 +115,12 @@ ComponentScore score_one(const float* s_f, Eigen::Index n, double fs_hz, const B
   std::vector<double> rr(p.size() - 1);
   for (std::size_t j = 0; j + 1 < p.size(); ++j) rr[j] = static_cast<double>(p[j + 1] - p[j]) / fs_hz;
   std::vector<double> tmp = rr;
-  std::nth_element(tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(tmp.size() / 2), tmp.end());
-  out.median_rr_s = tmp[tmp.size() / 2];
+  out.median_rr_s = upper_median_in_place(tmp);
   double covered_s = 0;
   for (std::size_t j = 0; j < rr.size(); ++j) {
     const std::size_t a = j >= 2 ? j - 2 : 0, b = std::min(rr.size(), j + 3);
     std::vector<double> local(rr.begin() + static_cast<std::ptrdiff_t>(a), rr.begin() + static_cast<std::ptrdiff_t>(b));
-    std::nth_element(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(local.size() / 2), local.end());
-    const double med = local[local.size() / 2];
+    const double med = upper_median_in_place(local);
     if (rr[j] >= kFetalMinRr_s && rr[j] <= kFetalMaxRr_s && std::abs(rr[j] - med) <= kRegularRrTolerance * med)
       covered_s += rr[j];
   }
@@ -132,10 +131,9 @@ ComponentScore score_one(const float* s_f, Eigen::Index n, double fs_hz, const B
   // refractory period are only ~3–4 × the median, yet spaced quasi-regularly by that very period.
   std::vector<double> heights;
   for (const Eigen::Index c : p) heights.push_back(envelope[c]);
-  std::nth_element(heights.begin(), heights.begin() + static_cast<std::ptrdiff_t>(heights.size() / 2), heights.end());
-  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
-  const double typical = sorted[sorted.size() / 2];
-  out.prominence = typical > 0 ? heights[heights.size() / 2] / typical : 1e6;
+  const double median_height = upper_median_in_place(heights);
+  const double typical = upper_median_in_place(sorted);
+  out.prominence = typical > 0 ? median_height / typical : 1e6;
   const double prominence_factor =
       std::clamp(std::log(out.prominence / kMinProminence) / std::log(kFullProminence / kMinProminence), 0.0, 1.0);
 
@@ -190,8 +188,7 @@ void suppress_maternal_synchronous(float* s, Eigen::Index n, double fs_hz, const
   std::vector<float> column(full.size());
   for (Eigen::Index k = 0; k < width; ++k) {
     for (std::size_t j = 0; j < full.size(); ++j) column[j] = s[full[j] - before + k];
-    std::nth_element(column.begin(), column.begin() + static_cast<std::ptrdiff_t>(column.size() / 2), column.end());
-    templ[k] = column[column.size() / 2];
+    templ[k] = upper_median_in_place(column);
   }
   const double energy = templ.squaredNorm();
   if (!(energy > 0)) return;

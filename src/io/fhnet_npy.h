@@ -1,7 +1,7 @@
 // FHNet windows and outputs as .npy files, for networks run outside our engine
 // (pipeline/fhnet_external.h): `fecg windows --out DIR` writes DIR/x.npy, another runtime adds
 // DIR/fecg.npy and DIR/rpeak_prob.npy (scripts/fhnet/evaluate.py), and
-// `fecg extract --engine-outputs DIR` plays them back. The evaluation programs of tests/bench do
+// `fecg extract --engine-outputs DIR` plays them back. The evaluation programs of tools/ do
 // the same per record (--dump-windows, --engine-outputs).
 //
 //   fecg::write_fhnet_windows(capture->windows(), "out/w");       // out/w/x.npy (the folder must exist)

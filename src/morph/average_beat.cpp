@@ -2,6 +2,7 @@
 #include "morph/average_beat.h"
 
 #include "core/error.h"
+#include "core/median.h"
 #include "dsp/resample.h"
 
 #include <algorithm>
@@ -25,12 +26,6 @@ struct Cut {
   int before = 0, after = 0, shift = 0;  // samples at fs_up
   std::vector<double> t_r;               // R of each used beat at fs_up, aligned (fractional)
 };
-
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
 
 }  // namespace
 
@@ -79,7 +74,7 @@ Cut cut_beats(const LeadMatrix& x_uv, double fs_hz, const BeatIndices& beats, co
     out.why_missing = "too few reliable beats to average (" + std::to_string(rr.size()) + " RR intervals)";
     return cut;
   }
-  out.rr_s = median_of(rr);
+  out.rr_s = upper_median_in_place(rr);
   cut.fs_up = std::max(fs_hz, p.min_fs_hz);
   cut.up = cut.fs_up > fs_hz ? resample(x_uv, fs_hz, cut.fs_up) : x_uv;
   cut.before = static_cast<int>(std::lround(p.before_rr * out.rr_s * cut.fs_up));
@@ -219,7 +214,7 @@ AverageBeat average_beat(const LeadMatrix& x_uv, double fs_hz, const BeatIndices
       const double r = std::sqrt((rows.row(b).transpose() - avg).array().square().mean());
       var[static_cast<size_t>(b)] = rms_avg > 0 ? r / rms_avg : 0;
     }
-    out.variation.push_back(median_of(var));
+    out.variation.push_back(upper_median_in_place(var));
   }
   out.best_lead = static_cast<int>(std::max_element(out.snr_db.begin(), out.snr_db.end()) - out.snr_db.begin());
   out.best_lead_beats = std::move(all[static_cast<size_t>(out.best_lead)]);

@@ -2,6 +2,7 @@
 #include "morph/delineate.h"
 
 #include "core/error.h"
+#include "core/median.h"
 #include "dsp/resample.h"
 
 #include <algorithm>
@@ -411,8 +412,7 @@ std::vector<BeatWaves> delineate_martinez_2004(std::span<const float> x, double 
     }
     std::vector<double> mag(work.w[0].size());
     for (size_t i = 0; i < mag.size(); ++i) mag[i] = std::abs(work.w[0][i]);
-    std::nth_element(mag.begin(), mag.begin() + static_cast<std::ptrdiff_t>(mag.size() / 2), mag.end());
-    const double white_sd = mag[mag.size() / 2] / 0.6745 / norm[0];
+    const double white_sd = upper_median_in_place(mag) / 0.6745 / norm[0];
     for (int k = 0; k < kScales; ++k) work.noise[static_cast<size_t>(k)] = white_sd * norm[static_cast<size_t>(k)];
   }
   const double ratio = work_fs / fs_hz;

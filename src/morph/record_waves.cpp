@@ -2,6 +2,7 @@
 #include "morph/record_waves.h"
 
 #include "core/error.h"
+#include "core/median.h"
 
 #include <algorithm>
 #include <string>
@@ -22,8 +23,7 @@ RecordWaves delineate_record(const Recording& recording, const std::vector<int>&
   std::vector<double> rr;
   for (size_t i = 1; i < sorted.size(); ++i) rr.push_back(static_cast<double>(sorted[i] - sorted[i - 1]) / recording.fs_hz);
   if (!rr.empty()) {
-    std::nth_element(rr.begin(), rr.begin() + static_cast<std::ptrdiff_t>(rr.size() / 2), rr.end());
-    out.rr_s = rr[rr.size() / 2];
+    out.rr_s = upper_median_in_place(rr);
   } else {
     out.rr_s = params.reference_rr_s;
   }

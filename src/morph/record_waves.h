@@ -1,5 +1,5 @@
 // Delineation of every beat of a recording in memory: the core of `fecg delineate` and of the
-// QT Database evaluation (tests/bench/eval_qtdb.cpp).
+// QT Database evaluation (tools/eval_qtdb.cpp).
 //
 //   fecg::Recording rec = fecg::read_record("sel100.hea");
 //   fecg::RecordWaves w = fecg::delineate_record(rec, {0, 1}, beats);  // beats: R peaks, samples

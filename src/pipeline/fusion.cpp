@@ -1,6 +1,7 @@
 #include "pipeline/fusion.h"
 
 #include "core/error.h"
+#include "core/median.h"
 #include "detect/fetal_range.h"
 
 #include <algorithm>
@@ -33,13 +34,6 @@ constexpr double kSwappedStrength = 1.3;
 // to the scalp lead than TS-ICA's on every ADFECGDB record). Below that they disagree on at least
 // one beat in ten, and the chosen candidate's beats and waveform go together.
 constexpr double kSameBeatsForWaveform = 0.9;
-
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const auto k = static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[static_cast<std::size_t>(k)];
-}
 
 // Indices [first, last) of the beats in [start_n, end_n).
 std::pair<std::size_t, std::size_t> beats_in(const BeatIndices& beats, std::int64_t start_n, std::int64_t end_n) {
@@ -87,7 +81,7 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
   const auto [m0, m1] = beats_in(maternal, start_n, end_n);
   std::vector<double> maternal_rr;
   for (std::size_t i = m0 + 1; i < m1; ++i) maternal_rr.push_back(static_cast<double>(maternal[i] - maternal[i - 1]) / fs_hz);
-  const double maternal_median_rr = median_of(maternal_rr);
+  const double maternal_median_rr = upper_median_in_place(maternal_rr);
   // Chance that a beat falls within ±50 ms of one of the window's maternal beats.
   const double chance = std::min(0.95, static_cast<double>(m1 - m0) * 2.0 * kSameBeat_s / window_s);
 
@@ -101,14 +95,15 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
     std::vector<double> rr;
     const std::size_t r0 = b0 > 0 ? b0 : b0 + 1;
     for (std::size_t i = r0; i < b1; ++i) rr.push_back(static_cast<double>(b[i] - b[i - 1]) / fs_hz);
-    const double median_rr = median_of(rr);
+    std::vector<double> sorted_rr = rr;  // rr keeps its order for the regularity test below
+    const double median_rr = upper_median_in_place(sorted_rr);
     e.rate_bpm = median_rr > 0 ? 60.0 / median_rr : 0.0;
     double covered = 0;
     const auto m = static_cast<std::ptrdiff_t>(rr.size());
     for (std::ptrdiff_t i = 0; i < m; ++i) {
       std::vector<double> local(rr.begin() + std::max<std::ptrdiff_t>(0, i - kLocalHalf),
                                 rr.begin() + std::min(m, i + kLocalHalf + 1));
-      const double med = median_of(local);
+      const double med = upper_median_in_place(local);
       const double v = rr[static_cast<std::size_t>(i)];
       if (v >= kFetalMinRr_s && v <= kFetalMaxRr_s && std::abs(v - med) <= kRegularTolerance * med) covered += v;
     }
@@ -218,7 +213,7 @@ void measure_beat_strength(FusedExtraction& fused, const LeadMatrix& x, const Be
     const auto [b0, b1] = beats_in(beats, start, end);
     std::vector<double> v;
     for (std::size_t i = b0; i < b1; ++i) v.push_back(peak(beats[i]));
-    return median_of(std::move(v));
+    return upper_median_in_place(v);
   };
   for (WindowChoice& w : fused.windows) {
     const auto start = static_cast<std::int64_t>(std::llround(w.start_s * fs_hz));

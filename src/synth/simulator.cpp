@@ -3,6 +3,7 @@
 #include "synth/simulator.h"
 
 #include "core/error.h"
+#include "core/median.h"
 #include "synth/conductor.h"
 #include "synth/noise.h"
 #include "synth/random.h"
@@ -69,13 +70,6 @@ double mean_square(const LeadMatrix& x) {
   return x.size() ? x.cast<double>().squaredNorm() / static_cast<double>(x.size()) : 0.0;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-
 // Median over leads of the median over beats of max |x| within ±half a QRS of each R peak.
 double median_r_amplitude(const LeadMatrix& x, const BeatIndices& peaks, double half_window_s, double fs_hz) {
   const auto half = static_cast<std::int64_t>(std::ceil(half_window_s * fs_hz));
@@ -88,9 +82,9 @@ double median_r_amplitude(const LeadMatrix& x, const BeatIndices& peaks, double 
       for (std::int64_t t = a; t <= b; ++t) m = std::max(m, static_cast<double>(std::abs(x(j, t))));
       per_beat.push_back(m);
     }
-    per_lead.push_back(median(per_beat));
+    per_lead.push_back(median_in_place(per_beat));
   }
-  return median(per_lead);
+  return median_in_place(per_lead);
 }
 
 BeatIndices peak_samples(const std::vector<synth::Beat>& beats, double fs_hz, std::int64_t n) {

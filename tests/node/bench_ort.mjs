@@ -1,5 +1,5 @@
 // Benchmark of ONNX Runtime (onnxruntime-node, CPU, 1 thread) on models/fhnet.onnx: milliseconds
-// per window (batch 1, K leads), to compare with tests/bench/bench_fhnet.cpp (our engine).
+// per window (batch 1, K leads), to compare with tools/bench_fhnet.cpp (our engine).
 //   node tests/node/bench_ort.mjs [leads=4] [windows=300]
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 // The classical extractors end to end (fecg::run_pipeline) on real PhysioNet recordings
 // (../shared/data, see its README), scored against the expert fetal R peaks (±50 ms). Skipped, with
-// a message, when the data folder is absent. Full-length numbers: tests/bench/eval_classical.
+// a message, when the data folder is absent. Full-length numbers: tools/eval_classical.
 #include <doctest/doctest.h>
 
 #include "shared_data.h"

@@ -8,7 +8,7 @@
 //       [--dump-windows DIR] [--engine-outputs DIR --engine-name NAME]
 // Noise: the simulator's statistical model (reproducible anywhere), or real MIT-BIH NSTDB noise
 // from DIR (e.g. ../shared/data/nstdb). Methods: the classical ones; fhnet = our engine on the
-// model in --model DIR; external = a network run elsewhere (tests/bench/eval_common.h): first
+// model in --model DIR; external = a network run elsewhere (tools/eval_common.h): first
 // --dump-windows DIR writes each recording's FHNet input windows to DIR/<key>/x.npy, then the
 // network's outputs (DIR/<key>/fecg.npy, rpeak_prob.npy) are replayed with --engine-outputs DIR
 // (scripts/fhnet/evaluate.py does both around PyTorch).

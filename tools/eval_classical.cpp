@@ -8,7 +8,7 @@
 //   build/native/eval_classical [data_dir=../shared/data] [--methods ts,ica,ts-ica,fhnet,fhnet-pool,ts-ica-pool,external,external-pool]
 //       [--filter adfecgdb/r0] [--model DIR] [--json FILE] [--hop N]
 //       [--dump-windows DIR] [--engine-outputs DIR --engine-name NAME]
-// fhnet / external / --dump-windows: as in eval_synthetic (tests/bench/eval_common.h); the keys
+// fhnet / external / --dump-windows: as in eval_synthetic (tools/eval_common.h); the keys
 // of the window folders are <dataset>_<record>. The shipped FHNet was fine-tuned on ADFECGDB and
 // a01–a25 (stage 3): its figures there are in-sample; eval_reliability and docs/RELIABILITY.md
 // give the held-out protocol. FHR_bpm is the mean over reliable windows, nan when none is.

@@ -2,18 +2,18 @@
 # Peak memory and wall time of `fecg extract` on long recordings (the README's "Long recordings"):
 # simulates 4-lead, 1 kHz recordings of each length with `fecg synth` into a temporary directory
 # (never into the repository; removed at the end; above 1 h, the simulated hour repeated by
-# tests/bench/repeat_record.py), then runs extract on each, streamed (the
+# tools/repeat_record.py), then runs extract on each, streamed (the
 # default above 30 min; --stream on here) and, for lengths up to --whole-max-h, read and analysed
 # whole (--stream off), under
 # /usr/bin/time. A benchmark, not a test: it prints figures and asserts nothing.
 #
-#   tests/bench/bench_long.sh                      # 1 h and 10 h, EDF, TS-ICA, build/native/fecg
-#   tests/bench/bench_long.sh --hours "1 2" --format wfdb --method ts --fecg build/dev/fecg
+#   tools/bench_long.sh                      # 1 h and 10 h, EDF, TS-ICA, build/native/fecg
+#   tools/bench_long.sh --hours "1 2" --format wfdb --method ts --fecg build/dev/fecg
 #
 # Needs: /usr/bin/time (Debian package `time`), python3; disk: 29 MB per recorded hour; memory:
 # synth holds the simulated hour (about 340 MB).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 
 fecg=build/native/fecg
 hours="1 10"
@@ -55,7 +55,7 @@ for h in $hours; do
     [[ "$h" =~ ^[0-9]+$ ]] || { echo "bench_long: hours above 1 must be whole numbers" >&2; exit 2; }
     "$fecg" synth --seconds 3600 --seed 5 --snr-mn 9 --leads 4 --rate 1000 --format "$format" \
       --out "$work/hour" >/dev/null
-    python3 tests/bench/repeat_record.py "$work/hour$ext" "$work/rec$ext" "$h"
+    python3 tools/repeat_record.py "$work/hour$ext" "$work/rec$ext" "$h"
     rm -f "$work"/hour*
   fi
   size_mb=$(stat -c %s "$work"/rec.edf "$work"/rec.dat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s / 1048576 }' || true)

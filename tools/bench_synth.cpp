@@ -1,6 +1,6 @@
 // Benchmark and inspection tool for the simulator (not a test: timings vary by machine).
 //
-//   build/dev/bench_synth [seconds=60] [leads=4] [fs_hz=1000] [seed=1] [csv_path|-] [nstdb_dir]
+//   build/native/bench_synth [seconds=60] [leads=4] [fs_hz=1000] [seed=1] [csv_path|-] [nstdb_dir]
 //
 // Prints the simulation time, realised SNRs and rates, and per-lead amplitude statistics; with a
 // csv_path, writes time, mixture, fetal, maternal and noise of every lead (for plotting);

@@ -5,9 +5,9 @@
 # fetal beats are scored against the truth (`fecg eval`, ±50 ms). FHNet runs alone (no TS-ICA
 # fallback) so that the network itself is measured.
 #
-#   tests/bench/snrfm_sweep.sh [--snr-fm "-9 -13 -17 -21"] [--records 6] [--methods "fhnet ts-ica"]
+#   tools/snrfm_sweep.sh [--snr-fm "-9 -13 -17 -21"] [--records 6] [--methods "fhnet ts-ica"]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 
 snr_fm="-9 -13 -17 -21"
 records=6
