@@ -1,5 +1,6 @@
 // Typed JS API of the FHNet-Web WebAssembly module (build/wasm/fecg.js + fecg.wasm, built by the
-// `fecg_wasm` target of the wasm preset from src/wasm/bindings.cpp).
+// `fecg_wasm` target of the wasm preset from src/wasm/: bindings.cpp declares these names, each
+// bound once with its full arity; src/wasm/pre.js gives the optional (`?`) arguments their defaults).
 //
 //   import createFecgModule from './fecg.js';
 //   const fecg = await createFecgModule();              // node 20: createFecgModule({ wasmBinary })

@@ -14,7 +14,7 @@ import { ctgObservations, fhirBundle, gestationalWeeks, toBase64 } from '../../w
 
 const require = createRequire(import.meta.url);
 
-// Messages the core and worker really give (src/io, src/wasm/bindings.cpp, web/worker.js).
+// Messages the core and worker really give (src/io, src/wasm, web/worker.js).
 const CORE_ERRORS = [
   ['open', "edf: version field is '\\xe8\\x9ab\\x00', expected \"0       \"", ['broken.edf']],
   ['open', "openRecording: cannot tell the format of 'notes.txt': expected an .edf file (starting with version \"0       \") or a .csv file", ['notes.txt']],
