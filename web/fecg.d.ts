@@ -218,6 +218,7 @@ export interface QualityWindow {
   confidence: number;        // calibrated probability that they are right, 0..1
   whyUnreliable: string;     // in words, empty when reliable
   source: string;            // the candidate extraction they come from: 'fhnet', 'ts-ica', 'ts', ...
+  fecgSource: string;        // the candidate its fetal ECG comes from: the method's own where it found the same beats
 }
 
 export interface Quality {

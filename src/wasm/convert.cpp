@@ -211,6 +211,7 @@ val quality_to_js(const SignalQuality& q) {
     w.set("confidence", val(q.windows[i].confidence));
     w.set("whyUnreliable", val(q.windows[i].why_unreliable));
     w.set("source", val(q.windows[i].source));
+    w.set("fecgSource", val(q.windows[i].fecg_source));
     windows.set(i, w);
   }
   out.set("windows", windows);
