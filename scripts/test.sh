@@ -11,8 +11,9 @@ failed=0
 suite() {
   local name="$1"; shift
   echo "=== $name"
-  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok"
-  else failed=$((failed + 1)); echo "=== $name: FAILED"; fi
+  local t0=$SECONDS
+  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
+  else failed=$((failed + 1)); echo "=== $name: FAILED ($((SECONDS - t0)) s)"; fi
 }
 
 suite "build native" bash scripts/build.sh native
@@ -40,5 +41,5 @@ if [[ "${FECG_TEST_ASAN:-1}" != 0 ]]; then
 fi
 suite "fuzz (6 targets x 30 s, side by side)" bash scripts/fuzz.sh --seconds 30
 
-echo "suites: $passed passed, $failed failed"
+echo "suites: $passed passed, $failed failed, in $((SECONDS / 60)) min $((SECONDS % 60)) s"
 [[ $failed -eq 0 ]]
