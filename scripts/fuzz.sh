@@ -6,6 +6,8 @@
 #   scripts/fuzz.sh --seconds 20 edf csv # some targets
 #   scripts/fuzz.sh --campaign           # every target for 300 s (README, Reliability), --seconds wins
 #   FECG_FUZZ_JOBS=1 scripts/fuzz.sh --runs 10000000 edf   # a fixed number of executions per target
+#   scripts/fuzz.sh --max-len 32768 edf  # inputs of at most 32 KB (libFuzzer's -max_len; default: the
+#                                        # largest corpus input, 100 KB for EDF, 4x slower per run)
 #   scripts/fuzz.sh --replay             # only run tests/fuzz/regressions/<target>/* once each
 #
 # Seeds are generated, never committed: small records written by the core (`fecg synth` as WFDB,
@@ -21,6 +23,7 @@ cd "$(dirname "$0")/.."
 
 seconds=""
 runs=""
+max_len=""
 campaign=0
 replay=0
 targets=()
@@ -29,8 +32,9 @@ while (($#)); do
     --seconds) seconds="$2"; shift 2 ;;
     --campaign) campaign=1; shift ;;
     --runs) runs="$2"; shift 2 ;;
+    --max-len) max_len="$2"; shift 2 ;;
     --replay) replay=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -39,6 +43,7 @@ done
 # --runs: stop each target after that many executions instead of after a time (no time limit).
 limit=(-max_total_time="$seconds")
 [[ -n "$runs" ]] && limit=(-runs="$runs")
+[[ -n "$max_len" ]] && limit+=(-max_len="$max_len")
 ((${#targets[@]})) || targets=(edf wfdb_header wfdb_signal wfdb_annotations csv pipeline)
 
 # Per input: 10 s before it counts as a hang (the pipeline target caps its inputs to stay far
