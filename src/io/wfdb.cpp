@@ -412,10 +412,13 @@ std::int64_t check_signal_file(const std::string& rec, const std::string& name, 
   return n_samples;
 }
 
-// µV of one stored value; NaN for the format's invalid value (a missing sample), which
-// validate_recording reports and the pipeline bridges.
-float to_microvolts(const WfdbSignalSpec& s, const FormatInfo& fmt, std::int32_t v) {
-  const double uv_per_adu = *microvolts_per_unit(s.units) / s.gain_adu_per_unit;
+// µV per stored unit of a signal whose unit was checked (parse_wfdb_record refuses others).
+double uv_per_adu(const WfdbSignalSpec& s) { return *microvolts_per_unit(s.units) / s.gain_adu_per_unit; }
+
+// µV of one stored value (uv_per_adu: of its signal, computed once per signal, not per sample);
+// NaN for the format's invalid value (a missing sample), which validate_recording reports and the
+// pipeline bridges.
+float to_microvolts(const WfdbSignalSpec& s, const FormatInfo& fmt, double uv_per_adu, std::int32_t v) {
   const bool has_invalid = fmt.format != 8;
   if (has_invalid && v == fmt.invalid) return std::numeric_limits<float>::quiet_NaN();
   // Samples are 32-bit floats in µV: a tiny gain (1e-40 adu/mV) would make them Inf.
@@ -502,9 +505,10 @@ class WfdbRangeReader final : public RecordReader {
       const auto width = static_cast<std::int64_t>(f.signals.size());
       for (size_t k = 0; k < f.signals.size(); ++k) {
         const size_t si = f.signals[k];
+        const double scale = uv_per_adu(h_.signals[si]);
         for (std::int64_t j = 0; j < count; ++j)
           out(static_cast<Eigen::Index>(si), j) =
-              to_microvolts(h_.signals[si], *f.format, stream_[static_cast<size_t>(skip_ + j * width) + k]);
+              to_microvolts(h_.signals[si], *f.format, scale, stream_[static_cast<size_t>(skip_ + j * width) + k]);
       }
     }
     return out;
@@ -583,8 +587,9 @@ Recording parse_wfdb_record(std::string_view header_text,
       for (const std::int32_t v : adu[i]) sum += static_cast<std::uint32_t>(v);
       check_checksum(rec, s, i, sum);
     }
+    const double scale = uv_per_adu(s);
     for (std::int64_t t = 0; t < n_samples; ++t)
-      out.samples_uv(static_cast<Eigen::Index>(i), t) = to_microvolts(s, fmt, adu[i][static_cast<size_t>(t)]);
+      out.samples_uv(static_cast<Eigen::Index>(i), t) = to_microvolts(s, fmt, scale, adu[i][static_cast<size_t>(t)]);
   }
   return out;
 }
