@@ -55,11 +55,12 @@ struct RecordScore {
 };
 
 struct Totals {
-  double f1 = 0, mae = 0, coverage_blocks = 0, wrong_blocks = 0, blocks = 0;
-  int n = 0, n_mae = 0;
+  double f1 = 0, mae = 0, coverage_blocks = 0, wrong_blocks = 0, blocks = 0, r_direct = 0;
+  int n = 0, n_mae = 0, n_direct = 0;
   void add(const RecordScore& s) {
     f1 += s.f1;
     if (!std::isnan(s.mae)) mae += s.mae, ++n_mae;
+    if (!std::isnan(s.r_direct)) r_direct += s.r_direct, ++n_direct;
     coverage_blocks += s.coverage * s.blocks;
     wrong_blocks += s.wrong * s.blocks;
     blocks += s.blocks;
@@ -191,15 +192,16 @@ int main(int argc, char** argv) {
     }
   }
   json.end_array().key("summary").begin_array();
-  std::printf("\nsummary (Challenge less a33, a38, a47):\n%-26s %4s %6s %8s %9s %9s\n", "dataset/method", "n", "F1",
-              "MAE_bpm", "coverage", "conf.wrong");
+  std::printf("\nsummary (Challenge less a33, a38, a47; r_dir: mean |r| of the fetal ECG with the scalp lead):\n"
+              "%-26s %4s %6s %8s %9s %9s %6s\n", "dataset/method", "n", "F1", "MAE_bpm", "coverage", "conf.wrong", "r_dir");
   for (const auto& [key, t] : totals) {
     const double cov = t.blocks > 0 ? t.coverage_blocks / t.blocks : 0, wrong = t.blocks > 0 ? t.wrong_blocks / t.blocks : 0;
-    std::printf("%-26s %4d %6.3f %8.2f %9.3f %9.4f\n", key.c_str(), t.n, t.f1 / t.n, t.n_mae ? t.mae / t.n_mae : -1.0,
-                cov, wrong);
+    const double r_direct = t.n_direct ? t.r_direct / t.n_direct : std::nan("");
+    std::printf("%-26s %4d %6.3f %8.2f %9.3f %9.4f %6.3f\n", key.c_str(), t.n, t.f1 / t.n,
+                t.n_mae ? t.mae / t.n_mae : -1.0, cov, wrong, r_direct);
     json.begin_object().key("group").value(key).key("n").value(t.n).key("f1").value(t.f1 / t.n)
         .key("fhr_trace_mae_bpm").value(t.n_mae ? t.mae / t.n_mae : -1.0).key("coverage").value(cov)
-        .key("confidently_wrong").value(wrong).end_object();
+        .key("confidently_wrong").value(wrong).key("direct_corr").value(t.n_direct ? r_direct : -1.0).end_object();
   }
   json.end_array().end_object();
   try {
