@@ -2,7 +2,7 @@
 # Writes docs/RESULTS.md: every figure the README's "How well it works" cites, printed by the
 # tools themselves, with the command above each, so that the figures cannot drift from the code.
 #
-#   scripts/evaluate.sh                 # docs/RESULTS.md (about 10 minutes on 2 cores, idle)
+#   scripts/evaluate.sh                 # docs/RESULTS.md (about 4 minutes on 2 cores, idle)
 #   scripts/evaluate.sh --browser       # also the page's speed in headless Chromium (+2 min)
 #   scripts/evaluate.sh --out FILE      # somewhere else (e.g. to compare before a commit)
 #
