@@ -44,7 +44,7 @@ With reference fetal beats the windows become training data for a network (scrip
   --ref FILE        reference fetal R peaks (WFDB annotations at the record's rate); writes
                     DIR/rpeak.npy, float32 windows × 1024: the R-peak target of `fecg dataset`
                     (a Gaussian of 10 ms sd at every reference beat)
-  --hop N           a window every N samples at 250 Hz (1..1024; default 1024, the pipeline's).
+  --hop N           a window every N samples at 250 Hz (1..1024; default 768, the pipeline's).
                     `fecg extract --engine-outputs` replays only windows cut at the default hop.
 
 options: --leads, --reference, --powerline, --fs, --units as for `fecg extract`.

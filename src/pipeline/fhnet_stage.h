@@ -51,15 +51,13 @@ float fhnet_blend_weight(int i, int window);
 std::vector<std::vector<int>> fhnet_lead_groups(int leads);
 
 struct FhnetStageParams {
-  // Windows side by side (hop = window, 4.1 s; the last one overlaps to reach the end). Measured
-  // through the default pipeline (FHNet in the candidate pool) on the held-out protocol of
-  // docs/RELIABILITY.md against the earlier 25 % overlap (hop 768): Challenge 2013 F1 0.937 vs
-  // 0.935, FHR-trace MAE 1.48 vs 1.62 bpm, held-out coverage 94.4 vs 93.8 % with 0.69 vs 0.93 %
-  // confidently wrong, ADFECGDB 0.991 both; simulated R² 0.866 vs 0.870 (eval_reliability,
-  // eval_synthetic --hop 1024 | 768). A quarter fewer windows (74 against 98 for 5 minutes): the
-  // network is most of the page's time. The network has less context near its edges, which the
-  // candidate pool and the per-window checks absorb (eval tools: --hop 768 or 512 for overlap).
-  int hop = 1024;
+  // 25 % overlap (768 samples, 3.1 s): every sample lies at least 128 samples (0.5 s) from the
+  // edges of one window that covers it (the network has less context near its edges), and the
+  // Hann blend favours that window. Against 50 % overlap (hop 512) it runs a third fewer
+  // windows for the same results within record-to-record noise (README "FHNet", measured with
+  // eval_classical / eval_synthetic --hop 512 and 768: ADFECGDB F1 0.966 both, FHR MAE 2.46 vs
+  // 2.53 bpm; Challenge 2013 set A 0.787 vs 0.785; simulated R² 0.879 vs 0.878).
+  int hop = 768;
   // Windows per call of the engine (FhnetModel::run_batch): bigger GEMMs, same results.
   int batch = 8;
   // Engines run at once, each on its own batches (a clone_for_thread() of the model, sharing its

@@ -229,12 +229,12 @@ double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
     double intercept, coverage, maternal_excess, agreement, sqi;
   };
   // Fitted on the windows of the 37 mothers of docs/RELIABILITY.md, all folds
-  // (scripts/reliability/calibrate.py on eval_reliability --windows), FHNet at its hop of 1024. The maternal-excess slope is
+  // (scripts/reliability/calibrate.py on eval_reliability --windows). The maternal-excess slope is
   // positive in the pooled fit: above 0.4 the hard rule of judge_reliability already decides, and
   // below it a little coincidence goes with clean, strong fetal beats. Only its held-out
   // calibration is claimed (docs/RELIABILITY.md), not the meaning of single coefficients.
-  static constexpr Coefficients kPooled{-6.907, 6.443, 7.032, 2.481, 3.765};
-  static constexpr Coefficients kSingle{-2.742, 3.132, -4.840, 0.0, 6.053};
+  static constexpr Coefficients kPooled{-7.849, 8.044, 6.172, 3.061, 2.239};
+  static constexpr Coefficients kSingle{-2.943, 4.594, -6.454, 0.0, 4.224};
   const Coefficients& b = pooled ? kPooled : kSingle;
   const double z = b.intercept + b.coverage * e.coverage + b.maternal_excess * e.maternal_excess +
                    b.agreement * e.agreement + b.sqi * static_cast<double>(sqi);

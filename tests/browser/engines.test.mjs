@@ -257,8 +257,8 @@ describe('FHNet in the page', { skip: NO_ENGINE }, () => {
     ]);
     assert.equal(ready.type, 'ready');
     for (const m of [netOurs, netOrt, resOurs, resOrt]) assert.notEqual(m.type, 'error', m.message);
-    // 60 s at 250 Hz: windows every 1024 samples (FhnetStageParams::hop), the last one moved back to the end.
-    assert.equal(netOurs.nWindows, Math.ceil((60 * 250 - 1024) / 1024) + 1);
+    // 60 s at 250 Hz: windows every 768 samples (FhnetStageParams::hop), the last one moved back to the end.
+    assert.equal(netOurs.nWindows, Math.ceil((60 * 250 - 1024) / 768) + 1);
     assert.equal(netOrt.nWindows, netOurs.nWindows);
     assert.deepEqual(netOrt.leads, netOurs.leads);
     const dFecg = maxAbsDiff(netOurs.fecg, netOrt.fecg), dProb = maxAbsDiff(netOurs.rpeakProb, netOrt.rpeakProb);

@@ -57,12 +57,12 @@ test('explanation(): attention contributions per window by default, rows summing
     const e = res.explanation();
     assert.equal(e.fsHz, 250);
     assert.equal(e.window, 1024);
-    assert.equal(e.hop, 1024);
+    assert.equal(e.hop, 768);
     assert.equal(e.nLeads, 3);
-    // 12 s = 3000 samples at 250 Hz: every 1024 samples, the last one flush with the end.
+    // 12 s = 3000 samples at 250 Hz: every 768 samples, the last one flush with the end.
     assert.equal(res.preprocessed(0).length, 3000);
-    assert.equal(e.nWindows, 3);
-    assert.deepEqual(Array.from(e.windowStarts), [0, 1024, 1976]);
+    assert.equal(e.nWindows, 4);
+    assert.deepEqual(Array.from(e.windowStarts), [0, 768, 1536, 1976]);
     assert.equal(e.leadAttention.length, e.nWindows * 3);
     for (const s of rowSums(e.leadAttention, 3)) assert.ok(Math.abs(s - 1) < 1e-5, `row sum ${s}`);
     assert.ok(e.leadAttention.every((v) => v >= 0));
@@ -70,7 +70,7 @@ test('explanation(): attention contributions per window by default, rows summing
     assert.equal(e.saliency.length, 0);
     assert.equal(e.segment, 0);
     assert.ok(res.timings.explainMs >= 0);
-    assert.match(res.summaryJson(), /"explain":\{"fs_hz":250,"window":1024,"hop":1024/);
+    assert.match(res.summaryJson(), /"explain":\{"fs_hz":250,"window":1024,"hop":768/);
     assert.throws(() => res.saliencyCsv(), (err) => err.name === 'FecgError' && /no temporal saliency/.test(err.message));
   });
 });
@@ -93,8 +93,8 @@ test('analyze({explain}) computes lead occlusion and the whole-record saliency; 
     // Window 1 on demand: the same numbers as the analysis computed.
     const w = res.explainWindow(1);
     assert.equal(w.index, 1);
-    assert.equal(w.start, 1024);
-    assert.equal(w.startS, 1024 / 250);
+    assert.equal(w.start, 768);
+    assert.equal(w.startS, 768 / 250);
     assert.equal(w.window, 1024);
     assert.equal(w.segment, 32);
     assert.equal(w.saliency.length, 1024);
@@ -105,11 +105,11 @@ test('analyze({explain}) computes lead occlusion and the whole-record saliency; 
       assert.ok(Math.abs(w.leadAttention[k] - e.leadAttention[3 + k]) < 1e-4, `attention lead ${k}`);
       assert.ok(Math.abs(w.leadOcclusion[k] - e.leadOcclusion[3 + k]) < 1e-4, `occlusion lead ${k}`);
     }
-    // The first 1024 samples are covered by window 0 alone: the record's saliency is its map.
+    // The first 768 samples are covered by window 0 alone: the record's saliency is its map.
     const w0 = res.explainWindow(0, { leadOcclusion: false });
     assert.equal(w0.leadOcclusion.length, 0);
     let worst = 0;
-    for (let i = 0; i < 1024; i++) worst = Math.max(worst, Math.abs(w0.saliency[i] - e.saliency[i]));
+    for (let i = 0; i < 768; i++) worst = Math.max(worst, Math.abs(w0.saliency[i] - e.saliency[i]));
     assert.ok(worst < 1e-4, `window 0 saliency differs from the record's by ${worst}`);
 
     const csv = res.saliencyCsv().trim().split('\n');
@@ -122,7 +122,7 @@ test('analyze({explain}) computes lead occlusion and the whole-record saliency; 
 test('explainWindow: errors name the problem and the module keeps working', { skip }, () => {
   withResult({}, (res) => {
     const check = (fn, pattern) => assert.throws(fn, (err) => err.name === 'FecgError' && pattern.test(err.message));
-    check(() => res.explainWindow(99), /window 99 out of range \(the analysis has 3 windows/);
+    check(() => res.explainWindow(99), /window 99 out of range \(the analysis has 4 windows/);
     check(() => res.explainWindow(0, { salience: true }), /unknown option 'salience'/);
     check(() => res.explainWindow(0, { saliency: 1 }), /'saliency' must be a boolean/);
     check(() => res.explainWindow(0, { saliencySegment: 0 }), /saliencySegment/);

@@ -93,13 +93,13 @@ test('two phases with our engine\'s outputs reproduce the one-phase FHNet result
   const direct = fecg.analyze(rec, { ...options, method: 'fhnet', model });
   const w = fecg.captureFhnetWindows(rec, options);
   try {
-    // 30 s at 250 Hz = 7500 samples, 1024-sample windows every 1024: starts 0, 1024, ..., 6144 and
+    // 30 s at 250 Hz = 7500 samples, 1024-sample windows every 768: starts 0, 768, ..., 6144 and
     // the last moved back to 7500 - 1024 = 6476 (pipeline/fhnet_stage.h).
     assert.equal(w.window, 1024);
     assert.equal(w.fsHz, 250);
-    assert.equal(w.nWindows, 8);
-    assert.deepEqual(Array.from(w.leads), new Array(8).fill(4));
-    assert.equal(w.x.length, 8 * 4 * 1024);
+    assert.equal(w.nWindows, 10);
+    assert.deepEqual(Array.from(w.leads), new Array(10).fill(4));
+    assert.equal(w.x.length, 10 * 4 * 1024);
     const outs = runOurs(w);
     const replayed = fecg.analyze(rec, { ...options, method: 'fhnet', engineOutputs: { ...w, ...outs } });
     try {
@@ -119,7 +119,7 @@ test('more than 8 leads: windows per lead group, replayed in order', { skip }, (
   const options = { abdominal: [...Array(10).keys()], reference: -1 };
   const w = fecg.captureFhnetWindows(rec, options);
   try {
-    // 10 leads → 2 groups of 5 (lead i → group i mod 2); 2500 samples → windows at 0, 1024, 1476.
+    // 10 leads → 2 groups of 5 (lead i → group i mod 2); 2500 samples → windows at 0, 768, 1476.
     assert.deepEqual(Array.from(w.leads), new Array(6).fill(5));
     const direct = fecg.analyze(rec, { ...options, method: 'fhnet', model });
     const replayed = fecg.analyze(rec, { ...options, method: 'fhnet', engineOutputs: { ...w, ...runOurs(w) } });

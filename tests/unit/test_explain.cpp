@@ -320,23 +320,23 @@ TEST_CASE("explain: the pipeline stage, the JSON report and the saliency CSV") {
                                                     });
   CHECK(std::find(stages.begin(), stages.end(), "explain") != stages.end());
   const fecg::Explanation& e = r.explanation;
-  REQUIRE(e.n_windows() == 5);  // 5000 samples at 250 Hz: starts 0, 1024, 2048, 3072 and 3976
+  REQUIRE(e.n_windows() == 7);  // 5000 samples at 250 Hz: starts 0, 768, ..., 3840 and 3976
   CHECK(e.fs_hz == 250.0);
-  CHECK(e.lead_attention.rows() == 5);
-  CHECK(e.lead_occlusion.rows() == 5);
-  CHECK(e.window_saliency.rows() == 5);
-  for (int w = 0; w < 5; ++w) CHECK(e.window_saliency.row(w).mean() == doctest::Approx(1.0).epsilon(1e-4));
+  CHECK(e.lead_attention.rows() == 7);
+  CHECK(e.lead_occlusion.rows() == 7);
+  CHECK(e.window_saliency.rows() == 7);
+  for (int w = 0; w < 7; ++w) CHECK(e.window_saliency.row(w).mean() == doctest::Approx(1.0).epsilon(1e-4));
   REQUIRE(e.saliency.size() == r.preprocessed.cols());
   CHECK(e.saliency.minCoeff() >= 0.0f);
   REQUIRE(e.saliency_window.size() == static_cast<std::size_t>(e.saliency.size()));
   CHECK(e.saliency_window.front() == 0);
-  CHECK(e.saliency_window.back() == 4);
+  CHECK(e.saliency_window.back() == 6);
   CHECK(r.timings.explain_ms > 0);
 
   fecg::ReportContext context;
   context.record_name = "sim";
   const std::string json = fecg::summary_json(r, context);
-  CHECK(json.find("\"explain\":{\"fs_hz\":250,\"window\":1024,\"hop\":1024") != std::string::npos);
+  CHECK(json.find("\"explain\":{\"fs_hz\":250,\"window\":1024,\"hop\":768") != std::string::npos);
   CHECK(json.find("\"occlusion_rpeak_change\":[") != std::string::npos);
   const std::string csv = fecg::saliency_csv(r);
   CHECK(csv.rfind("time_s,saliency,window\n0.000,", 0) == 0);
