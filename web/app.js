@@ -292,7 +292,7 @@ function registerServiceWorker() {
   navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage({ type: 'cache', paths }));
 }
 
-// The model and ONNX Runtime's files (about 4 MB compressed) are cached after the first result,
+// The report's libraries, the model and ONNX Runtime's files (about 4 MB compressed) are cached after the first result,
 // not before it (a user of our engine fetches ORT's files only here, in the background).
 function cacheExtras() {
   if (state.extrasCached || !('serviceWorker' in navigator)) return;

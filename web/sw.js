@@ -1,9 +1,9 @@
 // The page's service worker: after the first visit FHNet-Web works offline. It caches the page
 // and the WebAssembly module when it installs (the page registers it once the engine is up, so
 // these come from the HTTP cache as 304s), with every file the page itself loaded (the page
-// sends their list: a module added to the page needs no entry here), and the model and ONNX
-// Runtime Web's files (about 4 MB compressed) when the page asks, after its first result, so
-// that they never delay it.
+// sends their list: a module added to the page needs no entry here), and the report's libraries,
+// the model and ONNX Runtime Web's files (about 4 MB compressed) when the page asks, after its
+// first result, so that they never delay it.
 //
 // Strategy: network first, the cache when the network fails. The page always runs the files the
 // server has now (a rebuilt module, a newly exported model: the model card and its weights stay
@@ -16,10 +16,12 @@ const CORE = [
   './', 'app.js', 'report.js', 'explain.js', 'ctg.js', 'morphology.js', 'worker.js', 'long_recordings.js', 'style.css',
   'plain_errors.js', 'reliability.js', 'reference_beats.js', 'sections.js', 'fhir.js',
   'vendor/uplot/uPlot.esm.js', 'vendor/uplot/uPlot.min.css',
-  'vendor/pdf-lib/pdf-lib.esm.min.js', 'vendor/fflate/browser.js',
   'wasm/fecg.js', 'wasm/fecg.wasm', 'models/fhnet.json',
 ];
+// After the first result: the report's and the share package's libraries (pdf-lib, fflate: about
+// 190 kB compressed, loaded by the page only when a report is made), the model, ONNX Runtime Web.
 const EXTRAS = [
+  'vendor/pdf-lib/pdf-lib.esm.min.js', 'vendor/fflate/browser.js',
   'models/fhnet.safetensors', 'models/fhnet.onnx',
   'vendor/ort/ort.wasm.min.mjs', 'vendor/ort/ort-wasm-simd-threaded.mjs', 'vendor/ort/ort-wasm-simd-threaded.wasm',
 ];
