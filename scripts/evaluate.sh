@@ -67,7 +67,7 @@ section() {
   echo "# Results"
   echo
   echo "Written by \`scripts/evaluate.sh\`; do not edit by hand. $(date -u +%Y-%m-%d), commit"
-  echo "\`$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\`$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'),"
+  echo "\`$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\`$(git diff --quiet HEAD -- . ':!docs/RESULTS.md' 2>/dev/null || echo ' (with local changes)'),"
   echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(uname -sr);"
   echo "load average at the start $(cut -d' ' -f1-3 /proc/loadavg) (speed figures are only comparable on an idle machine)."
   echo
