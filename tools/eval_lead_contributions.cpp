@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/median.h"
 #include "dsp/filter.h"
 #include "io/nstdb.h"
 #include "pipeline/pipeline.h"
@@ -73,12 +74,10 @@ double mean_of(const std::vector<double>& v) {
   return n ? s / n : std::nan("");
 }
 
+// The core's median (even count: mean of the middle two) of the finite values; NaN when none is.
 double median_finite(std::vector<double> v) {
   v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+  return v.empty() ? std::nan("") : fecg::median_in_place(v);
 }
 
 double share_positive(const std::vector<double>& v) {

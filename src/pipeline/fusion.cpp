@@ -131,6 +131,7 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
   const Eigen::Index n = pool.front().extraction.fecg_uv.cols();
   const std::int64_t window_n = std::max<std::int64_t>(1, std::llround(window_s * fs_hz));
 
+  const std::int64_t same_beat_n = std::llround(kSameBeat_s * fs_hz);
   FusedExtraction out;
   for (const FetalCandidate& c : pool) out.sources.push_back(c.source);
   for (std::int64_t start = 0; start < n; start += window_n) {
@@ -154,8 +155,7 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
       const auto [p0, p1] = beats_in(primary, start, end);
       const auto [c0, c1] = beats_in(chosen, start, end);
       const double larger = static_cast<double>(std::max(p1 - p0, c1 - c0));
-      const std::int64_t tol_n = std::llround(kSameBeat_s * fs_hz);
-      if (matches(primary, p0, p1, chosen, c0, c1, tol_n) >= kSameBeatsForWaveform * larger) choice.waveform = 0;
+      if (matches(primary, p0, p1, chosen, c0, c1, same_beat_n) >= kSameBeatsForWaveform * larger) choice.waveform = 0;
     }
     out.windows.push_back(choice);
   }
