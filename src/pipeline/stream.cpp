@@ -220,15 +220,11 @@ PipelineResult run_pipeline_streaming(const Recording& header, std::int64_t n_sa
         choice.end_s += static_cast<double>(r0) / fs;
         out.fusion_windows.push_back(choice);
       }
-      QualityWindow kept;
+      // The chunk's window as it is (verdict, sources, ...), moved to the recording's time and
+      // its per-lead SQI to the recording's lead order.
+      QualityWindow kept = w;
       kept.start_s = w.start_s + static_cast<double>(r0) / fs;
       kept.end_s = w.end_s + static_cast<double>(r0) / fs;
-      kept.sqi = w.sqi;
-      kept.reliable = w.reliable;
-      kept.confidence = w.confidence;
-      kept.why_unreliable = w.why_unreliable;
-      kept.source = w.source;
-      kept.fecg_source = w.fecg_source;
       kept.lead_sqi.assign(static_cast<size_t>(n_leads), 0.0f);
       for (size_t i = 0; i < rows.size() && i < w.lead_sqi.size(); ++i)
         kept.lead_sqi[static_cast<size_t>(rows[i])] = w.lead_sqi[i];
