@@ -505,10 +505,13 @@ function sourcesText(msg) {
   if (!wins.length || wins.every((w) => w.source === msg.method)) return '';
   const counts = new Map();
   for (const w of wins) counts.set(w.source, (counts.get(w.source) ?? 0) + 1);
-  // "ts:2": template subtraction on the second analysed lead alone (pipeline.cpp's candidate pool).
+  // "ts:2": template subtraction on the second analysed lead alone; "ica-ts:2": the second ICA
+  // component after template subtraction (pipeline.cpp's candidate pool).
   const nameOf = (src) => {
     const one = /^ts:(\d+)$/.exec(src);
     if (one) return `TS on ${msg.leadNames[Number(one[1]) - 1] ?? `lead ${one[1]}`} alone`;
+    const component = /^ica-ts:(\d+)$/.exec(src);
+    if (component) return `ICA component ${component[1]} after TS`;
     return SOURCE_NAMES[src] ?? src;
   };
   const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([src, n]) => `${nameOf(src)} in ${n} of ${wins.length} windows`);

@@ -89,4 +89,15 @@ ExtractionResult extract_ts_ica(const LeadMatrix& x_uv, double fs_hz, const Beat
 ExtractionResult extract_ts_ica_from_residual(const ExtractionResult& ts_residual, double fs_hz,
                                               const BeatIndices& maternal_beats, const FastIcaParams& ica = {});
 
+// ICA on the leads first, then template subtraction on each independent component (the "ICA
+// followed by TS" candidate of Behar, Oster & Clifford, CinC 2013). Where the leads are nearly
+// alike the mother's ECG and the common noise fill one or two components, and the fetal ECG stands
+// out in another only once the maternal beats left in it are cancelled beat by beat. One ICA over
+// the whole input (component order is not stable across blocks). fecg_uv: the back-projection of
+// every cancelled component onto the leads (µV); detection: one row per component, scaled to µV
+// by the norm of its mixing column, for per-component detection. Throws fecg::Error like
+// extract_template_subtraction.
+ExtractionResult extract_ica_ts(const LeadMatrix& x_uv, double fs_hz, const BeatIndices& maternal_beats,
+                                const TemplateSubtractionParams& ts = {}, const FastIcaParams& ica = {});
+
 }  // namespace fecg

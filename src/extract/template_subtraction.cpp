@@ -152,8 +152,15 @@ class LeadSubtractor {
       const int i1 = std::min(n_beats, i0 + kBasisGroup) - 1;
       const std::vector<int> rows = neighbours(good_rows, good_beats, i0, i1);
       if (static_cast<int>(rows.size()) < kMinTemplateBeats) continue;
+      if (params_.n_components == 0) {
+        Eigen::MatrixXf neighbourhood(static_cast<Eigen::Index>(rows.size()), width_);
+        for (std::size_t j = 0; j < rows.size(); ++j) neighbourhood.row(static_cast<Eigen::Index>(j)) = aligned.row(rows[j]);
+        const Eigen::MatrixXf median = column_median(neighbourhood);
+        for (int i = i0; i <= i1; ++i) subtract_beat(x, n, windows[i], lag[i], median, residual, /*fitted=*/false);
+        continue;
+      }
       const Eigen::MatrixXf basis = pca_basis(aligned, rows);
-      for (int i = i0; i <= i1; ++i) subtract_beat(x, n, windows[i], lag[i], basis, residual);
+      for (int i = i0; i <= i1; ++i) subtract_beat(x, n, windows[i], lag[i], basis, residual, /*fitted=*/true);
     }
     return residual;
   }
@@ -249,7 +256,7 @@ class LeadSubtractor {
   }
 
   void subtract_beat(const float* x, Eigen::Index n, const BeatWindow& w, double lag,
-                     const Eigen::MatrixXf& basis, Signal& residual) const {
+                     const Eigen::MatrixXf& basis, Signal& residual, bool fitted) const {
     const Eigen::Index c = basis.cols();
     if (c == 0 || w.left + w.right < 1) return;
     // Nominal window [lo, hi]; the estimate spans it plus half a fade on each side.
@@ -268,6 +275,10 @@ class LeadSubtractor {
       nominal[static_cast<std::size_t>(k)] = t >= lo && t <= hi;
       for (Eigen::Index q = 0; q < c; ++q) v(k, q) = extract_detail::interpolate_cubic(basis.col(q).data(), width_, u[k]);
     }
+    if (!fitted) {  // the neighbours' median beat as it is (one column, coefficient 1)
+      subtract_estimate(v.col(0), t0, n, lo, hi, u, residual);
+      return;
+    }
     const auto in_window = [&](int k) { return nominal[static_cast<std::size_t>(k)] != 0; };
     const Eigen::VectorXd whole = fit(v, y, u, in_window, [](double) { return true; }, Eigen::VectorXd());
     // Segment fits over the support of each segment's weight (its own span plus the cross-fades).
@@ -277,10 +288,21 @@ class LeadSubtractor {
         fit(v, y, u, in_window, [&](double uu) { return uu > b1 - 0.5 * h && uu < b2 + 0.5 * h; }, whole);
     const Eigen::VectorXd c_t = fit(v, y, u, in_window, [&](double uu) { return uu > b2 - 0.5 * h; }, whole);
     const Eigen::VectorXd e_p = v * c_p, e_qrs = v * c_qrs, e_t = v * c_t;
+    Eigen::VectorXd joined(len);
     for (int k = 0; k < len; ++k) {
       const double w_qrs_on = raised_ramp(u[k], b1, h);
       const double w_t = raised_ramp(u[k], b2, h);
-      double e = (1.0 - w_qrs_on) * e_p[k] + (w_qrs_on - w_t) * e_qrs[k] + w_t * e_t[k];
+      joined[k] = (1.0 - w_qrs_on) * e_p[k] + (w_qrs_on - w_t) * e_qrs[k] + w_t * e_t[k];
+    }
+    subtract_estimate(joined, t0, n, lo, hi, u, residual);
+  }
+
+  // Subtracts one beat's estimate e (samples t0 ...), faded in and out across the nominal window
+  // [lo, hi].
+  void subtract_estimate(const Eigen::VectorXd& estimate, std::int64_t t0, Eigen::Index n, std::int64_t lo,
+                         std::int64_t hi, const Eigen::VectorXd& u, Signal& residual) const {
+    for (Eigen::Index k = 0; k < estimate.size(); ++k) {
+      double e = estimate[k];
       // Fade in and out across the nominal edges (none at the recording's own ends).
       const double t = static_cast<double>(t0 + k);
       if (lo > 0) e *= raised_ramp(t, static_cast<double>(lo) - 0.5, fade_);
@@ -384,8 +406,8 @@ ExtractionResult extract_template_subtraction(const LeadMatrix& x_uv, double fs_
   if (params.before_s + params.after_s > 5.0)
     throw Error(who + ": beat window of " + std::to_string(params.before_s + params.after_s) +
                 " s is longer than any RR interval (expected at most 5 s)");
-  if (params.n_beats < 1 || params.n_components < 1)
-    throw Error(who + ": n_beats and n_components must be at least 1, got " + std::to_string(params.n_beats) +
+  if (params.n_beats < 1 || params.n_components < 0)
+    throw Error(who + ": n_beats must be at least 1 and n_components at least 0, got " + std::to_string(params.n_beats) +
                 " and " + std::to_string(params.n_components));
 
   const int before = std::max(1, static_cast<int>(std::lround(params.before_s * fs_hz)));

@@ -324,4 +324,28 @@ ExtractionResult extract_ts_ica_from_residual(const ExtractionResult& ts_residua
                                             /*suppress_maternal=*/false);
 }
 
+ExtractionResult extract_ica_ts(const LeadMatrix& x_uv, double fs_hz, const BeatIndices& maternal_beats,
+                                const TemplateSubtractionParams& ts, const FastIcaParams& ica) {
+  const std::string who = "extract_ica_ts";
+  extract_detail::check_leads(x_uv, fs_hz, who);
+  extract_detail::check_beats(maternal_beats, x_uv.cols(), who);
+  const IcaResult unmixed = fastica_1999(x_uv, ica);
+  const Eigen::Index k = unmixed.sources.rows();
+  ExtractionResult result;
+  result.fecg_uv = LeadMatrix::Zero(x_uv.rows(), x_uv.cols());
+  result.detection = LeadMatrix::Zero(std::max<Eigen::Index>(k, 1), x_uv.cols());
+  if (k == 0) return result;  // every lead flat: nothing to separate
+  // Components in µV (the norm of their mixing column), so that every row reads like a lead.
+  LeadMatrix scaled = unmixed.sources;
+  for (Eigen::Index c = 0; c < k; ++c) scaled.row(c) *= unmixed.mixing.col(c).norm();
+  ExtractionResult cancelled = extract_template_subtraction(scaled, fs_hz, maternal_beats, ts);
+  for (Eigen::Index c = 0; c < k; ++c) {
+    const float norm = unmixed.mixing.col(c).norm();
+    if (!(norm > 0)) continue;
+    result.fecg_uv.noalias() += (unmixed.mixing.col(c) / norm) * cancelled.fecg_uv.row(c);
+  }
+  result.detection = std::move(cancelled.fecg_uv);
+  return result;
+}
+
 }  // namespace fecg

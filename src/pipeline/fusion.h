@@ -71,7 +71,8 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
 // Per window of `window_s`, the candidate with the highest score = coverage × (1 − maternal
 // excess) × (0.6 + 0.4 × agreement) gives the beats (ties: the earlier candidate, so the primary
 // method comes first) and, unless the primary found the same beats there (then the primary's, the
-// method asked for), the fetal ECG. The fetal ECG is cross-faded over 0.2 s where
+// method asked for), the fetal ECG. A final window shorter than window_s is judged on the last
+// window_s of the input (its beats are still its own). The fetal ECG is cross-faded over 0.2 s where
 // the source changes; of two beats closer than a fetal refractory period across a window edge the
 // earlier stays. A pool of one is its own choice in every window. Throws fecg::Error for an empty
 // pool, candidates of different shapes, or a bad rate or window.

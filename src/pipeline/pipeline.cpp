@@ -107,6 +107,20 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
   // ICA on the leads before any subtraction: where the maternal templates fit badly (ectopic or
   // changing maternal beats) the unmixing still separates the fetal source.
   if (params.candidate_pool && params.method != Method::ica) add(Method::ica, extract_ica(x, afs, maternal, params.ica));
+  // ICA first, then template subtraction on each component, detected component by component
+  // ("ica-ts:2"): where the leads are nearly alike, the fetal ECG is in no lead's residual but in
+  // one component's.
+  if (params.candidate_pool) {
+    TemplateSubtractionParams median_ts = params.template_subtraction;
+    median_ts.n_components = 0;
+    ExtractionResult ica_ts = extract_ica_ts(x, afs, maternal, median_ts, params.ica);
+    for (Eigen::Index c = 0; c < ica_ts.detection.rows(); ++c) {
+      ExtractionResult one;
+      one.fecg_uv = ica_ts.fecg_uv;
+      one.detection = ica_ts.detection.row(c);
+      pool.push_back({method_name(Method::ica) + "-ts:" + std::to_string(c + 1), std::move(one), {}});
+    }
+  }
   return pool;
 }
 

@@ -340,10 +340,16 @@ TEST_CASE("stream: TS-ICA chunked finds the same beats; a recording of 1.5 chunk
     return fecg::LeadMatrix(rec.samples_uv.middleCols(start, count));
   };
   const fecg::PipelineResult whole = fecg::run_pipeline(rec, roles, params);
-  // ICA unmixes each chunk on its own, so the fECG differs a little; the beats agree.
+  // ICA unmixes each chunk on its own, so the fECG differs a little and a window may take its
+  // beats from another candidate of the pool, a few ms away (measured: 93 % within 4 ms); the
+  // beats agree within the scoring tolerance and are as right as the whole recording's.
   const fecg::PipelineResult streamed =
       fecg::run_pipeline_streaming(rec, rec.n_samples(), source, roles, params, {.chunk_s = 100, .margin_s = 30});
-  CHECK(fecg::score_beats(whole.fetal_beats, streamed.fetal_beats, rec.fs_hz, 0.004).f1 >= 0.99);
+  CHECK(fecg::score_beats(whole.fetal_beats, streamed.fetal_beats, rec.fs_hz).f1 >= 0.99);
+  CHECK(fecg::score_beats(whole.fetal_beats, streamed.fetal_beats, rec.fs_hz, 0.004).f1 >= 0.85);
+  const double whole_f1 = fecg::score_beats(sim.fetal_peaks, whole.fetal_beats, rec.fs_hz).f1;
+  CHECK(whole_f1 >= 0.95);
+  CHECK(fecg::score_beats(sim.fetal_peaks, streamed.fetal_beats, rec.fs_hz).f1 >= whole_f1 - 0.01);
   CHECK(fecg::score_beats(whole.maternal_beats, streamed.maternal_beats, rec.fs_hz, 0.002).f1 >= 0.995);
 
   const fecg::PipelineResult single =
