@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import export as E  # noqa: E402
 import flops as F  # noqa: E402
 import model as M  # noqa: E402
+import train as T  # noqa: E402
 
 torch.set_num_threads(2)  # the machine is shared
 
@@ -107,6 +108,24 @@ class SmokeTest(unittest.TestCase):
             self.assertTrue(all(np.isfinite(losses)), name)
             grads = [p.grad for p in net.parameters() if p.requires_grad]
             self.assertTrue(all(g is not None and torch.isfinite(g).all() for g in grads), name)
+
+    def test_lead_corruption_hits_one_lead_of_the_chosen_windows(self):
+        rng = np.random.default_rng(5)
+        x = torch.randn(64, 4, M.WINDOW)
+        before = x.clone()
+        out = T.corrupt_one_lead(x, rng, 1.0)
+        changed = (out - x).abs().amax(dim=2) > 0           # windows × leads
+        self.assertTrue((changed.sum(dim=1) == 1).all())    # exactly one lead per window
+        added = (out - x)[changed]
+        self.assertTrue(((added.std(dim=1) > 0.9) & (added.std(dim=1) < 4.3)).all())
+        self.assertEqual(len(set(changed.float().argmax(dim=1).tolist())), 4)  # any lead may be hit
+        self.assertTrue(torch.equal(x, before))             # the input itself is left alone
+        half = T.corrupt_one_lead(x, np.random.default_rng(6), 0.5)
+        hit = ((half - x).abs().amax(dim=(1, 2)) > 0).float().mean().item()
+        self.assertTrue(0.3 < hit < 0.7)
+        self.assertTrue(torch.equal(T.corrupt_one_lead(x, rng, 0.0), x))
+        one = torch.randn(8, 1, M.WINDOW)
+        self.assertTrue(torch.equal(T.corrupt_one_lead(one, rng, 1.0), one))  # no other lead to lean on
 
     def test_export_files_match_their_card(self):
         torch.manual_seed(4)

@@ -184,12 +184,35 @@ class Sampler:
         self.queues = {int(k): np.array(v, dtype=np.int64) for k, v in s["queues"].items()}
 
 
-def augment(x, y, rng: np.random.Generator, subset_probability: float = 0.25):
-    """Polarity flip per window (ECG leads have either sign; normalisation commutes with it), and
-    for some batches a random subset of the leads, in random order. y (the fetal target) may be
-    None (real recordings)."""
+def corrupt_one_lead(x, rng: np.random.Generator, probability: float):
+    """Lead corruption: in a share `probability` of the windows (with at least 2 leads) one lead,
+    drawn at random, gets Gaussian noise of 1-4 times its own robust scale (the inputs are
+    normalised to about 1 per lead), while the target keeps its clean fetal ECG. The network can
+    only recover that lead's fetal ECG, and the beats, from the other leads, so it learns to tell
+    leads apart by quality rather than to weigh them all alike (issue 12: lead contributions that
+    follow each lead's fetal SNR)."""
+    b, k, t = x.shape
+    if probability <= 0 or k < 2:
+        return x
+    hit = np.flatnonzero(rng.random(b) < probability)
+    if hit.size == 0:
+        return x
+    x = x.clone()
+    leads = rng.integers(0, k, size=hit.size)
+    scale = np.exp(rng.uniform(np.log(1.0), np.log(4.0), size=hit.size)).astype(np.float32)
+    noise = rng.standard_normal((hit.size, t)).astype(np.float32) * scale[:, None]
+    x[torch.from_numpy(hit), torch.from_numpy(leads)] += torch.from_numpy(noise)
+    return x
+
+
+def augment(x, y, rng: np.random.Generator, subset_probability: float = 0.25, lead_noise: float = 0.0):
+    """Polarity flip per window (ECG leads have either sign; normalisation commutes with it), for
+    some batches a random subset of the leads, in random order, and with lead_noise > 0 one lead
+    corrupted in that share of the windows (corrupt_one_lead). y (the fetal target) may be None
+    (real recordings)."""
     sign = torch.from_numpy(rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(x.shape[0], 1, 1)))
     x, y = x * sign, None if y is None else y * sign
+    x = corrupt_one_lead(x, rng, lead_noise)
     k = x.shape[1]
     if k > 1 and rng.random() < subset_probability:
         keep = torch.from_numpy(rng.permutation(k)[: int(rng.integers(1, k))])
@@ -313,7 +336,8 @@ def train(args) -> dict:
     recipe = (f"scripts/fhnet/train.py --model {args.model} --seed {args.seed} --steps {args.steps}"
               f" --batch {args.batch} --lr {args.lr} --warmup {args.warmup}"
               f" --maternal-bpm {args.maternal_bpm} --fetal-bpm {args.fetal_bpm}"
-              f" --snr-fm={args.snr_fm} --snr-mn {args.snr_mn} --maternal-qrs {args.maternal_qrs}")
+              f" --snr-fm={args.snr_fm} --snr-mn {args.snr_mn} --maternal-qrs {args.maternal_qrs}"
+              + (f" --lead-noise {args.lead_noise}" if args.lead_noise > 0 else ""))
     if init:
         recipe += f" --init {init['checkpoint']}"
     if real_set:
@@ -356,13 +380,13 @@ def train(args) -> dict:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
         idx, k = sampler.next()
         x, y, r = train_set.batch(idx, k)
-        x, y = augment(x, y, aug_rng)
+        x, y = augment(x, y, aug_rng, lead_noise=args.lead_noise)
         x, y, r = x.to(device), y.to(device), r.to(device)
         loss, parts = M.fhnet_loss(net(x), y, r, None, r_weight=args.r_weight, pos_weight=args.pos_weight)
         if real_sampler:
             ridx, rk = real_sampler.next()
             rx, rr = real_set.batch(ridx, rk)
-            rx, _ = augment(rx, None, aug_rng)
+            rx, _ = augment(rx, None, aug_rng, lead_noise=args.lead_noise)
             rx, rr = rx.to(device), rr.to(device)
             real_bce = M.rpeak_bce(net(rx)[1], rr, args.pos_weight)
             loss = loss + args.real_weight * real_bce
@@ -416,6 +440,8 @@ def parse_args(argv=None):
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--weight-decay", type=float, default=1e-4)
     ap.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip")
+    ap.add_argument("--lead-noise", type=float, default=0.0,
+                    help="share of windows in which one lead is corrupted by noise (corrupt_one_lead)")
     ap.add_argument("--r-weight", type=float, default=0.5, help="weight of the R-peak BCE in the loss")
     ap.add_argument("--pos-weight", type=float, default=5.0, help="BCE weight of R-peak (positive) targets")
     ap.add_argument("--time-budget-min", type=float, default=95.0, help="cumulative training minutes, all resumes")
