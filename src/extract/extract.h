@@ -23,7 +23,10 @@ struct TemplateSubtractionParams {
   // Principal components of the beat matrix fitted per beat (per P, QRS and T segment). 2 rather
   // than 3: with 3 × 3 coefficients per beat the fit starts to absorb fetal QRS energy; on
   // ADFECGDB / Challenge 2013 set A TS-ICA fetal F1 was 0.980 / 0.906 with 4, 0.982 / 0.912 with
-  // 3, 0.986 / 0.920 with 2 and 0.987 / 0.877 with 1 (tools/eval_classical).
+  // 3, 0.986 / 0.920 with 2 and 0.987 / 0.877 with 1 (tools/eval_classical). 0: no fit at all,
+  // the neighbours' sample-wise median beat subtracted as it is. It leaves the maternal amplitude
+  // drift but none of the beat's own fetal QRS or noise can be fitted away; it is used after ICA
+  // (extract_ica_ts), where the maternal ECG fills its own components.
   int n_components = 2;
 };
 

@@ -12,6 +12,7 @@
 //      fitted by least squares to the P, QRS and T segments separately;
 //   4. the segment fits are joined by raised-cosine cross-fades and tapered at the window edges,
 //      so that the subtracted estimate has no steps, and subtracted.
+// With n_components = 0, step 3 is the neighbours' sample-wise median beat, subtracted unscaled.
 #include "core/error.h"
 #include "core/median.h"
 #include "extract/detail.h"
