@@ -127,6 +127,15 @@ class SmokeTest(unittest.TestCase):
         one = torch.randn(8, 1, M.WINDOW)
         self.assertTrue(torch.equal(T.corrupt_one_lead(one, rng, 1.0), one))  # no other lead to lean on
 
+    def test_init_from_the_shipped_model_folder(self):
+        models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models")
+        ck = T.load_init(models, "cpu")
+        net = M.build_model("fhnet")
+        net.load_state_dict(ck["state_dict"])  # strict: every tensor named and shaped as the model's
+        weights, _ = E.read_safetensors(os.path.join(models, "fhnet.safetensors"))
+        self.assertEqual(sorted(weights), sorted(net.state_dict()))
+        self.assertTrue(all(np.array_equal(weights[k], v.numpy()) for k, v in net.state_dict().items()))
+
     def test_export_files_match_their_card(self):
         torch.manual_seed(4)
         net = M.FHNet().eval()

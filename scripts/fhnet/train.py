@@ -277,6 +277,20 @@ def set_rng_states(s: dict, np_rng: np.random.Generator) -> None:
         torch.cuda.set_rng_state_all(s["cuda"])
 
 
+def load_init(path: str, device) -> dict:
+    """A training checkpoint (.pt), or an exported model folder (fhnet.json + fhnet.safetensors, as
+    in models/): the shipped weights are then the starting point of a fine-tune."""
+    if not os.path.isdir(path):
+        return torch.load(path, map_location=device)
+    from export import read_safetensors  # the reader of what export.py wrote
+    with open(os.path.join(path, "fhnet.json")) as f:
+        card = json.load(f)
+    tensors, _ = read_safetensors(os.path.join(path, card["files"]["weights"]["path"]))
+    return {"model": "fhnet", "step": card.get("metrics", {}).get("validation", {}).get("step", 0),
+            "state_dict": {k: torch.from_numpy(v.copy()) for k, v in tensors.items()},
+            "training": card.get("training", {})}
+
+
 def train(args) -> dict:
     name = MODEL_ALIASES.get(args.model)
     if name is None:
@@ -312,7 +326,7 @@ def train(args) -> dict:
     history = []
     init = None
     if args.init:
-        ck = torch.load(args.init, map_location=device)
+        ck = load_init(args.init, device)
         if ck["model"] != args.model:
             raise SystemExit(f"train: --init {args.init} holds a {ck['model']} model, not {args.model}")
         net.load_state_dict(ck["state_dict"])
@@ -461,7 +475,9 @@ def parse_args(argv=None):
                     "write --snr-fm=-20..-6 (a value starting with '-')")
     ap.add_argument("--snr-mn", default="0..24", help="maternal-to-noise ratio, dB: A..B drawn, or fixed (fecg dataset)")
     ap.add_argument("--maternal-qrs", default="0.35-1", help="maternal Q/R/S width factors drawn from A-B (fecg dataset)")
-    ap.add_argument("--init", default=None, help="start from this checkpoint's weights (fine-tuning; new optimiser)")
+    ap.add_argument("--init", default=None,
+                    help="start from this checkpoint's weights, or an exported model folder such as models/ "
+                         "(fine-tuning; new optimiser)")
     ap.add_argument("--real", default=None, metavar="DIR",
                     help="also learn the R-peak head's task on annotated real recordings: DIR/<name>/ as "
                          "`fecg windows <record> --ref FILE --out DIR/<name>` writes them")
