@@ -104,7 +104,7 @@ section "Morphology: abdominal fetal ECG against the scalp lead (ADFECGDB)" "adf
 section "Morphology: extracted against the simulated fetal component" "" \
   $B/eval_morph sim --seeds 4
 section "Speed: the native pipeline, 5-min 4-lead 1 kHz recording" "" \
-  $B/bench_pipeline --repeats 7 --models models --methods ts-ica,fhnet
+  $B/bench_pipeline --repeats 7 --models models --methods ts-ica,fhnet,ts-ica-pool,fhnet-pool
 section "Speed: the morphology stage" "" \
   $B/bench_morph
 if ((browser)); then
