@@ -217,7 +217,7 @@ export interface QualityWindow {
   reliable: boolean;         // the window's fetal beats and rate may be shown as the fetal rate
   confidence: number;        // calibrated probability that they are right, 0..1
   whyUnreliable: string;     // in words, empty when reliable
-  source: string;            // the candidate extraction they come from: 'fhnet', 'ts-ica', 'ts', ...
+  source: string;            // the candidate extraction they come from: 'fhnet', 'ts-ica', 'ts', 'ts:2' (TS on lead 2 alone), 'ica', 'ica-ts:1' (ICA component 1 after TS)
   fecgSource: string;        // the candidate its fetal ECG comes from: the method's own where it found the same beats
 }
 

@@ -24,7 +24,8 @@
 namespace fecg {
 
 struct FetalCandidate {
-  std::string source;           // "fhnet", "ts-ica", "ts", "ts:2" (lead 2's residual alone), "ica"
+  std::string source;           // "fhnet", "ts-ica", "ts", "ts:2" (lead 2's residual alone), "ica",
+                                // "ica-ts:1" (ICA component 1 after template subtraction)
   ExtractionResult extraction;  // fetal ECG per lead (µV) and detection channels, analysis rate
   BeatIndices beats;            // fetal beats found on it, ascending, analysis rate
 };
