@@ -3,8 +3,8 @@
 //
 // After the idea of Behar, Oster & Clifford (Computing in Cardiology 40:173, 2013): several
 // candidate fetal signals (here FHNet's, template subtraction's, TS-ICA's, ICA's and ICA then
-// TS's, component by component), fetal QRS detected
-// on each, and the most regular beat series that does not follow the mother's beats chosen. Here
+// TS's, component by component), fetal QRS detected on each, and the most regular beat series
+// that does not follow the mother's beats chosen. Here
 // the choice is made per window of the quality grid rather than per record, and the agreement
 // of a candidate's beats with another, independently extracted candidate counts as evidence.
 //
