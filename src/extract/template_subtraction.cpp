@@ -157,11 +157,11 @@ class LeadSubtractor {
         Eigen::MatrixXf neighbourhood(static_cast<Eigen::Index>(rows.size()), width_);
         for (std::size_t j = 0; j < rows.size(); ++j) neighbourhood.row(static_cast<Eigen::Index>(j)) = aligned.row(rows[j]);
         const Eigen::MatrixXf median = column_median(neighbourhood);
-        for (int i = i0; i <= i1; ++i) subtract_beat(x, n, windows[i], lag[i], median, residual, /*fitted=*/false);
+        for (int i = i0; i <= i1; ++i) subtract_beat(x, n, windows[i], lag[i], median, residual);
         continue;
       }
       const Eigen::MatrixXf basis = pca_basis(aligned, rows);
-      for (int i = i0; i <= i1; ++i) subtract_beat(x, n, windows[i], lag[i], basis, residual, /*fitted=*/true);
+      for (int i = i0; i <= i1; ++i) subtract_beat(x, n, windows[i], lag[i], basis, residual);
     }
     return residual;
   }
@@ -257,7 +257,7 @@ class LeadSubtractor {
   }
 
   void subtract_beat(const float* x, Eigen::Index n, const BeatWindow& w, double lag,
-                     const Eigen::MatrixXf& basis, Signal& residual, bool fitted) const {
+                     const Eigen::MatrixXf& basis, Signal& residual) const {
     const Eigen::Index c = basis.cols();
     if (c == 0 || w.left + w.right < 1) return;
     // Nominal window [lo, hi]; the estimate spans it plus half a fade on each side.
@@ -276,7 +276,7 @@ class LeadSubtractor {
       nominal[static_cast<std::size_t>(k)] = t >= lo && t <= hi;
       for (Eigen::Index q = 0; q < c; ++q) v(k, q) = extract_detail::interpolate_cubic(basis.col(q).data(), width_, u[k]);
     }
-    if (!fitted) {  // the neighbours' median beat as it is (one column, coefficient 1)
+    if (params_.n_components == 0) {  // the neighbours' median beat as it is (coefficient 1)
       subtract_estimate(v.col(0), t0, n, lo, hi, u, residual);
       return;
     }

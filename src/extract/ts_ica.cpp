@@ -332,18 +332,17 @@ ExtractionResult extract_ica_ts(const LeadMatrix& x_uv, double fs_hz, const Beat
   const IcaResult unmixed = fastica_1999(x_uv, ica);
   const Eigen::Index k = unmixed.sources.rows();
   ExtractionResult result;
-  result.fecg_uv = LeadMatrix::Zero(x_uv.rows(), x_uv.cols());
-  result.detection = LeadMatrix::Zero(std::max<Eigen::Index>(k, 1), x_uv.cols());
-  if (k == 0) return result;  // every lead flat: nothing to separate
-  // Components in µV (the norm of their mixing column), so that every row reads like a lead.
-  LeadMatrix scaled = unmixed.sources;
-  for (Eigen::Index c = 0; c < k; ++c) scaled.row(c) *= unmixed.mixing.col(c).norm();
-  ExtractionResult cancelled = extract_template_subtraction(scaled, fs_hz, maternal_beats, ts);
-  for (Eigen::Index c = 0; c < k; ++c) {
-    const float norm = unmixed.mixing.col(c).norm();
-    if (!(norm > 0)) continue;
-    result.fecg_uv.noalias() += (unmixed.mixing.col(c) / norm) * cancelled.fecg_uv.row(c);
+  if (k == 0) {  // every lead flat: nothing to separate
+    result.fecg_uv = LeadMatrix::Zero(x_uv.rows(), x_uv.cols());
+    result.detection = LeadMatrix::Zero(1, x_uv.cols());
+    return result;
   }
+  // Components in µV (the norm of their mixing column; fastica_1999 keeps no flat component), so
+  // that every row reads like a lead; the unit-norm mixing columns take them back onto the leads.
+  const Eigen::RowVectorXf norms = unmixed.mixing.colwise().norm();
+  const LeadMatrix scaled = norms.transpose().asDiagonal() * unmixed.sources;
+  ExtractionResult cancelled = extract_template_subtraction(scaled, fs_hz, maternal_beats, ts);
+  result.fecg_uv = unmixed.mixing * norms.cwiseInverse().asDiagonal() * cancelled.fecg_uv;
   result.detection = std::move(cancelled.fecg_uv);
   return result;
 }

@@ -79,6 +79,16 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
                                                LeadMatrix& lead_attention) {
   std::vector<FetalCandidate> pool;
   const auto add = [&pool](Method m, ExtractionResult r) { pool.push_back({method_name(m), std::move(r), {}}); };
+  // One candidate per row of `rows` ("<prefix>:1" ...), detected on that row alone, all with the
+  // fetal ECG `fecg_uv`.
+  const auto add_each_row = [&pool](const std::string& prefix, const LeadMatrix& rows, const LeadMatrix& fecg_uv) {
+    for (Eigen::Index r = 0; r < rows.rows(); ++r) {
+      ExtractionResult one;
+      one.fecg_uv = fecg_uv;
+      one.detection = rows.row(r);
+      pool.push_back({prefix + ":" + std::to_string(r + 1), std::move(one), {}});
+    }
+  };
   if (params.method == Method::fhnet) add(Method::fhnet, extract_with_fhnet(x, afs, params, rpeak_prob, warnings, lead_attention));
   if (params.method == Method::ica) add(Method::ica, extract_ica(x, afs, maternal, params.ica));
   const bool wants_ts = params.candidate_pool || params.method == Method::template_subtraction ||
@@ -96,12 +106,7 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
   } else if (params.candidate_pool) {
     // Each lead's residual on its own as well (Behar et al. 2013 detect on every channel): where
     // one lead holds a clean fetal ECG and the others noise, the fused detection blurs it.
-    for (Eigen::Index l = 0; l < ts.fecg_uv.rows(); ++l) {
-      ExtractionResult one;
-      one.fecg_uv = ts.fecg_uv;
-      one.detection = ts.fecg_uv.row(l);
-      pool.push_back({method_name(Method::template_subtraction) + ":" + std::to_string(l + 1), std::move(one), {}});
-    }
+    add_each_row(method_name(Method::template_subtraction), ts.fecg_uv, ts.fecg_uv);
     add(Method::template_subtraction, std::move(ts));
   }
   // ICA on the leads before any subtraction: where the maternal templates fit badly (ectopic or
@@ -113,13 +118,8 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
   if (params.candidate_pool) {
     TemplateSubtractionParams median_ts = params.template_subtraction;
     median_ts.n_components = 0;
-    ExtractionResult ica_ts = extract_ica_ts(x, afs, maternal, median_ts, params.ica);
-    for (Eigen::Index c = 0; c < ica_ts.detection.rows(); ++c) {
-      ExtractionResult one;
-      one.fecg_uv = ica_ts.fecg_uv;
-      one.detection = ica_ts.detection.row(c);
-      pool.push_back({method_name(Method::ica) + "-ts:" + std::to_string(c + 1), std::move(one), {}});
-    }
+    const ExtractionResult ica_ts = extract_ica_ts(x, afs, maternal, median_ts, params.ica);
+    add_each_row(method_name(Method::ica) + "-ts", ica_ts.detection, ica_ts.fecg_uv);
   }
   return pool;
 }
