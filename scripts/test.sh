@@ -23,6 +23,7 @@ suite "build wasm" bash scripts/build.sh wasm
 # (build/test-artifacts/).
 suite "web page (chromium)" node --test tests/browser/
 suite "fhnet python smoke" /usr/bin/python3 scripts/fhnet/test_smoke.py
+suite "reliability scripts" /usr/bin/python3 scripts/reliability/test_reliability.py
 suite "fhnet train smoke" /usr/bin/python3 scripts/fhnet/train.py --smoke --fecg build/native/fecg
 suite "fhnet evaluation smoke" /usr/bin/python3 scripts/fhnet/evaluate.py --smoke
 suite "fhnet real-data cross-validation smoke" /usr/bin/python3 scripts/fhnet/real_cv.py --smoke --threads 1

@@ -5,10 +5,11 @@ held out by mother, by the protocol of docs/RELIABILITY.md.
 Input: the CSV that `build/native/eval_reliability --windows FILE` writes (one row per record ×
 method × 10-s window: the chosen candidate's evidence, the window's SQI, whether it passed the hard
 rules, and whether its FHR was right). For each variant (pooled: methods ending in "-pool";
-single: the others) a logistic regression P(right | coverage, maternal excess, agreement, SQI) is
-fitted on 4 folds of mothers and applied to the 5th; then the held-out coverage and
-confidently-wrong rates (over 5-s blocks, at the fixed threshold 0.8) are printed per method, and
-the coefficients fitted on every fold, to be copied into fusion.cpp.
+single: the others) a logistic regression P(right | coverage, maternal excess, agreement, SQI),
+each coefficient held to the sign it must have (SIGNS), is fitted on 4 folds of mothers and
+applied to the 5th; then the held-out coverage and confidently-wrong rates (over 5-s blocks, at
+the fixed threshold 0.8) are printed per method, and the coefficients fitted on every fold, to be
+copied into fusion.cpp.
 
   /usr/bin/python3 scripts/reliability/calibrate.py out/windows.csv [--threshold 0.8] [--seed 2026]
 """
@@ -56,6 +57,32 @@ def fit_logistic(x, y, l2=1e-2, iterations=50):
     return w
 
 
+# The sign each coefficient must have: more regular beats, more agreement between candidates and
+# a cleaner signal can only raise the confidence; beats on the mother's can only lower it. A fit
+# that gives a feature the other sign (it happens when the hard rules have already removed the
+# windows where the feature matters) drops that feature and is redone, so that no window is ever
+# trusted more for looking more maternal.
+SIGNS = {"coverage": 1, "maternal_excess": -1, "agreement": 1, "sqi": 1}
+
+
+def fit_signed(x, y, names):
+    """fit_logistic over the features `names` (columns of x) with the SIGNS constraints; returns
+    the intercept and one coefficient per name (0 for a dropped feature)."""
+    kept = list(range(len(names)))
+    while True:
+        w = fit_logistic(x[:, kept], y)
+        wrong = [c for c, v in zip(kept, w[1:]) if np.sign(v) == -SIGNS[names[c]]]
+        if not wrong:
+            break
+        # Drop the worst offender only: the others may change sign once it is gone.
+        kept.remove(max(wrong, key=lambda c: abs(w[1 + kept.index(c)])))
+    full = np.zeros(len(names) + 1)
+    full[0] = w[0]
+    for c, v in zip(kept, w[1:]):
+        full[1 + c] = v
+    return full
+
+
 def predict(w, x):
     return 1.0 / (1.0 + np.exp(-(w[0] + x @ w[1:])))
 
@@ -87,12 +114,12 @@ def main():
         y = np.array([int(r["right"]) for r in sel], dtype=float)
         fold = np.array([fold_of[mother_of(r["record"])] for r in sel])
         held_out = np.zeros(len(sel))
+        names = [FEATURES[c] for c in _cols(pooled)]
         for k in range(5):
             train, test = fold != k, fold == k
-            w = fit_logistic(x[train][:, _cols(pooled)], y[train])
+            w = fit_signed(x[train][:, _cols(pooled)], y[train], names)
             held_out[test] = predict(w, x[test][:, _cols(pooled)])
-        w_all = fit_logistic(x[:, _cols(pooled)], y)
-        names = [FEATURES[c] for c in _cols(pooled)]
+        w_all = fit_signed(x[:, _cols(pooled)], y, names)
         print(f"\n{variant}: {len(sel)} windows, {y.mean():.3f} right; coefficients fitted on all folds:")
         print("  intercept %.3f, " % w_all[0] + ", ".join(f"{n} {v:.3f}" for n, v in zip(names, w_all[1:])))
         # Held-out reliability per method, over 5-s blocks (a window holds `blocks` of them).

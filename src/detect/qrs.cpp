@@ -1,12 +1,13 @@
 // Maternal and fetal QRS detection.
 //
 // Both detectors share one shape (Pan & Tompkins, IEEE TBME 32(3):230-236, 1985):
-//   band-pass → a positive detection function per lead (energy of the QRS band) → leads fused,
+//   band-pass → a positive detection function per lead → leads fused,
 //   each normalised to its typical beat height and weighted by how regular its own beats are →
 //   adaptive thresholds (signal / noise peak levels) with a refractory period and search-back →
 //   R peak refined to the extremum of the band-passed signal of the best lead.
 // The maternal detector uses the derivative–square–integrate detection function of the paper;
-// the fetal one uses the squared band-passed signal over a fetal-QRS-wide window, scores channels
+// the fetal one the one-signed slope of the band-passed signal over a fetal-QRS-wide window
+// (fetal_slope_envelope), scores channels
 // by periodicity in the fetal range and SNR, can fuse an R-peak probability, and removes extra
 // beats that split a normal RR interval.
 #include "detect/qrs.h"
@@ -269,6 +270,20 @@ float beat_polarity(const std::vector<Peak>& peaks, const std::vector<float>& ba
   return quantile_in_place(extrema, 0.5) < 0 ? -1.0f : 1.0f;
 }
 
+// Median over the beats of the largest value of sign × band within ±radius_n: the typical R height.
+float r_height(const std::vector<Peak>& peaks, const std::vector<float>& band, float sign, std::int64_t radius_n) {
+  const auto n = static_cast<std::int64_t>(band.size());
+  std::vector<float> heights;
+  heights.reserve(peaks.size());
+  for (const Peak& p : peaks) {
+    float h = 0.0f;
+    for (std::int64_t i = std::max<std::int64_t>(0, p.index - radius_n); i <= std::min(n - 1, p.index + radius_n); ++i)
+      h = std::max(h, sign * band[static_cast<std::size_t>(i)]);
+    heights.push_back(h);
+  }
+  return quantile_in_place(heights, 0.5);
+}
+
 std::int64_t samples(double seconds, double fs_hz) {
   return std::max<std::int64_t>(1, std::llround(seconds * fs_hz));
 }
@@ -480,6 +495,26 @@ std::vector<Peak> remove_extra_beats(const std::vector<Peak>& peaks) {
   return kept;
 }
 
+// Detection function of one band-passed fetal channel: its derivative, half-wave rectified on the
+// side of the channel's steepest slopes, averaged over a fetal QRS width. The steepest slope
+// of a fetal QRS is its sharpest feature, and its sign is the same at every beat of a channel, so
+// noise and maternal residue of the other slope sign add nothing (Varanini et al., CinC 2013,
+// detect at the maximum of the signed derivative). Held out by mother it gave fetal F1 0.956 and
+// FHR-trace MAE 1.04 bpm on Challenge 2013, against 0.951 / 1.20 for the QRS-band energy used
+// before (docs/RELIABILITY.md).
+std::vector<float> fetal_slope_envelope(const std::vector<float>& band, int integration_n) {
+  const std::size_t n = band.size();
+  std::vector<float> slope(n, 0.0f);
+  for (std::size_t i = 1; i + 1 < n; ++i) slope[i] = 0.5f * (band[i + 1] - band[i - 1]);
+  // The side of the steepest slopes: the 99.5th percentile of the rises against that of the falls
+  // (the top 0.3 s of a minute, against ~1.4 s of fetal QRS slopes at 140 bpm).
+  std::vector<float> rises = slope, falls(n);
+  for (std::size_t i = 0; i < n; ++i) falls[i] = -slope[i];
+  const float sign = quantile_in_place(rises, 0.995) >= quantile_in_place(falls, 0.995) ? 1.0f : -1.0f;
+  for (float& v : slope) v = std::max(0.0f, sign * v);
+  return moving_average(slope, integration_n);
+}
+
 }  // namespace
 
 BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQrsParams& params,
@@ -522,7 +557,7 @@ BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQr
   picker.threshold_fraction = 0.3;
   picker.min_rr_n = samples(min_rr_s, fs_hz);
   picker.max_rr_n = samples(max_rr_s, fs_hz);
-  // 50 ms: about one fetal QRS width (40-60 ms at term), the integration window of the energy.
+  // 50 ms: about one fetal QRS width (40-60 ms at term), the integration window of the slope.
   const int integration_n = odd_width(0.05, fs_hz);
 
   std::vector<FetalChannel> channels(static_cast<std::size_t>(fecg.rows()));
@@ -530,16 +565,15 @@ BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQr
   for (Eigen::Index c = 0; c < fecg.rows(); ++c) {
     FetalChannel& ch = channels[static_cast<std::size_t>(c)];
     ch.band = bandpass_lead(kFn, fecg, c, params.band_low_hz, params.band_high_hz, fs_hz);
-    std::vector<float> sq(ch.band.size());
-    for (std::size_t i = 0; i < sq.size(); ++i) sq[i] = ch.band[i] * ch.band[i];
-    ch.envelope = moving_average(sq, integration_n);
+    ch.envelope = fetal_slope_envelope(ch.band, integration_n);
     if (!(normalise_detection(ch.envelope, level_window_n) > 0)) continue;  // flat channel
     ch.peaks = pick(ch.envelope, picker, level_window_n);
     const double regularity = rr_regularity(indices_of(ch.peaks), fs_hz, min_rr_s, max_rr_s, 0.2);
-    // SNR: typical beat height (1 after normalisation) over the median of the detection function.
-    // A clean fetal ECG reaches a ratio of 100 or more, band-limited noise about 3-5.
+    // SNR: typical beat height (1 after normalisation) over the median of the detection function,
+    // squared to read as an energy ratio: a clean fetal ECG reaches 100 or more (1), band-limited
+    // noise about 3-5.
     const double floor = std::max(1e-9f, detect_detail::subsampled_median(ch.envelope));
-    const double snr = std::clamp(std::log10(1.0 / floor) / 2.0, 0.0, 1.0);
+    const double snr = std::clamp(std::log10(1.0 / floor), 0.0, 1.0);
     ch.score = regularity * snr;
     best_score = std::max(best_score, ch.score);
   }
@@ -583,6 +617,7 @@ BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQr
   // other channels then add noise or maternal residue rather than fetal beats).
   const double fused_regularity = rr_regularity(indices_of(peaks), fs_hz, min_rr_s, max_rr_s, 0.2);
   double best_regularity = fused_regularity;
+  bool single = false;
   for (std::size_t c = 0; c < channels.size(); ++c) {
     if (channels[c].envelope.empty()) continue;
     std::vector<Peak> own = remove_extra_beats(channels[c].peaks);
@@ -591,13 +626,29 @@ BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQr
       best_regularity = r;
       best = static_cast<int>(c);
       peaks = std::move(own);
+      single = true;
     }
   }
-  const std::vector<float>& band = channels[static_cast<std::size_t>(best)].band;
-  // ±30 ms: the energy window (50 ms) is centred on the QRS; the R peak lies within half a QRS of it.
+  // ±30 ms: the slope window (50 ms) lies on the QRS; the R peak is within half a QRS of it.
   const std::int64_t radius_n = samples(0.03, fs_hz);
-  const float sign = beat_polarity(peaks, band, radius_n);
-  return refine_to_extremum(peaks, band, sign, radius_n, picker.refractory_n);
+  if (single) {
+    const std::vector<float>& band = channels[static_cast<std::size_t>(best)].band;
+    return refine_to_extremum(peaks, band, beat_polarity(peaks, band, radius_n), radius_n, picker.refractory_n);
+  }
+  // The fused channels' band-passed signals, each turned to a positive R and scaled to a typical R
+  // of 1, weighted as in the fusion: the R peak of their sum moves little when the weights do (as
+  // between the chunks of a streamed recording), where the R peak of the single best channel jumps
+  // to another lead's whenever two leads score alike.
+  std::vector<float> band(static_cast<std::size_t>(n), 0.0f);
+  for (const FetalChannel& ch : channels) {
+    if (ch.envelope.empty() || total <= 0 || (best_score > 0 && ch.score < 0.7 * best_score)) continue;
+    const float sign = beat_polarity(peaks, ch.band, radius_n);
+    const float height = r_height(peaks, ch.band, sign, radius_n);
+    if (!(height > 0)) continue;
+    const auto w = static_cast<float>(ch.score / total) * sign / height;
+    for (std::int64_t i = 0; i < n; ++i) band[static_cast<std::size_t>(i)] += w * ch.band[static_cast<std::size_t>(i)];
+  }
+  return refine_to_extremum(peaks, band, 1.0f, radius_n, picker.refractory_n);
 }
 
 }  // namespace fecg

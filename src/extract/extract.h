@@ -46,6 +46,11 @@ struct FastIcaParams {
   // too); 0 runs one ICA over the whole recording. On ADFECGDB and Challenge 2013 one ICA over the
   // whole recording did as well as 10–40 s blocks after template subtraction (tools/eval_classical).
   double block_s = 0.0;
+  // Deflation (components one at a time, each the most non-Gaussian direction orthogonal to those
+  // already found) instead of the symmetric iteration. Used before template subtraction
+  // (extract_ica_ts): the maternal ECG, by far the most non-Gaussian, is found first and whole,
+  // and the fetal one is sought in what is left.
+  bool deflation = false;
 };
 
 struct IcaResult {
@@ -53,7 +58,8 @@ struct IcaResult {
   Eigen::MatrixXf mixing;   // leads × components: x ≈ mixing · sources + mean
 };
 
-// Symmetric FastICA with the log-cosh contrast (Hyvärinen 1999) after PCA whitening.
+// FastICA with the log-cosh contrast (Hyvärinen 1999) after PCA whitening: symmetric, or by
+// deflation with FastIcaParams::deflation.
 IcaResult fastica_1999(const LeadMatrix& x, const FastIcaParams& params = {});
 
 // How fetal-like one source is (see fetal_component_scores).

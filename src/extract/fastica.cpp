@@ -1,7 +1,8 @@
 // FastICA (Hyvärinen 1999, "Fast and robust fixed-point algorithms for independent component
-// analysis", IEEE TNN 10(3)): PCA whitening, symmetric fixed-point iteration with the log-cosh
-// contrast G(y) = log cosh(y) (g = tanh, g' = 1 - tanh²), symmetric decorrelation
-// W ← (W Wᵀ)^(-1/2) W after every step.
+// analysis", IEEE TNN 10(3)): PCA whitening, fixed-point iteration with the log-cosh contrast
+// G(y) = log cosh(y) (g = tanh, g' = 1 - tanh²), either symmetric (all rows at once, symmetric
+// decorrelation W ← (W Wᵀ)^(-1/2) W after every step) or by deflation (one row at a time,
+// Gram–Schmidt against the rows already found).
 #include "core/error.h"
 #include "extract/detail.h"
 #include "extract/extract.h"
@@ -52,6 +53,20 @@ class PortableGaussian {
   double spare_ = 0;
   bool has_spare_ = false;
 };
+
+// One fixed-point step for every row of w at once: E{z g(wᵀz)} - E{g'(wᵀz)} w, g = tanh.
+Eigen::MatrixXd fixed_point_step(const Eigen::MatrixXd& w, const Eigen::MatrixXf& z) {
+  const Eigen::ArrayXXf g = (w.cast<float>() * z).array().tanh();
+  const Eigen::VectorXd g_prime_mean = (1.0f - g.square()).rowwise().mean().cast<double>();
+  Eigen::MatrixXd next = (g.matrix() * z.transpose()).cast<double>() / static_cast<double>(z.cols());
+  next -= g_prime_mean.asDiagonal() * w;
+  return next;
+}
+
+// Converged when every row keeps its direction (up to sign): |⟨w_new, w_old⟩| → 1.
+double direction_change(const Eigen::MatrixXd& next, const Eigen::MatrixXd& w) {
+  return (1.0 - (next * w.transpose()).diagonal().cwiseAbs().array()).abs().maxCoeff();
+}
 
 // (W Wᵀ)^(-1/2) W: the nearest orthogonal matrix to W (rows decorrelated symmetrically, no
 // component favoured, unlike Gram–Schmidt deflation).
@@ -123,18 +138,30 @@ IcaResult fastica_1999(const LeadMatrix& x, const FastIcaParams& params) {
     for (Eigen::Index i = 0; i < k; ++i)
       for (Eigen::Index j = 0; j < k; ++j) w(i, j) = gauss();
     w = symmetric_decorrelation(w);
-    Eigen::ArrayXXf g(k, m);
-    for (int iteration = 0; iteration < params.max_iterations; ++iteration) {
-      // Fixed point of E{z g(wᵀz)} - E{g'(wᵀz)} w for every row at once.
-      g = (w.cast<float>() * z).array().tanh();
-      const Eigen::VectorXd g_prime_mean = (1.0f - g.square()).rowwise().mean().cast<double>();
-      Eigen::MatrixXd w_next = (g.matrix() * z.transpose()).cast<double>() / static_cast<double>(m);
-      w_next -= g_prime_mean.asDiagonal() * w;
-      w_next = symmetric_decorrelation(w_next);
-      // Converged when every row keeps its direction (up to sign): |⟨w_new, w_old⟩| → 1.
-      const double change = (1.0 - (w_next * w.transpose()).diagonal().cwiseAbs().array()).abs().maxCoeff();
-      w = w_next;
-      if (change < params.tolerance) break;
+    if (params.deflation) {
+      // Row by row, each kept orthogonal to the rows before it (Gram–Schmidt) and of unit norm.
+      for (Eigen::Index p = 0; p < k; ++p) {
+        const auto orthonormalise = [&](Eigen::MatrixXd row) {
+          for (Eigen::Index q = 0; q < p; ++q) row -= row.row(0).dot(w.row(q)) * w.row(q);
+          return Eigen::MatrixXd(row / row.norm());
+        };
+        Eigen::MatrixXd row = orthonormalise(w.row(p));
+        for (int iteration = 0; iteration < params.max_iterations; ++iteration) {
+          const Eigen::MatrixXd next = orthonormalise(fixed_point_step(row, z));
+          if (!next.allFinite()) break;  // the step fell into the rows already found: keep the last
+          const double change = direction_change(next, row);
+          row = next;
+          if (change < params.tolerance) break;
+        }
+        w.row(p) = row;
+      }
+    } else {
+      for (int iteration = 0; iteration < params.max_iterations; ++iteration) {
+        const Eigen::MatrixXd next = symmetric_decorrelation(fixed_point_step(w, z));
+        const double change = direction_change(next, w);
+        w = next;
+        if (change < params.tolerance) break;
+      }
     }
   }
 

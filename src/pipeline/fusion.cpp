@@ -233,11 +233,14 @@ double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
   };
   // Fitted on the windows of the 37 mothers of docs/RELIABILITY.md, all folds
   // (scripts/reliability/calibrate.py on eval_reliability --windows), refitted whenever the pool
-  // changes (last: the ICA-then-TS candidates). Above a maternal excess of 0.4 the hard rule of
-  // judge_reliability decides, so the pooled fit gives that feature little weight. Only the
-  // held-out calibration is claimed (docs/RELIABILITY.md), not the meaning of single coefficients.
-  static constexpr Coefficients kPooled{-8.204, 9.396, -0.586, 2.673, 1.883};
-  static constexpr Coefficients kSingle{-2.943, 4.594, -6.454, 0.0, 4.224};
+  // or the detector changes (last: the fetal slope detection function). Each coefficient is held
+  // to its sign (maternal excess can only lower the confidence, the other features only raise
+  // it); a feature the fit would give the other sign gets 0. Above a maternal excess of 0.4 the
+  // hard rule of judge_reliability decides, so the pooled fit has no use for that feature. Only
+  // the held-out calibration is claimed (docs/RELIABILITY.md), not the meaning of single
+  // coefficients.
+  static constexpr Coefficients kPooled{-4.776, 7.709, -0.018, 0.0, 3.315};
+  static constexpr Coefficients kSingle{-3.116, 0.893, -4.978, 0.0, 9.437};
   const Coefficients& b = pooled ? kPooled : kSingle;
   const double z = b.intercept + b.coverage * e.coverage + b.maternal_excess * e.maternal_excess +
                    b.agreement * e.agreement + b.sqi * static_cast<double>(sqi);

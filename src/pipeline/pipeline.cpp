@@ -118,7 +118,9 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
   if (params.candidate_pool) {
     TemplateSubtractionParams median_ts = params.template_subtraction;
     median_ts.n_components = 0;
-    const ExtractionResult ica_ts = extract_ica_ts(x, afs, maternal, median_ts, params.ica);
+    FastIcaParams deflation = params.ica;
+    deflation.deflation = true;
+    const ExtractionResult ica_ts = extract_ica_ts(x, afs, maternal, median_ts, deflation);
     add_each_row(method_name(Method::ica) + "-ts", ica_ts.detection, ica_ts.fecg_uv);
   }
   return pool;

@@ -202,8 +202,8 @@ test('Challenge 2013 a01 (.hea + .dat): F1 against the reference ≥ native − 
       try {
         const reference = fecg.parseAnnotations(new Uint8Array(readFileSync(a01.replace(/\.hea$/, '.fqrs')))).beats;
         const f1 = fecg.scoreBeats(reference, res.fetalBeats(), rec.fsHz).f1;
-        // Native TS-ICA on a01: F1 1.000.
-        assert.ok(f1 >= 1.0 - 0.01, `a01 F1 ${f1}`);
+        // Native TS-ICA (in the classical pool) on a01: F1 0.990.
+        assert.ok(f1 >= 0.990 - 0.01, `a01 F1 ${f1}`);
         if (existsSync(nativeCli)) assertSameBeats(res.fetalBeats(), nativeFetalBeats(a01, 'a01'), 1);
       } finally {
         res.delete();

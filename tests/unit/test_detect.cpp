@@ -196,15 +196,22 @@ TEST_CASE("detect_fetal_qrs on a clean and a residue-laden channel, either polar
   CHECK(f1_score(r.fetal, fecg::detect_fetal_qrs(r.x, kFs)) >= 0.99);
 }
 
+// The fetal detection function is the one-signed slope (fetal_slope_envelope). On white noise it
+// keeps half of the QRS's energy and all of the noise's high frequencies, so these synthetic cases
+// score a little lower than with the QRS-band energy it replaced (measured: 230 bpm F1 0.982 against
+// ≥ 0.99, the 14-dB case 0.939 against ≥ 0.97); on real recordings, whose noise is maternal residue
+// and slow artefacts rather than white, it raised fetal F1 held out by mother from 0.951 to 0.954
+// and cut the FHR-trace MAE from 1.20 to 1.07 bpm (docs/RELIABILITY.md).
 TEST_CASE("detect_fetal_qrs over the fetal rate range and at low SNR") {
   for (const double bpm : {95.0, 120.0, 160.0, 200.0, 230.0}) {
     CAPTURE(bpm);
     const FetalChannels f = fetal_channels(30.0, bpm, 0.2, 3.0, 1.0, 23);
-    CHECK(f1_score(f.fetal, fecg::detect_fetal_qrs(f.x, kFs)) >= 0.99);
+    // 230 bpm is 10 ms of RR above the refractory period: the slope peak's jitter costs a beat or two.
+    CHECK(f1_score(f.fetal, fecg::detect_fetal_qrs(f.x, kFs)) >= (bpm < 225.0 ? 0.99 : 0.975));
   }
   // QRS peak 30 µV in white noise of σ 6 µV (~14 dB in the 10-45 Hz band).
   const FetalChannels noisy = fetal_channels(60.0, 140.0, 0.3, 6.0, -1.0, 24);
-  CHECK(f1_score(noisy.fetal, fecg::detect_fetal_qrs(noisy.x, kFs)) >= 0.97);
+  CHECK(f1_score(noisy.fetal, fecg::detect_fetal_qrs(noisy.x, kFs)) >= 0.93);
 }
 
 TEST_CASE("detect_fetal_qrs fuses an R-peak probability") {
@@ -225,7 +232,7 @@ TEST_CASE("detect_fetal_qrs fuses an R-peak probability") {
   const double f1_prob = f1_score(f.fetal, fecg::detect_fetal_qrs(LeadMatrix(0, n), kFs, {}, p));
   CAPTURE(f1_signal);
   CHECK(f1_prob >= 0.99);
-  CHECK(f1_fused >= 0.99);
+  CHECK(f1_fused >= 0.985);  // measured 0.989
   CHECK(f1_fused > f1_signal);
 }
 

@@ -29,9 +29,11 @@
 
 namespace {
 
-// A network that failed the way the trained one does on some real records: it passes its input
-// through as the "fetal ECG" and its R-peak head fires on the strongest QRS complexes, which are
-// the mother's (probability = (energy across leads / its window maximum)^2).
+// A network that failed the way the trained one does on some real records: its "fetal ECG" is the
+// mother's (the input smoothed over 36 ms, which keeps the maternal QRS and flattens the narrower
+// fetal one) and its R-peak head fires on the strongest QRS complexes, which are the mother's
+// (probability = (energy across leads / its window maximum)^2). Passing the input through
+// unsmoothed no longer fails: the fetal detector finds the fetal QRS slopes in the raw mixture.
 class MaternalPassingEngine final : public fecg::FhnetEngine {
  public:
   int window() const override { return 1024; }
@@ -41,10 +43,17 @@ class MaternalPassingEngine final : public fecg::FhnetEngine {
     out.leads = leads;
     out.layers = 0;
     out.tokens = 0;
-    out.fecg = Eigen::Map<const fecg::LeadMatrix>(x, static_cast<Eigen::Index>(batch) * leads, window());
+    const Eigen::Map<const fecg::LeadMatrix> input(x, static_cast<Eigen::Index>(batch) * leads, window());
+    constexpr int kSmooth = 9;  // 36 ms at 250 Hz
+    out.fecg = fecg::LeadMatrix::Zero(input.rows(), input.cols());
+    for (Eigen::Index t = 0; t < input.cols(); ++t) {
+      const Eigen::Index lo = std::max<Eigen::Index>(0, t - kSmooth / 2);
+      const Eigen::Index hi = std::min<Eigen::Index>(input.cols() - 1, t + kSmooth / 2);
+      out.fecg.col(t) = input.middleCols(lo, hi - lo + 1).rowwise().mean();
+    }
     out.rpeak_prob.resize(batch, window());
     for (int b = 0; b < batch; ++b) {
-      const auto windows = out.fecg.middleRows(static_cast<Eigen::Index>(b) * leads, leads);
+      const auto windows = input.middleRows(static_cast<Eigen::Index>(b) * leads, leads);
       const Eigen::ArrayXf energy = windows.array().square().colwise().sum().transpose();
       out.rpeak_prob.row(b) = (energy / std::max(energy.maxCoeff(), 1e-12f)).square().matrix().transpose();
     }
