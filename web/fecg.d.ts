@@ -219,6 +219,7 @@ export interface QualityWindow {
   whyUnreliable: string;     // in words, empty when reliable
   source: string;            // the candidate extraction they come from: 'fhnet', 'ts-ica', 'ts', 'ts:2' (TS on lead 2 alone), 'ica', 'ica-ts:1' (ICA component 1 after TS)
   fecgSource: string;        // the candidate its fetal ECG comes from: the method's own where it found the same beats
+  beatsTracked: boolean;     // its beats were tracked along the rhythm (they agreed with the threshold-picked ones there)
 }
 
 export interface Quality {

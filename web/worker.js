@@ -237,7 +237,7 @@ function qualityMessage(quality) {
     sqi: quality.sqi, perLead: quality.perLead, warnings: quality.warnings,
     windows: quality.windows.map((w) => ({
       startS: w.startS, endS: w.endS, sqi: w.sqi, perLead: w.perLead,
-      reliable: w.reliable, confidence: w.confidence, whyUnreliable: w.whyUnreliable, source: w.source, fecgSource: w.fecgSource,
+      reliable: w.reliable, confidence: w.confidence, whyUnreliable: w.whyUnreliable, source: w.source, fecgSource: w.fecgSource, beatsTracked: w.beatsTracked,
     })),
   };
 }

@@ -35,4 +35,17 @@ struct FetalQrsParams {
 BeatIndices detect_fetal_qrs(const LeadMatrix& fecg, double fs_hz, const FetalQrsParams& params = {},
                              const Signal& r_peak_probability = Signal());
 
+struct FetalBeats {
+  BeatIndices beats;    // detect_fetal_qrs's: adaptive thresholds
+  // The same detection function tracked from the most regular stretch of `beats`: each beat the
+  // highest point near where the rhythm predicts one (Varanini et al., CinC 2013). Steadier through
+  // noise, blind to sudden rate changes: the pipeline uses it where it agrees with `beats`. Empty
+  // when `beats` has fewer than 4 beats.
+  BeatIndices tracked;
+};
+
+// detect_fetal_qrs, and the tracked beats of the same detection function.
+FetalBeats detect_fetal_beats(const LeadMatrix& fecg, double fs_hz, const FetalQrsParams& params = {},
+                              const Signal& r_peak_probability = Signal());
+
 }  // namespace fecg

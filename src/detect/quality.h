@@ -22,6 +22,9 @@ struct QualityWindow {
   // Which candidate the window's fetal ECG comes from: the method's own where it found the same
   // beats as `source`, else `source` (pipeline/fusion.h WindowChoice::waveform).
   std::string fecg_source;
+  // The window's beats were tracked along the rhythm (detect_fetal_beats), which agreed with the
+  // picked ones there, rather than picked by threshold (pipeline/fusion.h WindowChoice::tracked).
+  bool beats_tracked = false;
 };
 
 struct SignalQuality {

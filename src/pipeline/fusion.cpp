@@ -34,6 +34,13 @@ constexpr double kSwappedStrength = 1.3;
 // to the scalp lead than TS-ICA's on every ADFECGDB record). Below that they disagree on at least
 // one beat in ten, and the chosen candidate's beats and waveform go together.
 constexpr double kSameBeatsForWaveform = 0.9;
+// A window takes the chosen candidate's tracked beats where at least this fraction of the larger of
+// the two beat sets match (±kSameBeat_s). The tracker's rhythm prior recovers beats that noise
+// hid from the picker; where the two mostly disagree, the rhythm has likely changed faster than the
+// tracker can follow (or the tracker holds a rhythm through noise), and the picked beats stand.
+// Chosen through the protocol of docs/RELIABILITY.md: select_variant.py over 0.3, 0.5 and 0.7 (with
+// tracker segments of 10, 20 and 60 s) picked 0.5 with 20-s segments in all five folds.
+constexpr double kTrackedAgreement = 0.5;
 
 // Indices [first, last) of the beats in [start_n, end_n).
 std::pair<std::size_t, std::size_t> beats_in(const BeatIndices& beats, std::int64_t start_n, std::int64_t end_n) {
@@ -67,7 +74,7 @@ void check_pool(const std::vector<FetalCandidate>& pool, double fs_hz) {
       throw Error("fuse_per_window: candidate '" + c.source + "' is " + std::to_string(c.extraction.fecg_uv.rows()) +
                   " × " + std::to_string(c.extraction.fecg_uv.cols()) + ", expected " + std::to_string(first.rows()) +
                   " × " + std::to_string(first.cols()) + " like '" + pool.front().source + "'");
-    if (!std::is_sorted(c.beats.begin(), c.beats.end()))
+    if (!std::is_sorted(c.beats.begin(), c.beats.end()) || !std::is_sorted(c.tracked.begin(), c.tracked.end()))
       throw Error("fuse_per_window: the beats of candidate '" + c.source + "' are not ascending");
   }
 }
@@ -124,6 +131,41 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
   return out;
 }
 
+namespace {
+
+// Each candidate's beats as a window would show them: per window of window_n samples, its tracked
+// beats where they agree with its picked ones (kTrackedAgreement), else the picked ones; the
+// earlier of two beats closer than refractory_n across a window edge. `tracked_in[c][k]` says which
+// were taken. The extractions are not copied (only source and beats are filled in).
+std::vector<FetalCandidate> effective_beats(const std::vector<FetalCandidate>& pool, std::int64_t n, std::int64_t window_n,
+                                            std::int64_t same_beat_n, std::int64_t refractory_n,
+                                            std::vector<std::vector<char>>& tracked_in) {
+  std::vector<FetalCandidate> out(pool.size());
+  tracked_in.assign(pool.size(), {});
+  for (std::size_t c = 0; c < pool.size(); ++c) {
+    const FetalCandidate& cand = pool[c];
+    out[c].source = cand.source;
+    for (std::int64_t start = 0; start < n; start += window_n) {
+      const std::int64_t end = std::min(n, start + window_n);
+      const auto [p0, p1] = beats_in(cand.beats, start, end);
+      const auto [t0, t1] = beats_in(cand.tracked, start, end);
+      const double larger = static_cast<double>(std::max(p1 - p0, t1 - t0));
+      const bool tracked =
+          t1 > t0 && matches(cand.beats, p0, p1, cand.tracked, t0, t1, same_beat_n) >= kTrackedAgreement * larger;
+      tracked_in[c].push_back(tracked ? 1 : 0);
+      const BeatIndices& b = tracked ? cand.tracked : cand.beats;
+      const auto [b0, b1] = tracked ? std::pair{t0, t1} : std::pair{p0, p1};
+      for (std::size_t i = b0; i < b1; ++i) {
+        if (!out[c].beats.empty() && b[i] - out[c].beats.back() < refractory_n) continue;
+        out[c].beats.push_back(b[i]);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const BeatIndices& maternal, double fs_hz,
                                 double window_s) {
   check_pool(pool, fs_hz);
@@ -132,6 +174,9 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
   const std::int64_t window_n = std::max<std::int64_t>(1, std::llround(window_s * fs_hz));
 
   const std::int64_t same_beat_n = std::llround(kSameBeat_s * fs_hz);
+  const std::int64_t refractory_n = std::max<std::int64_t>(1, std::llround(kEdgeRefractory_s * fs_hz));
+  std::vector<std::vector<char>> tracked_in;
+  const std::vector<FetalCandidate> shown = effective_beats(pool, n, window_n, same_beat_n, refractory_n, tracked_in);
   FusedExtraction out;
   for (const FetalCandidate& c : pool) out.sources.push_back(c.source);
   for (std::int64_t start = 0; start < n; start += window_n) {
@@ -153,8 +198,8 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
     if (choice.candidate < 0) choice.evidence = evidence.front();
     choice.waveform = std::max(0, choice.candidate);
     if (choice.candidate > 0) {
-      const BeatIndices& primary = pool.front().beats;
-      const BeatIndices& chosen = pool[static_cast<std::size_t>(choice.candidate)].beats;
+      const BeatIndices& primary = shown.front().beats;
+      const BeatIndices& chosen = shown[static_cast<std::size_t>(choice.candidate)].beats;
       const auto [p0, p1] = beats_in(primary, start, end);
       const auto [c0, c1] = beats_in(chosen, start, end);
       const double larger = static_cast<double>(std::max(p1 - p0, c1 - c0));
@@ -163,13 +208,14 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
     out.windows.push_back(choice);
   }
 
-  // Beats: each window's chosen candidate's, the earlier of two too close across an edge.
-  const std::int64_t refractory_n = std::max<std::int64_t>(1, std::llround(kEdgeRefractory_s * fs_hz));
+  // Beats: each window's chosen candidate's as shown (tracked where they agree with the picked
+  // ones), the earlier of two too close across an edge.
   for (std::size_t k = 0; k < out.windows.size(); ++k) {
     const int c = out.windows[k].candidate;
     if (c < 0) continue;
     const std::int64_t start = static_cast<std::int64_t>(k) * window_n;
-    const BeatIndices& b = pool[static_cast<std::size_t>(c)].beats;
+    out.windows[k].tracked = tracked_in[static_cast<std::size_t>(c)][k] != 0;
+    const BeatIndices& b = shown[static_cast<std::size_t>(c)].beats;
     const auto [b0, b1] = beats_in(b, start, std::min<std::int64_t>(n, start + window_n));
     for (std::size_t i = b0; i < b1; ++i) {
       if (!out.beats.empty() && b[i] - out.beats.back() < refractory_n) continue;
@@ -239,8 +285,8 @@ double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
   // hard rule of judge_reliability decides, so the pooled fit has no use for that feature. Only
   // the held-out calibration is claimed (docs/RELIABILITY.md), not the meaning of single
   // coefficients.
-  static constexpr Coefficients kPooled{-4.776, 7.709, -0.018, 0.0, 3.315};
-  static constexpr Coefficients kSingle{-3.116, 0.893, -4.978, 0.0, 9.437};
+  static constexpr Coefficients kPooled{-4.851, 5.515, -7.187, 1.391, 5.260};
+  static constexpr Coefficients kSingle{-4.310, 0.648, -1.058, 0.0, 11.475};
   const Coefficients& b = pooled ? kPooled : kSingle;
   const double z = b.intercept + b.coverage * e.coverage + b.maternal_excess * e.maternal_excess +
                    b.agreement * e.agreement + b.sqi * static_cast<double>(sqi);
@@ -266,6 +312,7 @@ void judge_reliability(SignalQuality& quality, const FusedExtraction& fused, boo
     const WindowEvidence& e = choice.evidence;
     q.source = choice.candidate >= 0 ? fused.sources[static_cast<std::size_t>(choice.candidate)] : "";
     q.fecg_source = fused.sources[static_cast<std::size_t>(choice.waveform)];
+    q.beats_tracked = choice.tracked;
     q.confidence = choice.candidate >= 0 ? window_confidence(e, q.sqi, pooled) : 0.0;
     char why[200] = "";
     const bool near_maternal_rate = e.maternal_rate_ratio > 0.95 && e.maternal_rate_ratio < 1.05;

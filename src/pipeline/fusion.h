@@ -29,6 +29,7 @@ struct FetalCandidate {
                                 // "ica-ts:1" (ICA component 1 after template subtraction)
   ExtractionResult extraction;  // fetal ECG per lead (µV) and detection channels, analysis rate
   BeatIndices beats;            // fetal beats found on it, ascending, analysis rate
+  BeatIndices tracked;          // the same, tracked along the rhythm (FetalBeats::tracked); may be empty
 };
 
 // What one candidate's beats show in one window.
@@ -57,6 +58,9 @@ struct WindowChoice {
   // The candidate whose fetal ECG the window shows: the primary (index 0, the method's own) where
   // its beats are the chosen candidate's (kSameBeatsForWaveform), else the chosen one.
   int waveform = 0;
+  // The window's beats are the chosen candidate's tracked beats (FetalCandidate::tracked), which
+  // agree with at least half of its picked ones there (kTrackedAgreement); else the picked ones.
+  bool tracked = false;
 };
 
 struct FusedExtraction {

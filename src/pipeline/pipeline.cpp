@@ -78,7 +78,7 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
                                                std::vector<std::string>& warnings,
                                                LeadMatrix& lead_attention) {
   std::vector<FetalCandidate> pool;
-  const auto add = [&pool](Method m, ExtractionResult r) { pool.push_back({method_name(m), std::move(r), {}}); };
+  const auto add = [&pool](Method m, ExtractionResult r) { pool.push_back({method_name(m), std::move(r), {}, {}}); };
   // One candidate per row of `rows` ("<prefix>:1" ...), detected on that row alone, all with the
   // fetal ECG `fecg_uv`.
   const auto add_each_row = [&pool](const std::string& prefix, const LeadMatrix& rows, const LeadMatrix& fecg_uv) {
@@ -86,7 +86,7 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
       ExtractionResult one;
       one.fecg_uv = fecg_uv;
       one.detection = rows.row(r);
-      pool.push_back({prefix + ":" + std::to_string(r + 1), std::move(one), {}});
+      pool.push_back({prefix + ":" + std::to_string(r + 1), std::move(one), {}, {}});
     }
   };
   if (params.method == Method::fhnet) add(Method::fhnet, extract_with_fhnet(x, afs, params, rpeak_prob, warnings, lead_attention));
@@ -99,10 +99,10 @@ std::vector<FetalCandidate> extract_candidates(const LeadMatrix& x, double afs, 
     // TS-ICA before TS: the primary of the classical methods comes first in the pool.
     ExtractionResult ts_ica = extract_ts_ica_from_residual(ts, afs, maternal, params.ica);
     const bool primary = params.method == Method::ts_ica;
-    pool.insert(primary ? pool.begin() : pool.end(), {method_name(Method::ts_ica), std::move(ts_ica), {}});
+    pool.insert(primary ? pool.begin() : pool.end(), {method_name(Method::ts_ica), std::move(ts_ica), {}, {}});
   }
   if (params.method == Method::template_subtraction) {
-    pool.insert(pool.begin(), {method_name(Method::template_subtraction), std::move(ts), {}});
+    pool.insert(pool.begin(), {method_name(Method::template_subtraction), std::move(ts), {}, {}});
   } else if (params.candidate_pool) {
     // Each lead's residual on its own as well (Behar et al. 2013 detect on every channel): where
     // one lead holds a clean fetal ECG and the others noise, the fused detection blurs it.
@@ -276,7 +276,10 @@ PipelineResult run_pipeline(const Recording& recording, const LeadRoles& roles,
   report(progress, 0.8 * until_explain, "fetal beats");
   for (FetalCandidate& c : pool) {
     const bool network = c.source == method_name(Method::fhnet);
-    c.beats = detect_fetal_qrs(c.extraction.detection, afs, params.fetal_qrs, network ? result.rpeak_prob : Signal());
+    FetalBeats found = detect_fetal_beats(c.extraction.detection, afs, params.fetal_qrs,
+                                          network ? result.rpeak_prob : Signal());
+    c.beats = std::move(found.beats);
+    c.tracked = std::move(found.tracked);
   }
   FusedExtraction fused = fuse_per_window(pool, maternal, afs, params.quality_window_s);
   measure_beat_strength(fused, result.preprocessed, maternal, afs);

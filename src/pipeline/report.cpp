@@ -241,6 +241,7 @@ std::string summary_json(const PipelineResult& result, const ReportContext& cont
         .key("why_unreliable").value(w.why_unreliable)
         .key("source").value(w.source)
         .key("fecg_source").value(w.fecg_source)
+        .key("beats_tracked").value(w.beats_tracked)
         .end_object();
   }
   json.end_array();

@@ -212,6 +212,7 @@ val quality_to_js(const SignalQuality& q) {
     w.set("whyUnreliable", val(q.windows[i].why_unreliable));
     w.set("source", val(q.windows[i].source));
     w.set("fecgSource", val(q.windows[i].fecg_source));
+    w.set("beatsTracked", val(q.windows[i].beats_tracked));
     windows.set(i, w);
   }
   out.set("windows", windows);

@@ -222,7 +222,7 @@ TEST_CASE("fusion: the method's own fetal ECG is kept where it found the same be
     if (b < 2500 || k % 3 != 0) primary_beats.push_back(b);
     if (k == 9) primary_beats.push_back(b + 53);  // an extra beat between two true ones
   }
-  fecg::FetalCandidate primary{"fhnet", {}, primary_beats}, other{"ts-ica", {}, regular};
+  fecg::FetalCandidate primary{"fhnet", {}, primary_beats, {}}, other{"ts-ica", {}, regular, {}};
   primary.extraction.fecg_uv = fecg::LeadMatrix::Constant(2, n, 1.0f);
   other.extraction.fecg_uv = fecg::LeadMatrix::Constant(2, n, 2.0f);
   const fecg::FusedExtraction fused = fecg::fuse_per_window({primary, other}, {}, fs, 10.0);
@@ -238,4 +238,34 @@ TEST_CASE("fusion: the method's own fetal ECG is kept where it found the same be
   const fecg::FusedExtraction swapped = fecg::fuse_per_window({other, primary}, {}, fs, 10.0);
   CHECK(swapped.windows[0].candidate == 0);
   CHECK(swapped.fecg_uv(0, 500) == doctest::Approx(2.0));
+}
+
+TEST_CASE("fusion: a window shows the tracked beats where they agree with the picked ones, else the picked") {
+  // One candidate on 30 s at 250 Hz (three 10-s windows), true beats every 107 samples (140 bpm).
+  // Picked: window 1 misses every fourth beat and has a noise beat instead, 40 samples after it;
+  // window 2 all beats; window 3 only noise at another rate. Tracked: the true beats throughout,
+  // except in window 3, where the tracker holds a rhythm of its own (every 120 samples).
+  const double fs = 250.0;
+  const Eigen::Index n = 7500;
+  fecg::BeatIndices truth, picked, tracked;
+  for (std::int64_t b = 50, k = 0; b < n; b += 107, ++k) {
+    truth.push_back(b);
+    if (b >= 5000) continue;
+    picked.push_back(b < 2500 && k % 4 == 0 ? b + 40 : b);
+    tracked.push_back(b);
+  }
+  for (std::int64_t b = 5030; b < n; b += 120) tracked.push_back(b);
+  for (std::int64_t b = 5065; b < n; b += 77) picked.push_back(b);
+  fecg::FetalCandidate c{"ts-ica", {}, picked, tracked};
+  c.extraction.fecg_uv = fecg::LeadMatrix::Zero(1, n);
+  const fecg::FusedExtraction fused = fecg::fuse_per_window({c}, {}, fs, 10.0);
+  REQUIRE(fused.windows.size() == 3);
+  CHECK(fused.windows[0].tracked);   // 3 of 4 beats agree: the tracked ones, all right
+  CHECK(fused.windows[1].tracked);   // identical: either way the same beats
+  CHECK_FALSE(fused.windows[2].tracked);  // they disagree: the picked ones stand
+  fecg::BeatIndices first_two;
+  for (const std::int64_t b : fused.beats) if (b < 5000) first_two.push_back(b);
+  CHECK(fecg::score_beats(truth, first_two, fs, 0.004).false_positives == 0);
+  CHECK(first_two.size() == 47);
+  for (const std::int64_t b : fused.beats) if (b >= 5000) CHECK(std::binary_search(picked.begin(), picked.end(), b));
 }
