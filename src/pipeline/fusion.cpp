@@ -198,8 +198,8 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
     if (choice.candidate < 0) choice.evidence = evidence.front();
     choice.waveform = std::max(0, choice.candidate);
     if (choice.candidate > 0) {
-      const BeatIndices& primary = shown.front().beats;
-      const BeatIndices& chosen = shown[static_cast<std::size_t>(choice.candidate)].beats;
+      const BeatIndices& primary = pool.front().beats;
+      const BeatIndices& chosen = pool[static_cast<std::size_t>(choice.candidate)].beats;
       const auto [p0, p1] = beats_in(primary, start, end);
       const auto [c0, c1] = beats_in(chosen, start, end);
       const double larger = static_cast<double>(std::max(p1 - p0, c1 - c0));
