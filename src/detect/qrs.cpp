@@ -229,7 +229,7 @@ struct TrackerSettings {
   std::int64_t min_rr_n = 0;      // the rhythm's RR is kept within [min_rr_n, max_rr_n]
   std::int64_t max_rr_n = 0;
   double fs_hz = 0;
-  std::int64_t segment_n = 0;     // tracked afresh on every segment of this length (track_beats)
+  std::int64_t segment_n = 0;     // tracked afresh on every segment of this length (0: no segments)
   std::int64_t margin_n = 0;      //   with this much on either side
 };
 
@@ -260,7 +260,10 @@ std::vector<Peak> track_span(const std::vector<float>& d, std::int64_t lo_n, std
     i = j;
   }
   double rr0 = median;
-  if (run1 > run0) rr0 = std::accumulate(rr.begin() + static_cast<std::ptrdiff_t>(run0), rr.begin() + static_cast<std::ptrdiff_t>(run1), 0.0) / static_cast<double>(run1 - run0);
+  if (run1 > run0) {
+    const auto from = rr.begin() + static_cast<std::ptrdiff_t>(run0), to = rr.begin() + static_cast<std::ptrdiff_t>(run1);
+    rr0 = std::accumulate(from, to, 0.0) / static_cast<double>(run1 - run0);
+  }
   rr0 = std::clamp(rr0, static_cast<double>(s.min_rr_n), static_cast<double>(s.max_rr_n));
   const std::int64_t start = seed[run0].index;
 
@@ -328,9 +331,10 @@ std::vector<Peak> track_span(const std::vector<float>& d, std::int64_t lo_n, std
 // saw 1-minute records.
 std::vector<Peak> track_beats(const std::vector<float>& d, const std::vector<Peak>& seed, const TrackerSettings& s) {
   const auto n = static_cast<std::int64_t>(d.size());
+  const std::int64_t segment_n = s.segment_n > 0 ? s.segment_n : std::max<std::int64_t>(1, n);  // 0: one segment
   std::vector<Peak> out;
-  for (std::int64_t start = 0; start < n; start += s.segment_n) {
-    const std::int64_t end = std::min(n, start + s.segment_n);
+  for (std::int64_t start = 0; start < n; start += segment_n) {
+    const std::int64_t end = std::min(n, start + segment_n);
     const std::int64_t lo = std::max<std::int64_t>(0, start - s.margin_n), hi = std::min(n, end + s.margin_n);
     const auto first = std::lower_bound(seed.begin(), seed.end(), lo, [](const Peak& p, std::int64_t i) { return p.index < i; });
     const auto last = std::lower_bound(first, seed.end(), hi, [](const Peak& p, std::int64_t i) { return p.index < i; });
@@ -628,9 +632,9 @@ std::vector<Peak> remove_extra_beats(const std::vector<Peak>& peaks) {
 // side of the channel's steepest slopes, averaged over a fetal QRS width. The steepest slope
 // of a fetal QRS is its sharpest feature, and its sign is the same at every beat of a channel, so
 // noise and maternal residue of the other slope sign add nothing (Varanini et al., CinC 2013,
-// detect at the maximum of the signed derivative). Held out by mother it gave fetal F1 0.956 and
-// FHR-trace MAE 1.04 bpm on Challenge 2013, against 0.951 / 1.20 for the QRS-band energy used
-// before (docs/RELIABILITY.md).
+// detect at the maximum of the signed derivative). On Challenge 2013 it gave the default fetal F1
+// 0.954 and FHR-trace MAE 1.07 bpm, against 0.951 / 1.20 for the QRS-band energy used before
+// (before the tracker; docs/RELIABILITY.md).
 std::vector<float> fetal_slope_envelope(const std::vector<float>& band, int integration_n) {
   const std::size_t n = band.size();
   std::vector<float> slope(n, 0.0f);
@@ -764,10 +768,17 @@ FetalBeats detect_fetal_beats(const LeadMatrix& fecg, double fs_hz, const FetalQ
   // Tracked afresh every 20 s, with 2 s either side (a few beats to settle): of 10, 20 and 60 s,
   // 20 s was picked in every fold of the protocol (docs/RELIABILITY.md; 60 s lost on ADFECGDB's
   // 5-min records, where the tracker slipped out of phase after rate changes).
-  TrackerSettings tracker{picker.refractory_n, picker.min_rr_n, picker.max_rr_n,
-                          fs_hz,                 samples(20.0, fs_hz), samples(2.0, fs_hz)};
+  TrackerSettings tracker;
+  tracker.refractory_n = picker.refractory_n;
+  tracker.min_rr_n = picker.min_rr_n;
+  tracker.max_rr_n = picker.max_rr_n;
+  tracker.fs_hz = fs_hz;
+  tracker.segment_n = samples(20.0, fs_hz);
+  tracker.margin_n = samples(2.0, fs_hz);
   std::vector<Peak> peaks = remove_extra_beats(pick(fused, picker, level_window_n));
-  if (best < 0) return {indices_of(peaks), indices_of(track_beats(fused, peaks, tracker))};  // probability only: nothing to refine on
+  if (best < 0) {  // the probability only: nothing to refine on
+    return {indices_of(peaks), indices_of(track_beats(fused, peaks, tracker))};
+  }
   // The fusion is kept unless one channel alone gives a clearly more regular fetal rhythm (the
   // other channels then add noise or maternal residue rather than fetal beats).
   const double fused_regularity = rr_regularity(indices_of(peaks), fs_hz, min_rr_s, max_rr_s, 0.2);
