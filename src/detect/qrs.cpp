@@ -242,6 +242,11 @@ std::vector<Peak> track_span(const std::vector<float>& d, std::int64_t lo_n, std
   // beat must reach 0.2 of the typical beat height.
   constexpr double kBefore = 0.3, kAfter = 0.8, kFlat = 0.02, kFallPerS = 8.0, kFloor = 0.2, kMinHeight = 0.2;
   constexpr double kRegular = 0.1;  // the seed stretch: RR within 10 % of the picker's median RR
+  // Ectopic beats (below): "near the prediction" is within 40 ms beyond the flat part of the
+  // weight; a beat of at least half the typical height counts as strong; what stands near the
+  // prediction must stay below half of it (a premature beat's own T wave, a slow wave, leaves
+  // ~0.3 on the slope), and a pause must follow.
+  constexpr double kNear_s = 0.04, kEctopicHeight = 0.5, kEctopicRatio = 0.5, kPause = 0.95;
   if (seed.size() < 4) return {};
   std::vector<double> rr(seed.size() - 1);
   for (std::size_t i = 0; i + 1 < seed.size(); ++i) rr[i] = static_cast<double>(seed[i + 1].index - seed[i].index);
@@ -290,10 +295,12 @@ std::vector<Peak> track_span(const std::vector<float>& d, std::int64_t lo_n, std
   };
   for (const int direction : {1, -1}) {
     double last = static_cast<double>(start), rr_now = rr0;
+    double resume = -1;  // after an ectopic beat: where the picker found the beat beyond it
     for (;;) {
       if (const double picked_rr = local_rr(last); picked_rr > 0)
         rr_now = std::clamp(picked_rr, static_cast<double>(s.min_rr_n), static_cast<double>(s.max_rr_n));
-      const double predicted = last + direction * rr_now;
+      const double predicted = resume >= 0 ? resume : last + direction * rr_now;
+      resume = -1;
       if (predicted < static_cast<double>(lo_n) || predicted > static_cast<double>(hi_n - 1)) break;
       // Search span, at least a refractory period away from the last beat.
       double lo = predicted - (direction > 0 ? kBefore : kAfter) * rr_now;
@@ -304,11 +311,47 @@ std::vector<Peak> track_span(const std::vector<float>& d, std::int64_t lo_n, std
       const auto i1 = static_cast<std::int64_t>(std::min(static_cast<double>(hi_n - 1), std::floor(hi)));
       if (i1 < i0) break;
       std::int64_t best = -1;
-      double best_value = -1;
+      double best_value = -1, expected = 0;  // expected: the highest point near the prediction
       for (std::int64_t i = i0; i <= i1; ++i) {
         const double away_s = std::max(0.0, std::abs(static_cast<double>(i) - predicted) - kFlat * rr_now) / s.fs_hz;
         const double weighted = std::max(kFloor, 1.0 - kFallPerS * away_s) * d[static_cast<std::size_t>(i)];
         if (weighted > best_value) best_value = weighted, best = i;
+        if (away_s <= kNear_s) expected = std::max(expected, static_cast<double>(d[static_cast<std::size_t>(i)]));
+      }
+      // An ectopic beat: a picked beat in the span, away from the prediction, strong, with little
+      // where the rhythm expects a beat (a premature beat leaves only its own T wave there, and a
+      // compensatory pause follows). Taken as it is, without moving the rhythm. A noise peak
+      // beside a true beat fails the test: the true beat stands near the prediction.
+      // Searched from a refractory period after the last beat: a premature beat can come earlier
+      // than the span's start (0.3 RR before the prediction).
+      const double after = direction > 0 ? last + static_cast<double>(s.refractory_n) : predicted - kAfter * rr_now;
+      const double before = direction > 0 ? predicted + kAfter * rr_now : last - static_cast<double>(s.refractory_n);
+      const auto e0 = static_cast<std::int64_t>(std::max(static_cast<double>(lo_n), std::ceil(after)));
+      const auto e1 = static_cast<std::int64_t>(std::min(static_cast<double>(hi_n - 1), std::floor(before)));
+      const auto first = std::lower_bound(seed.begin(), seed.end(), e0, [](const Peak& p, std::int64_t i) { return p.index < i; });
+      const Peak* ectopic = nullptr;
+      double beyond = -1;  // the picked beat on the far side of the ectopic one (its pause)
+      for (auto it = first; it != seed.end() && it->index <= e1; ++it) {
+        const double away_s = std::abs(static_cast<double>(it->index) - predicted) / s.fs_hz - kFlat * rr_now / s.fs_hz;
+        const double height = d[static_cast<std::size_t>(it->index)];
+        // Premature beats are followed by a pause (the next picked beat at least kPause RR later);
+        // a noise burst between two beats is not.
+        const auto next = std::next(it);
+        const bool pause = next == seed.end() || static_cast<double>(next->index - it->index) >= kPause * rr_now;
+        if (away_s > kNear_s && height >= kEctopicHeight && expected < kEctopicRatio * height && pause &&
+            (ectopic == nullptr || height > d[static_cast<std::size_t>(ectopic->index)])) {
+          ectopic = &*it;
+          const bool has_beyond = direction > 0 ? next != seed.end() : it != seed.begin();
+          beyond = has_beyond ? static_cast<double>((direction > 0 ? next : std::prev(it))->index) : -1;
+        }
+      }
+      if (ectopic != nullptr) {
+        beats.push_back({ectopic->index, d[static_cast<std::size_t>(ectopic->index)]});
+        last = static_cast<double>(ectopic->index);
+        // The next beat is searched about the picker's beat beyond the pause, if it lies a
+        // refractory period away, rather than one RR after the ectopic beat.
+        if (beyond >= 0 && std::abs(beyond - last) >= static_cast<double>(s.refractory_n)) resume = beyond;
+        continue;
       }
       if (d[static_cast<std::size_t>(best)] > kMinHeight) {
         const double z = std::abs(static_cast<double>(best) - last) - rr_now;

@@ -279,14 +279,14 @@ double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
   };
   // Fitted on the windows of the 37 mothers of docs/RELIABILITY.md, all folds
   // (scripts/reliability/calibrate.py on eval_reliability --windows), refitted whenever the pool
-  // or the detector changes (last: the fetal slope detection function). Each coefficient is held
+  // or the detector changes (last: the tracker keeps ectopic beats). Each coefficient is held
   // to its sign (maternal excess can only lower the confidence, the other features only raise
   // it); a feature the fit would give the other sign gets 0. Above a maternal excess of 0.4 the
   // hard rule of judge_reliability decides, so the pooled fit has no use for that feature. Only
   // the held-out calibration is claimed (docs/RELIABILITY.md), not the meaning of single
   // coefficients.
-  static constexpr Coefficients kPooled{-4.851, 5.515, -7.187, 1.391, 5.260};
-  static constexpr Coefficients kSingle{-4.310, 0.648, -1.058, 0.0, 11.475};
+  static constexpr Coefficients kPooled{-5.592, 5.719, -3.669, 0.694, 6.763};
+  static constexpr Coefficients kSingle{-3.367, 0.836, -1.352, 0.0, 10.030};
   const Coefficients& b = pooled ? kPooled : kSingle;
   const double z = b.intercept + b.coverage * e.coverage + b.maternal_excess * e.maternal_excess +
                    b.agreement * e.agreement + b.sqi * static_cast<double>(sqi);

@@ -229,9 +229,12 @@ TEST_CASE("detect_fetal_beats: the tracker keeps the rhythm where noise peaks ou
   CHECK(found.beats == fecg::detect_fetal_qrs(f.x, kFs));
   const double picked = f1_score(f.fetal, found.beats), tracked = f1_score(f.fetal, found.tracked);
   MESSAGE("bursts after half the beats: picked F1 " << picked << ", tracked F1 " << tracked);
-  CHECK(picked < 0.9);             // measured 0.83
-  CHECK(tracked >= 0.95);           // measured 0.97: the burst stretch has few regular picked RRs to seed from
-  CHECK(tracked >= picked + 0.1);
+  // Measured: picked 0.83, tracked 0.88. Where a burst is followed by a beat the picker missed,
+  // it looks like a premature beat and its pause, and the tracker keeps it as one (the next test):
+  // without that rule the tracker reached 0.97 here but dropped every premature beat there.
+  CHECK(picked < 0.9);
+  CHECK(tracked >= 0.86);
+  CHECK(tracked >= picked + 0.03);
   CHECK(std::is_sorted(found.tracked.begin(), found.tracked.end()));
   CHECK(std::adjacent_find(found.tracked.begin(), found.tracked.end(),
                            [](std::int64_t a, std::int64_t b) { return b - a < std::llround(0.2 * kFs); }) ==
@@ -244,6 +247,30 @@ TEST_CASE("detect_fetal_beats: the tracker keeps the rhythm where noise peaks ou
   // Fewer than 4 picked beats: nothing to track from.
   const FetalChannels brief = fetal_channels(1.2, 140.0, 0.0, 3.0, 1.0, 34);
   CHECK(fecg::detect_fetal_beats(brief.x, kFs).tracked.empty());
+}
+
+TEST_CASE("detect_fetal_beats: the tracker keeps premature beats") {
+  // 60 s at 140 bpm with a premature beat every 9th beat (35 % early, then a compensatory pause),
+  // QRS 30 µV, T waves, noise 3 µV. The rhythm's prediction falls on the premature beat's T wave;
+  // the tracker must take the premature beat itself, as the picker does, not the T wave.
+  BeatIndices beats;
+  const double rr_s = 60.0 / 140.0;
+  for (int k = 0; 0.3 + k * rr_s < 59.5; ++k) {
+    const double t = 0.3 + k * rr_s - (k % 9 == 4 ? 0.35 * rr_s : 0.0);
+    beats.push_back(std::llround(t * kFs));
+  }
+  LeadMatrix x = LeadMatrix::Zero(1, static_cast<Eigen::Index>(60.0 * kFs));
+  add_beats(x, 0, beats, 30.0, 0.006, true);
+  add_noise(x, 0, 3.0, 35);
+  const fecg::FetalBeats found = fecg::detect_fetal_beats(x, kFs);
+  BeatIndices premature;
+  for (std::size_t k = 4; k < beats.size(); k += 9) premature.push_back(beats[k]);
+  const double picked = f1_score(beats, found.beats), tracked = f1_score(beats, found.tracked);
+  MESSAGE("premature beats: picked F1 " << picked << ", tracked F1 " << tracked);
+  CHECK(picked >= 0.99);
+  CHECK(tracked >= 0.99);
+  // Scored against the premature beats alone, none is lost.
+  CHECK(fecg::score_beats(premature, found.tracked, kFs).false_negatives == 0);
 }
 
 TEST_CASE("detect_fetal_qrs fuses an R-peak probability") {
