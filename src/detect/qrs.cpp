@@ -233,6 +233,11 @@ struct TrackerSettings {
   std::int64_t margin_n = 0;      //   with this much on either side
 };
 
+// The first of `peaks` (ascending) at or after sample `index`.
+std::vector<Peak>::const_iterator first_at(const std::vector<Peak>& peaks, std::int64_t index) {
+  return std::lower_bound(peaks.begin(), peaks.end(), index, [](const Peak& p, std::int64_t i) { return p.index < i; });
+}
+
 // Beats tracked on d[lo_n, hi_n) (normalised detection function, typical beat ~1) from the
 // picker's beats `seed` there.
 std::vector<Peak> track_span(const std::vector<float>& d, std::int64_t lo_n, std::int64_t hi_n,
@@ -282,16 +287,21 @@ std::vector<Peak> track_span(const std::vector<float>& d, std::int64_t lo_n, std
   const auto local_rr = [&](double at) {
     const auto half = static_cast<std::int64_t>(kLocal_s * s.fs_hz);
     const auto at_n = static_cast<std::int64_t>(at);
-    const auto first = std::lower_bound(seed.begin(), seed.end(), at_n - half,
-                                        [](const Peak& p, std::int64_t i) { return p.index < i; });
     local.clear();
-    for (auto it = first; it != seed.end() && std::next(it) != seed.end() && std::next(it)->index <= at_n + half; ++it)
+    for (auto it = first_at(seed, at_n - half); it != seed.end() && std::next(it) != seed.end(); ++it) {
+      if (std::next(it)->index > at_n + half) break;
       local.push_back(static_cast<double>(std::next(it)->index - it->index));
+    }
     if (local.size() < 4) return 0.0;
     sorted_local = local;
     const double med = upper_median_in_place(sorted_local);
     const auto near = std::count_if(local.begin(), local.end(), [&](double v) { return std::abs(v - med) < kRegular * med; });
     return 4 * near >= 3 * static_cast<std::ptrdiff_t>(local.size()) ? med : 0.0;
+  };
+  // Sample indices of the span [lo, hi] (fractional samples) within [lo_n, hi_n).
+  const auto clip = [&](double lo, double hi) {
+    return std::pair{static_cast<std::int64_t>(std::max(static_cast<double>(lo_n), std::ceil(lo))),
+                     static_cast<std::int64_t>(std::min(static_cast<double>(hi_n - 1), std::floor(hi)))};
   };
   for (const int direction : {1, -1}) {
     double last = static_cast<double>(start), rr_now = rr0;
@@ -307,16 +317,18 @@ std::vector<Peak> track_span(const std::vector<float>& d, std::int64_t lo_n, std
       double hi = predicted + (direction > 0 ? kAfter : kBefore) * rr_now;
       if (direction > 0) lo = std::max(lo, last + static_cast<double>(s.refractory_n));
       else hi = std::min(hi, last - static_cast<double>(s.refractory_n));
-      const auto i0 = static_cast<std::int64_t>(std::max(static_cast<double>(lo_n), std::ceil(lo)));
-      const auto i1 = static_cast<std::int64_t>(std::min(static_cast<double>(hi_n - 1), std::floor(hi)));
+      const auto [i0, i1] = clip(lo, hi);
       if (i1 < i0) break;
+      // Seconds from the prediction beyond the flat part of the weight.
+      const auto away_s = [&](std::int64_t i) {
+        return std::max(0.0, std::abs(static_cast<double>(i) - predicted) - kFlat * rr_now) / s.fs_hz;
+      };
       std::int64_t best = -1;
       double best_value = -1, expected = 0;  // expected: the highest point near the prediction
       for (std::int64_t i = i0; i <= i1; ++i) {
-        const double away_s = std::max(0.0, std::abs(static_cast<double>(i) - predicted) - kFlat * rr_now) / s.fs_hz;
-        const double weighted = std::max(kFloor, 1.0 - kFallPerS * away_s) * d[static_cast<std::size_t>(i)];
+        const double weighted = std::max(kFloor, 1.0 - kFallPerS * away_s(i)) * d[static_cast<std::size_t>(i)];
         if (weighted > best_value) best_value = weighted, best = i;
-        if (away_s <= kNear_s) expected = std::max(expected, static_cast<double>(d[static_cast<std::size_t>(i)]));
+        if (away_s(i) <= kNear_s) expected = std::max(expected, static_cast<double>(d[static_cast<std::size_t>(i)]));
       }
       // An ectopic beat: a picked beat in the span, away from the prediction, strong, with little
       // where the rhythm expects a beat (a premature beat leaves only its own T wave there, and a
@@ -326,19 +338,16 @@ std::vector<Peak> track_span(const std::vector<float>& d, std::int64_t lo_n, std
       // than the span's start (0.3 RR before the prediction).
       const double after = direction > 0 ? last + static_cast<double>(s.refractory_n) : predicted - kAfter * rr_now;
       const double before = direction > 0 ? predicted + kAfter * rr_now : last - static_cast<double>(s.refractory_n);
-      const auto e0 = static_cast<std::int64_t>(std::max(static_cast<double>(lo_n), std::ceil(after)));
-      const auto e1 = static_cast<std::int64_t>(std::min(static_cast<double>(hi_n - 1), std::floor(before)));
-      const auto first = std::lower_bound(seed.begin(), seed.end(), e0, [](const Peak& p, std::int64_t i) { return p.index < i; });
+      const auto [e0, e1] = clip(after, before);
       const Peak* ectopic = nullptr;
       double beyond = -1;  // the picked beat on the far side of the ectopic one (its pause)
-      for (auto it = first; it != seed.end() && it->index <= e1; ++it) {
-        const double away_s = std::abs(static_cast<double>(it->index) - predicted) / s.fs_hz - kFlat * rr_now / s.fs_hz;
+      for (auto it = first_at(seed, e0); it != seed.end() && it->index <= e1; ++it) {
         const double height = d[static_cast<std::size_t>(it->index)];
         // Premature beats are followed by a pause (the next picked beat at least kPause RR later);
         // a noise burst between two beats is not.
         const auto next = std::next(it);
         const bool pause = next == seed.end() || static_cast<double>(next->index - it->index) >= kPause * rr_now;
-        if (away_s > kNear_s && height >= kEctopicHeight && expected < kEctopicRatio * height && pause &&
+        if (away_s(it->index) > kNear_s && height >= kEctopicHeight && expected < kEctopicRatio * height && pause &&
             (ectopic == nullptr || height > d[static_cast<std::size_t>(ectopic->index)])) {
           ectopic = &*it;
           const bool has_beyond = direction > 0 ? next != seed.end() : it != seed.begin();
@@ -379,9 +388,7 @@ std::vector<Peak> track_beats(const std::vector<float>& d, const std::vector<Pea
   for (std::int64_t start = 0; start < n; start += segment_n) {
     const std::int64_t end = std::min(n, start + segment_n);
     const std::int64_t lo = std::max<std::int64_t>(0, start - s.margin_n), hi = std::min(n, end + s.margin_n);
-    const auto first = std::lower_bound(seed.begin(), seed.end(), lo, [](const Peak& p, std::int64_t i) { return p.index < i; });
-    const auto last = std::lower_bound(first, seed.end(), hi, [](const Peak& p, std::int64_t i) { return p.index < i; });
-    for (const Peak& p : track_span(d, lo, hi, std::vector<Peak>(first, last), s)) {
+    for (const Peak& p : track_span(d, lo, hi, std::vector<Peak>(first_at(seed, lo), first_at(seed, hi)), s)) {
       if (p.index < start || p.index >= end) continue;
       if (!out.empty() && p.index - out.back().index < s.refractory_n) continue;  // across a segment edge
       out.push_back(p);

@@ -131,41 +131,6 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
   return out;
 }
 
-namespace {
-
-// Each candidate's beats as a window would show them: per window of window_n samples, its tracked
-// beats where they agree with its picked ones (kTrackedAgreement), else the picked ones; the
-// earlier of two beats closer than refractory_n across a window edge. `tracked_in[c][k]` says which
-// were taken. The extractions are not copied (only source and beats are filled in).
-std::vector<FetalCandidate> effective_beats(const std::vector<FetalCandidate>& pool, std::int64_t n, std::int64_t window_n,
-                                            std::int64_t same_beat_n, std::int64_t refractory_n,
-                                            std::vector<std::vector<char>>& tracked_in) {
-  std::vector<FetalCandidate> out(pool.size());
-  tracked_in.assign(pool.size(), {});
-  for (std::size_t c = 0; c < pool.size(); ++c) {
-    const FetalCandidate& cand = pool[c];
-    out[c].source = cand.source;
-    for (std::int64_t start = 0; start < n; start += window_n) {
-      const std::int64_t end = std::min(n, start + window_n);
-      const auto [p0, p1] = beats_in(cand.beats, start, end);
-      const auto [t0, t1] = beats_in(cand.tracked, start, end);
-      const double larger = static_cast<double>(std::max(p1 - p0, t1 - t0));
-      const bool tracked =
-          t1 > t0 && matches(cand.beats, p0, p1, cand.tracked, t0, t1, same_beat_n) >= kTrackedAgreement * larger;
-      tracked_in[c].push_back(tracked ? 1 : 0);
-      const BeatIndices& b = tracked ? cand.tracked : cand.beats;
-      const auto [b0, b1] = tracked ? std::pair{t0, t1} : std::pair{p0, p1};
-      for (std::size_t i = b0; i < b1; ++i) {
-        if (!out[c].beats.empty() && b[i] - out[c].beats.back() < refractory_n) continue;
-        out[c].beats.push_back(b[i]);
-      }
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const BeatIndices& maternal, double fs_hz,
                                 double window_s) {
   check_pool(pool, fs_hz);
@@ -174,9 +139,6 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
   const std::int64_t window_n = std::max<std::int64_t>(1, std::llround(window_s * fs_hz));
 
   const std::int64_t same_beat_n = std::llround(kSameBeat_s * fs_hz);
-  const std::int64_t refractory_n = std::max<std::int64_t>(1, std::llround(kEdgeRefractory_s * fs_hz));
-  std::vector<std::vector<char>> tracked_in;
-  const std::vector<FetalCandidate> shown = effective_beats(pool, n, window_n, same_beat_n, refractory_n, tracked_in);
   FusedExtraction out;
   for (const FetalCandidate& c : pool) out.sources.push_back(c.source);
   for (std::int64_t start = 0; start < n; start += window_n) {
@@ -208,15 +170,22 @@ FusedExtraction fuse_per_window(const std::vector<FetalCandidate>& pool, const B
     out.windows.push_back(choice);
   }
 
-  // Beats: each window's chosen candidate's as shown (tracked where they agree with the picked
-  // ones), the earlier of two too close across an edge.
+  // Beats: each window's chosen candidate's, tracked where they agree with the picked ones, the
+  // earlier of two too close across an edge.
+  const std::int64_t refractory_n = std::max<std::int64_t>(1, std::llround(kEdgeRefractory_s * fs_hz));
   for (std::size_t k = 0; k < out.windows.size(); ++k) {
     const int c = out.windows[k].candidate;
     if (c < 0) continue;
     const std::int64_t start = static_cast<std::int64_t>(k) * window_n;
-    out.windows[k].tracked = tracked_in[static_cast<std::size_t>(c)][k] != 0;
-    const BeatIndices& b = shown[static_cast<std::size_t>(c)].beats;
-    const auto [b0, b1] = beats_in(b, start, std::min<std::int64_t>(n, start + window_n));
+    const std::int64_t end = std::min<std::int64_t>(n, start + window_n);
+    const FetalCandidate& chosen = pool[static_cast<std::size_t>(c)];
+    const auto [p0, p1] = beats_in(chosen.beats, start, end);
+    const auto [t0, t1] = beats_in(chosen.tracked, start, end);
+    const double larger = static_cast<double>(std::max(p1 - p0, t1 - t0));
+    out.windows[k].tracked = t1 > t0 && matches(chosen.beats, p0, p1, chosen.tracked, t0, t1, same_beat_n) >=
+                                            kTrackedAgreement * larger;
+    const BeatIndices& b = out.windows[k].tracked ? chosen.tracked : chosen.beats;
+    const auto [b0, b1] = out.windows[k].tracked ? std::pair{t0, t1} : std::pair{p0, p1};
     for (std::size_t i = b0; i < b1; ++i) {
       if (!out.beats.empty() && b[i] - out.beats.back() < refractory_n) continue;
       out.beats.push_back(b[i]);
