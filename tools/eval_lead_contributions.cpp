@@ -62,7 +62,8 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 struct Summary {
-  std::vector<double> rho_attention, rho_occlusion;
+  std::vector<double> rho_attention, rho_occlusion;        // against the fetal SNR
+  std::vector<double> rho_attention_fn, rho_occlusion_fn;  // against the fetal-to-noise ratio
   std::vector<double> snr_spread_db;  // per recording: best lead's fetal SNR − worst lead's
 };
 
@@ -124,14 +125,15 @@ int main(int argc, char** argv) {
                 per_band, seconds, n_leads, nstdb_dir.empty() ? "statistical model" : "MIT-BIH NSTDB",
                 model_dir.c_str());
     std::printf("| SNRmn dB | n | lead SNR spread dB | attention ρ mean | median | ρ > 0 | occlusion ρ mean | median | "
-                "ρ > 0 |\n|---|---|---|---|---|---|---|---|---|\n");
+                "ρ > 0 | fetal-to-noise: attention ρ mean | occlusion ρ mean |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     fecg::JsonWriter json;
     json.begin_object().key("set").value("synthetic").key("leads").value(n_leads).key("rows").begin_array();
     Summary all;
     auto row = [&](const std::string& band, const Summary& s) {
-      std::printf("| %s | %zu | %.1f | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f |\n", band.c_str(),
+      std::printf("| %s | %zu | %.1f | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.3f | %.3f |\n", band.c_str(),
                   s.rho_attention.size(), mean_of(s.snr_spread_db), mean_of(s.rho_attention), median_finite(s.rho_attention), share_positive(s.rho_attention),
-                  mean_of(s.rho_occlusion), median_finite(s.rho_occlusion), share_positive(s.rho_occlusion));
+                  mean_of(s.rho_occlusion), median_finite(s.rho_occlusion), share_positive(s.rho_occlusion),
+                  mean_of(s.rho_attention_fn), mean_of(s.rho_occlusion_fn));
       json.begin_object().key("band").value(band).key("n").value(static_cast<int>(s.rho_attention.size()))
           .key("attention_rho_mean").value(mean_of(s.rho_attention))
           .key("attention_rho_median").value(median_finite(s.rho_attention))
@@ -165,18 +167,23 @@ int main(int argc, char** argv) {
         const auto sos = fecg::butterworth_bandpass(4, defaults.highpass_hz, defaults.lowpass_hz, fs);
         fecg::LeadMatrix fetal = sim.fetal_uv;
         fecg::LeadMatrix rest = sim.maternal_uv + sim.noise_uv;
+        fecg::LeadMatrix noise_only = sim.noise_uv;
         fecg::sosfiltfilt_rows(sos, fetal);
         fecg::sosfiltfilt_rows(sos, rest);
-        std::vector<double> snr_db(n_leads), attention(n_leads), occlusion(n_leads);
+        fecg::sosfiltfilt_rows(sos, noise_only);
+        std::vector<double> snr_db(n_leads), fn_db(n_leads), attention(n_leads), occlusion(n_leads);
+        auto variance = [](const auto& row) { return (row.array() - row.mean()).square().mean(); };
         for (int l = 0; l < n_leads; ++l) {
-          const double vf = (fetal.row(l).array() - fetal.row(l).mean()).square().mean();
-          const double vr = (rest.row(l).array() - rest.row(l).mean()).square().mean();
-          snr_db[l] = 10 * std::log10(vf / vr);
+          const double vf = variance(fetal.row(l));
+          snr_db[l] = 10 * std::log10(vf / variance(rest.row(l)));
+          fn_db[l] = 10 * std::log10(vf / variance(noise_only.row(l)));
           attention[l] = e.lead_attention.col(l).mean();
           occlusion[l] = e.lead_occlusion.rows() ? e.lead_occlusion.col(l).mean() : std::nan("");
         }
         band.rho_attention.push_back(spearman(attention, snr_db));
         band.rho_occlusion.push_back(spearman(occlusion, snr_db));
+        band.rho_attention_fn.push_back(spearman(attention, fn_db));
+        band.rho_occlusion_fn.push_back(spearman(occlusion, fn_db));
         band.snr_spread_db.push_back(*std::max_element(snr_db.begin(), snr_db.end()) -
                                      *std::min_element(snr_db.begin(), snr_db.end()));
       }
@@ -185,6 +192,8 @@ int main(int argc, char** argv) {
       row(name, band);
       all.rho_attention.insert(all.rho_attention.end(), band.rho_attention.begin(), band.rho_attention.end());
       all.rho_occlusion.insert(all.rho_occlusion.end(), band.rho_occlusion.begin(), band.rho_occlusion.end());
+      all.rho_attention_fn.insert(all.rho_attention_fn.end(), band.rho_attention_fn.begin(), band.rho_attention_fn.end());
+      all.rho_occlusion_fn.insert(all.rho_occlusion_fn.end(), band.rho_occlusion_fn.begin(), band.rho_occlusion_fn.end());
       all.snr_spread_db.insert(all.snr_spread_db.end(), band.snr_spread_db.begin(), band.snr_spread_db.end());
     }
     row("all", all);

@@ -590,8 +590,8 @@ function resetExplainViews(msg) {
   const shares = leadShares(ex);
   $('chart-leads').hidden = !shares;
   setText('leads-note', !fhnet ? notFhnet
-    : !shares ? 'Lead contributions come from the graph attention of our engine; this analysis ran the network elsewhere (choose our engine).'
-      : shares.kind === 'attention' ? 'Measured by FHNet\'s attention between leads (graph attention): how much it looked at each lead in each window. Click a window, or focus the plot and press Enter, to see which moments mattered in it.'
+    : !shares ? 'Lead contributions come from the attention of our engine; this analysis ran the network elsewhere (choose our engine).'
+      : shares.kind === 'attention' ? 'The weight FHNet gave each lead when it found the baby\'s beats, per window: it learned to weigh the leads by how clearly they show the fetal heart (on simulated recordings the weights rank the leads as their fetal signal-to-noise ratio does). Click a window, or focus the plot and press Enter, to see which moments mattered in it.'
         : 'Measured by leaving each lead out in turn (occlusion): how much FHNet\'s output changed without it. Click a window to see which moments mattered in it.');
   const fhnetWindows = msg.quality.windows.filter((w) => w.source === 'fhnet').length;
   if (fhnet && shares && msg.quality.windows.some((w) => w.source) && fhnetWindows < msg.quality.windows.length) {
@@ -708,7 +708,7 @@ const HOW = {
   'chart-fecg': 'The mother\'s ECG removed: green lines mark the fetal beats found, black ticks on top the reference beats when given, grey shading the windows the analysis did not trust. Each lead is scaled to its own row; 1 s between grid lines.',
   'chart-hr': 'Green: the baby\'s heart rate, drawn only where reliable (grey shading where not). Red: the mother\'s. A normal fetal rate is about 110-160 bpm; a green line following the red suggests the mother\'s heart was counted.',
   'chart-quality': 'Signal quality per window: 1 is a clean fetal ECG, 0 none; black overall, colours per lead; grey shading marks windows not trusted.',
-  'chart-leads': 'The share of FHNet\'s attention each lead received per window; equal bands mean the leads were used alike.',
+  'chart-leads': 'The weight FHNet gave each lead per window when finding the baby\'s beats; equal bands mean the leads were used alike.',
 };
 
 // The report as blocks (web/report.js), assembled from what the page shows plus the report form:

@@ -9,13 +9,14 @@
 //   const s = saliencySpec(windowMessage, leadNames, colours);         // after explainWindow(w)
 import uPlot from './vendor/uplot/uPlot.esm.js';
 
-// Which per-window lead shares to draw: the graph attention when the engine gave it (free: our
-// engine), else the occlusion shares (when the analysis computed them), else none (ONNX Runtime
-// replays outputs without attention). Returns {kind, label, shares: Float32Array windows × leads}.
+// Which per-window lead shares to draw: the network's attention over the leads when the engine
+// gave it (free: our engine; the R-peak head's lead weights), else the occlusion shares (when the
+// analysis computed them), else none (ONNX Runtime replays outputs without attention). Returns
+// {kind, label, shares: Float32Array windows × leads}.
 export function leadShares(ex) {
   if (!ex || !ex.nWindows) return null;
   const n = ex.nWindows * ex.nLeads;
-  if (ex.leadAttention && ex.leadAttention.length === n) return { kind: 'attention', label: 'share of the graph attention', shares: ex.leadAttention };
+  if (ex.leadAttention && ex.leadAttention.length === n) return { kind: 'attention', label: 'weight in FHNet\'s beat detection', shares: ex.leadAttention };
   if (ex.leadOcclusion && ex.leadOcclusion.length === n) return { kind: 'occlusion', label: 'share of the output change (occlusion)', shares: ex.leadOcclusion };
   return null;
 }

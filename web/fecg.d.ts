@@ -76,7 +76,7 @@ export interface AnalyzeOptions {
  *  about (K−1)× (leads) and 33× (saliency) the FHNet time. In Result.explainWindow() the defaults
  *  are all true: one window costs 1 + K + 32 runs of the network (a few tens of ms). */
 export interface ExplainOptions {
-  leadAttention?: boolean;   // lead contributions from the graph attention (free)
+  leadAttention?: boolean;   // lead contributions from the network's attention over the leads (free)
   leadOcclusion?: boolean;   // lead contributions by leaving each lead out (K runs on K−1 leads)
   saliency?: boolean;        // temporal saliency by occluding segments of every lead
   saliencySegment?: number;  // occluded segment, samples at 250 Hz (default 32 = 128 ms)
@@ -94,9 +94,11 @@ export interface Explanation {
   nWindows: number;
   nLeads: number;
   windowStarts: Float64Array;       // nWindows, samples at fsHz
-  /** nWindows × nLeads, each row >= 0 and summing to 1: the share of the graph attention each
-   *  lead receives (mean over layers, tokens and receiving leads). Empty for engines without
-   *  attention (outputs replayed from ONNX Runtime). */
+  /** nWindows × nLeads, each row >= 0 and summing to 1: each lead's weight in the R-peak head's
+   *  attention pooling over the leads (mean over the window's tokens; the shipped model), or, for
+   *  a model without it, the share of the graph attention each lead receives (mean over layers,
+   *  tokens and receiving leads). Empty for engines without attention (outputs replayed from
+   *  ONNX Runtime). */
   leadAttention: Float32Array;
   /** nWindows × nLeads, rows sum to 1: the share of the output change when the lead is left out
    *  (mean of its share of the other leads' fECG change and of the R-peak probability change). */
@@ -306,9 +308,12 @@ export interface FhnetModel extends EmbindHandle {
   readonly window: number;        // samples per window at 250 Hz
   /** The network alone on x (batch × leads × window, normalised, row-major; leads 1..8), in the
    *  ONNX layouts: fecg batch × leads × window, rpeakProb batch × window, leadAttention
-   *  batch × layers × tokens × leads × leads (row i: the weights lead i gives each lead). */
+   *  batch × layers × tokens × leads × leads (row i: the weights lead i gives each lead),
+   *  leadWeights batch × tokens × leads (each lead's weight in the R-peak head's pooling; learned
+   *  where leadPool, else 1 / leads). */
   run(x: Float32Array, batch: number, leads: number):
-    { fecg: Float32Array; rpeakProb: Float32Array; leadAttention: Float32Array; layers: number; tokens: number };
+    { fecg: Float32Array; rpeakProb: Float32Array; leadAttention: Float32Array; leadWeights: Float32Array;
+      leadPool: boolean; layers: number; tokens: number };
 }
 
 /** A file read piece by piece: in a Web Worker, `read` can be

@@ -77,7 +77,7 @@ def load_network(path: str) -> tuple[torch.nn.Module, dict]:
     if name is None:
         raise SystemExit(f"evaluate: {path}: unknown model '{ck['model']}'")
     net = M.build_model(name)
-    net.load_state_dict(ck["state_dict"])
+    M.load_weights(net, ck["state_dict"])
     net.eval()
     return M.ExportWrapper(net), {"model": ck["model"], "step": ck["step"], "minutes": ck["elapsed_s"] / 60,
                                   "params": M.parameter_count(net)}
@@ -93,7 +93,7 @@ def run_network(net: torch.nn.Module, windows_root: str, out_root: str, batch: i
         x = np.load(os.path.join(windows_root, key, "x.npy"))
         fecg, prob = [], []
         for s in range(0, len(x), batch):
-            f, p, _ = net(torch.from_numpy(x[s:s + batch]))
+            f, p = net(torch.from_numpy(x[s:s + batch]))[:2]
             fecg.append(f.numpy())
             prob.append(p.numpy())
         d = os.path.join(out_root, key)

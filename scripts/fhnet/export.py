@@ -5,7 +5,8 @@
 
 writes into --out:
   fhnet.onnx                   ONNX opset 17, dynamic batch and lead count; outputs fecg,
-                               rpeak_prob and lead_attention (graph-attention coefficients)
+                               rpeak_prob, lead_attention (graph-attention coefficients) and
+                               lead_weights (the R-peak head's pooling weights over the leads)
   fhnet.safetensors            weights for the C++ engine (src/model/fhnet.h), float32 LE
   fhnet_testvectors.safetensors reference inputs and torch outputs for K = 1, 3, 4, 8 (B = 2)
   fhnet.json                   the model card: sha256 of each file, names and shapes, rate,
@@ -43,7 +44,7 @@ TEST_LEADS = (1, 3, 4, 8)
 TEST_BATCH = 2
 TOLERANCE_ABS = 1e-4  # agreement every runtime must reach on the test vectors, normalised units
 INPUT_NAMES = ["x"]
-OUTPUT_NAMES = ["fecg", "rpeak_prob", "lead_attention"]
+OUTPUT_NAMES = ["fecg", "rpeak_prob", "lead_attention", "lead_weights"]
 CARD_FORMAT_VERSION = 1
 
 
@@ -113,13 +114,17 @@ def synthetic_window(rng: np.random.Generator, batch: int, leads: int, window: i
 
 
 def randomize_norms(net: torch.nn.Module, gen: torch.Generator) -> None:
-    """LayerNorm starts as weight 1, bias 0; a random init moves them (±10 %) so that the test
-    vectors exercise them and a runtime that ignored or swapped them would fail."""
+    """LayerNorm starts as weight 1, bias 0, and the R-peak head's lead score at 0 (a plain mean);
+    a random init moves them (±10 %; the score to N(0, 0.3²)) so that the test vectors exercise
+    them and a runtime that ignored or swapped them would fail."""
     with torch.no_grad():
         for mod in net.modules():
             if isinstance(mod, torch.nn.LayerNorm):
                 mod.weight.add_(0.1 * torch.randn(mod.weight.shape, generator=gen))
                 mod.bias.add_(0.1 * torch.randn(mod.bias.shape, generator=gen))
+        if net.rpeak.lead_score is not None:
+            net.rpeak.lead_score.weight.copy_(0.3 * torch.randn(net.rpeak.lead_score.weight.shape, generator=gen))
+            net.rpeak.lead_score.bias.copy_(0.3 * torch.randn(net.rpeak.lead_score.bias.shape, generator=gen))
 
 
 def load_model(args) -> tuple[torch.nn.Module, dict, dict]:
@@ -128,9 +133,8 @@ def load_model(args) -> tuple[torch.nn.Module, dict, dict]:
         ckpt = torch.load(args.checkpoint, map_location="cpu")
         if ckpt.get("model", "fhnet") != "fhnet":
             raise SystemExit(f"export: {args.checkpoint} holds a '{ckpt.get('model')}' model; only fhnet is exported")
-        cfg = M.FHNetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ckpt["config"].items()})
-        net = M.FHNet(cfg)
-        net.load_state_dict(ckpt["state_dict"])
+        net = M.FHNet(M.config_from_json(ckpt["config"]))
+        M.load_weights(net, ckpt["state_dict"])
         training = dict(ckpt.get("training", {"recipe": f"checkpoint {os.path.basename(args.checkpoint)}"}))
         training["trained"] = True  # read by the engine (FhnetModel::trained) and the page
         metrics = ckpt.get("metrics", {})
@@ -147,7 +151,7 @@ def export_onnx(net: torch.nn.Module, path: str) -> None:
     wrapper = M.ExportWrapper(net).eval()
     dummy = torch.zeros(1, 4, net.cfg.window)
     dynamic = {"x": {0: "batch", 1: "leads"}, "fecg": {0: "batch", 1: "leads"}, "rpeak_prob": {0: "batch"},
-               "lead_attention": {0: "batch", 3: "leads", 4: "leads"}}
+               "lead_attention": {0: "batch", 3: "leads", 4: "leads"}, "lead_weights": {0: "batch", 2: "leads"}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about the Python-side input checks
         torch.onnx.export(wrapper, (dummy,), path, opset_version=OPSET, input_names=INPUT_NAMES,
@@ -177,11 +181,12 @@ def export_all(net: torch.nn.Module, out_dir: str, seed: int, training: dict, me
     with torch.no_grad():
         for k in TEST_LEADS:
             x = synthetic_window(rng, TEST_BATCH, k, cfg.window)
-            fecg, prob, att = wrapper(torch.from_numpy(x))
+            fecg, prob, att, weights = wrapper(torch.from_numpy(x))
             vectors[f"k{k}.x"] = x
             vectors[f"k{k}.fecg"] = fecg.numpy()
             vectors[f"k{k}.rpeak_prob"] = prob.numpy()
             vectors[f"k{k}.lead_attention"] = att.numpy()
+            vectors[f"k{k}.lead_weights"] = weights.numpy()
     write_safetensors(paths["test_vectors"], vectors, {
         "origin": "scripts/fhnet/export.py: synthetic_window inputs, outputs of torch " + torch.__version__,
         "leads": ",".join(map(str, TEST_LEADS)), "batch": str(TEST_BATCH), "tolerance_abs": str(TOLERANCE_ABS)})
@@ -209,7 +214,11 @@ def export_all(net: torch.nn.Module, out_dir: str, seed: int, training: dict, me
             {"name": "fecg", "dtype": "float32", "shape": ["batch", "leads", cfg.window]},
             {"name": "rpeak_prob", "dtype": "float32", "shape": ["batch", cfg.window]},
             {"name": "lead_attention", "dtype": "float32", "shape": ["batch", n_graph, tokens, "leads", "leads"],
-             "meaning": "graph-attention coefficients, mean over heads; row i: weights lead i gives each lead"}],
+             "meaning": "graph-attention coefficients, mean over heads; row i: weights lead i gives each lead"},
+            {"name": "lead_weights", "dtype": "float32", "shape": ["batch", tokens, "leads"],
+             "meaning": "the R-peak head's pooling weight of each lead at each token (sums to 1 over the "
+                        "leads; uniform when architecture.lead_pool is false): the leads' contributions "
+                        "to the fetal beats"}],
         "architecture": dict(cfg.to_json(), model="fhnet", gelu="tanh", layer_norm_eps=M.LN_EPS,
                              upsample="nearest", tokens=tokens),
         "tensors": {k: list(v.shape) for k, v in sorted(state.items())},

@@ -3,22 +3,25 @@ arXiv 2509.19308, "FHNet": graph attention across leads + a multi-scale enhanced
 
 Contract shared by every model here (so that training, export and evaluation are one loop):
 
-    forward(x, lead_mask=None) -> (fecg, r_logits, attention)
+    forward(x, lead_mask=None) -> (fecg, r_logits, attention, lead_weights)
       x          B × K × 1024  abdominal leads, each normalised by the core (robust median/MAD
                                scaling, src/dsp/normalize.h), 250 Hz, 1 <= K <= 8, any order
       lead_mask  B × K bool    True for real leads; padded leads (False) are ignored, so a batch
                                may mix recordings with different lead counts. None: all real.
       fecg       B × K × 1024  fetal ECG in every input lead, same normalised units as x
       r_logits   B × 1024      logit of "a fetal R peak is at this sample"; pooled over the leads
-                               (masked mean), so it is invariant to their order
+                               (attention pooling, or a masked mean), so invariant to their order
       attention  B × L × T' × K × K  graph-attention coefficients (mean over heads) of the L
                                graph layers at the T' = 1024 / 8 tokens; row i: the weights lead i
                                gives to every lead. Models without graph attention return an
                                empty B × 0 × T' × K × K tensor.
+      lead_weights B × T' × K  the weight of each lead in the R-peak head's pooling at each token
+                               (softmax over the real leads; sums to 1 over them): how much the
+                               beat output relies on each lead. Uniform where cfg.lead_pool is off.
 
 No tensor depends on a lead's position (no lead embeddings): every per-lead module has shared
 weights and the graph attention is a set operation, so permuting the leads of x permutes fecg
-and both lead axes of attention, and leaves r_logits unchanged (test_smoke.py checks it).
+and both lead axes of attention and the lead axis of lead_weights, and leaves r_logits unchanged (test_smoke.py checks it).
 
 Every op is chosen to export to ONNX opset 17 and to be reproduced exactly by the C++ engine
 (src/model/fhnet.cpp): conv1d, linear, layer norm (eps 1e-5), GELU (tanh form), softmax,
@@ -65,6 +68,10 @@ class FHNetConfig:
     head_kernel: int = 5       # R-peak head conv, 20 ms
     use_graph: bool = True     # ablation "no graph": False
     multi_scale: bool = True   # ablation "single scale": only the medium depthwise branch
+    # R-peak head pools the leads' decoder features with learned weights (a softmax over leads
+    # of a linear score of each lead's final token features) instead of a plain mean. Zero-
+    # initialised, it starts as the mean. Cards and checkpoints written before it: False.
+    lead_pool: bool = True
 
     @property
     def tokens(self) -> int:
@@ -90,14 +97,6 @@ def _check_input(x: torch.Tensor, lead_mask: Optional[torch.Tensor], window: int
         raise ValueError(f"fhnet: expected 1..{MAX_LEADS} leads, got {x.shape[1]}")
     if lead_mask is not None and tuple(lead_mask.shape) != tuple(x.shape[:2]):
         raise ValueError(f"fhnet: lead_mask must be B x K = {tuple(x.shape[:2])}, got {tuple(lead_mask.shape)}")
-
-
-def masked_lead_mean(h: torch.Tensor, lead_mask: Optional[torch.Tensor]) -> torch.Tensor:
-    """Mean over the lead axis (dim 1) of B × K × ..., counting only real leads."""
-    if lead_mask is None:
-        return h.mean(dim=1)
-    m = lead_mask.to(h.dtype).reshape(lead_mask.shape + (1,) * (h.dim() - 2))
-    return (h * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
 
 
 class SelfAttention(nn.Module):
@@ -249,18 +248,37 @@ class LeadDecoder(nn.Module):
 
 
 class RPeakHead(nn.Module):
-    """Auxiliary head: lead-pooled decoder features (masked mean over leads, B × c0 × 1024),
-    conv, GELU, 1×1 conv -> logit per sample."""
+    """Auxiliary head: the leads' decoder features (B × K × c0 × 1024) pooled over the leads,
+    conv, GELU, 1×1 conv -> logit per sample. The pooling weights come from the leads' final
+    token features (B × K × T' × D): a linear score per lead and token, a softmax over the real
+    leads, held for the token's 8 samples (cfg.lead_pool); else a masked mean. Returns the
+    logits and the weights (B × T' × K)."""
 
     def __init__(self, cfg: FHNetConfig):
         super().__init__()
         c0 = cfg.enc_channels[0]
         self.conv = nn.Conv1d(c0, c0, cfg.head_kernel, padding=cfg.head_kernel // 2)
         self.logit = nn.Conv1d(c0, 1, 1)
+        self.lead_score = nn.Linear(cfg.d_model, 1) if cfg.lead_pool else None
+        if self.lead_score is not None:
+            nn.init.zeros_(self.lead_score.weight)  # starts as the mean: a fine-tune from a
+            nn.init.zeros_(self.lead_score.bias)    # mean-pooled model begins where it stood
 
-    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        return self.logit(gelu(self.conv(pooled)))[:, 0, :]
+    def lead_weights(self, h: torch.Tensor, lead_mask: Optional[torch.Tensor]) -> torch.Tensor:
+        b, k, t, _ = h.shape
+        if self.lead_score is None:
+            s = h.new_zeros(b, k, t)
+        else:
+            s = self.lead_score(h)[..., 0]  # B × K × T'
+        if lead_mask is not None:
+            s = s.masked_fill(~lead_mask[:, :, None], float("-inf"))
+        return torch.softmax(s, dim=1).transpose(1, 2)  # B × T' × K
 
+    def forward(self, feat: torch.Tensor, h: torch.Tensor, lead_mask: Optional[torch.Tensor]):
+        w = self.lead_weights(h, lead_mask)  # B × T' × K
+        per_sample = torch.repeat_interleave(w.transpose(1, 2), feat.shape[-1] // w.shape[1], dim=2)
+        pooled = (feat * per_sample[:, :, None, :]).sum(dim=1)  # B × c0 × 1024
+        return self.logit(gelu(self.conv(pooled)))[:, 0, :], w
 
 class _EncoderDecoderModel(nn.Module):
     """Shared shell: per-lead encoder, a core on B × K × T' × D, per-lead decoder, R-peak head."""
@@ -282,8 +300,8 @@ class _EncoderDecoderModel(nn.Module):
         h = z.transpose(1, 2)  # N × T' × D, N = B·K
         h, attention = self.core(h.reshape(b, k, h.shape[1], h.shape[2]), lead_mask)
         y, feat = self.decoder(h.reshape(b * k, h.shape[2], h.shape[3]).transpose(1, 2), skips)
-        pooled = masked_lead_mean(feat.reshape(b, k, feat.shape[1], feat.shape[2]), lead_mask)
-        return y.reshape(b, k, t), self.rpeak(pooled), attention
+        r_logits, lead_weights = self.rpeak(feat.reshape(b, k, feat.shape[1], feat.shape[2]), h, lead_mask)
+        return y.reshape(b, k, t), r_logits, attention, lead_weights
 
 
 class FHNet(_EncoderDecoderModel):
@@ -369,6 +387,24 @@ MODELS = {
 }
 
 
+def config_from_json(d: dict) -> FHNetConfig:
+    """The config a checkpoint or card recorded; one written before lead_pool existed pooled the
+    leads with a plain mean."""
+    d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in FHNetConfig.__dataclass_fields__}
+    return FHNetConfig(**({"lead_pool": False} | d))
+
+
+def load_weights(net: nn.Module, state_dict: dict) -> list:
+    """load_state_dict that lets a mean-pooled model's weights start a lead-pooled one: only the
+    zero-initialised lead score may be missing (the network then computes what it computed).
+    Returns the names that were missing."""
+    missing, unexpected = net.load_state_dict(state_dict, strict=False)
+    bad = [n for n in missing if not n.startswith("rpeak.lead_score.")] + list(unexpected)
+    if bad:
+        raise RuntimeError(f"load_weights: weights do not fit the model: {', '.join(bad)}")
+    return missing
+
+
 def build_model(name: str) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"build_model: unknown model '{name}', expected one of {sorted(MODELS)}")
@@ -381,7 +417,7 @@ def fhnet_loss(outputs, y_fecg: torch.Tensor, r_target: torch.Tensor, lead_mask:
     ECG in normalised units over real leads, plus r_weight × BCE of the R-peak logits against a
     0..1 target (`fecg dataset`: a Gaussian of 10 ms sd around each fetal R peak), its positive
     term weighted by pos_weight (R-peak samples are ~4 % of all). Returns (loss, parts)."""
-    fecg, r_logits, _ = outputs
+    fecg, r_logits = outputs[:2]
     err = (fecg - y_fecg) ** 2
     if lead_mask is not None:
         m = lead_mask.to(err.dtype)[:, :, None]
@@ -399,6 +435,23 @@ def rpeak_bce(r_logits: torch.Tensor, r_target: torch.Tensor, pos_weight: float 
         r_logits, r_target, pos_weight=None if pos_weight == 1.0 else r_logits.new_tensor(pos_weight))
 
 
+def lead_snr_loss(lead_weights: torch.Tensor, x: torch.Tensor, y_fecg: torch.Tensor, temperature_db: float = 4.0,
+                  lead_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Teaches the R-peak head's lead weights (B × T' × K) where the fetal ECG is: the cross-
+    entropy between softmax_k(SNR_k / temperature) and the weights at every token, where SNR_k =
+    10 log10(var(fetal_k) / var(x_k - fetal_k)) over the window (the lead's fetal SNR: the mother
+    and the noise both count against it; the units of x cancel). Simulated windows only: real
+    recordings have no fetal ECG to measure it with."""
+    snr_db = 10.0 * torch.log10(y_fecg.var(dim=-1).clamp(min=1e-8) / (x - y_fecg).var(dim=-1).clamp(min=1e-8))
+    logits = snr_db / temperature_db
+    log_w = torch.log(lead_weights.clamp(min=1e-8))  # B × T' × K
+    if lead_mask is not None:
+        logits = logits.masked_fill(~lead_mask, float("-inf"))
+        log_w = log_w.masked_fill(~lead_mask[:, None, :], 0.0)
+    target = torch.softmax(logits, dim=1)  # B × K
+    return -(target[:, None, :] * log_w).sum(dim=2).mean()
+
+
 class ExportWrapper(nn.Module):
     """What the runtimes see: probabilities instead of logits, no mask (all K leads real)."""
 
@@ -407,8 +460,8 @@ class ExportWrapper(nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor):
-        fecg, r_logits, attention = self.model(x)
-        return fecg, torch.sigmoid(r_logits), attention
+        fecg, r_logits, attention, lead_weights = self.model(x)
+        return fecg, torch.sigmoid(r_logits), attention, lead_weights
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -45,8 +45,10 @@ class SmokeTest(unittest.TestCase):
             for k in (range(1, M.MAX_LEADS + 1) if name == "fhnet" else (1, M.MAX_LEADS)):
                 x = torch.randn(1, k, M.WINDOW, generator=gen)
                 with torch.no_grad():
-                    fecg, r_logits, att = net(x)
+                    fecg, r_logits, att, weights = net(x)
                 self.assertEqual(tuple(fecg.shape), (1, k, M.WINDOW), name)
+                self.assertEqual(tuple(weights.shape), (1, M.WINDOW // 8, k), name)
+                self.assertLess(float((weights.sum(dim=2) - 1).abs().max()), 1e-5, name)
                 self.assertEqual(tuple(r_logits.shape), (1, M.WINDOW), name)
                 self.assertEqual(tuple(att.shape[:1] + att.shape[2:]), (1, M.WINDOW // 8, k, k), name)
                 self.assertTrue(torch.isfinite(fecg).all() and torch.isfinite(r_logits).all(), name)
@@ -61,27 +63,55 @@ class SmokeTest(unittest.TestCase):
         for name in M.MODELS:
             torch.manual_seed(1)
             net = M.build_model(name).eval()
+            with torch.no_grad():  # a lead score that is not zero, so the pooling weights differ
+                net.rpeak.lead_score.weight.normal_(0.0, 0.5, generator=gen)
             x = torch.randn(1, 6, M.WINDOW, generator=gen)
             with torch.no_grad():
-                f1, r1, a1 = net(x)
-                f2, r2, a2 = net(x[:, perm])
+                f1, r1, a1, w1 = net(x)
+                f2, r2, a2, w2 = net(x[:, perm])
+            if name.startswith("fhnet"):  # layer-normed token features: the weights spread
+                self.assertGreater(float(w1.std()), 1e-3, name)
             self.assertLess(float((f2 - f1[:, perm]).abs().max()), 1e-5, name)
             self.assertLess(float((r2 - r1).abs().max()), 1e-4, name)
+            self.assertLess(float((w2 - w1[:, :, perm]).abs().max()), 1e-5, name)
             if a1.shape[1]:
                 self.assertLess(float((a2 - a1[:, :, :, perm][:, :, :, :, perm]).abs().max()), 1e-5, name)
 
     def test_lead_mask_equals_dropping_the_padded_leads(self):
         torch.manual_seed(2)
         net = M.FHNet().eval()
+        with torch.no_grad():
+            net.rpeak.lead_score.weight.normal_(0.0, 0.5)
         x = torch.randn(1, 5, M.WINDOW)
         mask = torch.tensor([[True, True, True, False, False]])
         padded = x.clone()
         padded[:, 3:] = 7.0  # garbage in the padded leads must not leak into the real ones
         with torch.no_grad():
-            f_pad, r_pad, _ = net(padded, mask)
-            f_ref, r_ref, _ = net(x[:, :3])
+            f_pad, r_pad, _, w_pad = net(padded, mask)
+            f_ref, r_ref, _, w_ref = net(x[:, :3])
         self.assertLess(float((f_pad[:, :3] - f_ref).abs().max()), 1e-5)
         self.assertLess(float((r_pad - r_ref).abs().max()), 1e-5)
+        self.assertEqual(float(w_pad[:, :, 3:].abs().max()), 0.0)
+        self.assertLess(float((w_pad[:, :, :3] - w_ref).abs().max()), 1e-6)
+
+    def test_a_mean_pooled_model_starts_a_lead_pooled_one_unchanged(self):
+        torch.manual_seed(7)
+        old = M.FHNet(M.config_from_json({"lead_pool": False})).eval()
+        self.assertEqual(M.config_from_json({}).lead_pool, False)  # a card from before the pooling
+        new = M.FHNet().eval()
+        self.assertEqual(M.load_weights(new, old.state_dict()), ["rpeak.lead_score.weight", "rpeak.lead_score.bias"])
+        x = torch.randn(2, 4, M.WINDOW)
+        with torch.no_grad():
+            f_old, r_old, _, w_old = old(x)
+            f_new, r_new, _, w_new = new(x)
+        self.assertLess(float((f_new - f_old).abs().max()), 1e-6)
+        self.assertLess(float((r_new - r_old).abs().max()), 1e-5)
+        self.assertLess(float((w_old - 0.25).abs().max()), 1e-7)
+        self.assertLess(float((w_new - 0.25).abs().max()), 1e-7)
+        broken = dict(old.state_dict())
+        del broken["rpeak.conv.weight"]
+        with self.assertRaises(RuntimeError):
+            M.load_weights(M.FHNet(), broken)
 
     def test_budget(self):
         net = M.FHNet()
@@ -131,6 +161,7 @@ class SmokeTest(unittest.TestCase):
         models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models")
         ck = T.load_init(models, "cpu")
         net = M.build_model("fhnet")
+        net = M.FHNet(M.config_from_json(ck["config"])) if "config" in ck else net
         net.load_state_dict(ck["state_dict"])  # strict: every tensor named and shaped as the model's
         weights, _ = E.read_safetensors(os.path.join(models, "fhnet.safetensors"))
         self.assertEqual(sorted(weights), sorted(net.state_dict()))
@@ -153,8 +184,9 @@ class SmokeTest(unittest.TestCase):
                 self.assertTrue(np.array_equal(weights[k], v.numpy()), k)
             vectors, _ = E.read_safetensors(os.path.join(out, "fhnet_testvectors.safetensors"))
             with torch.no_grad():
-                fecg, prob, att = M.ExportWrapper(net)(torch.from_numpy(vectors["k3.x"].copy()))
+                fecg, prob, att, weights = M.ExportWrapper(net)(torch.from_numpy(vectors["k3.x"].copy()))
             self.assertLess(float(np.abs(fecg.numpy() - vectors["k3.fecg"]).max()), 1e-6)
+            self.assertLess(float(np.abs(weights.numpy() - vectors["k3.lead_weights"]).max()), 1e-6)
             self.assertLess(float(np.abs(prob.numpy() - vectors["k3.rpeak_prob"]).max()), 1e-6)
             self.assertTrue(os.path.getsize(os.path.join(out, "fhnet.onnx")) < 4 << 20)
 

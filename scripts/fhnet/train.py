@@ -287,6 +287,7 @@ def load_init(path: str, device) -> dict:
         card = json.load(f)
     tensors, _ = read_safetensors(os.path.join(path, card["files"]["weights"]["path"]))
     return {"model": "fhnet", "step": card.get("metrics", {}).get("validation", {}).get("step", 0),
+            "config": card["architecture"],
             "state_dict": {k: torch.from_numpy(v.copy()) for k, v in tensors.items()},
             "training": card.get("training", {})}
 
@@ -318,7 +319,14 @@ def train(args) -> dict:
         shutil.rmtree(run_dir, ignore_errors=True)
     os.makedirs(run_dir, exist_ok=True)
     net = M.build_model(name).to(device)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    only = [p for p in args.train_only.split(",") if p]
+    if only:  # the rest stays as --init left it
+        for n, p in net.named_parameters():
+            p.requires_grad_(any(n.startswith(prefix) for prefix in only))
+        if not any(p.requires_grad for p in net.parameters()):
+            raise SystemExit(f"train: --train-only {args.train_only} names no parameter of {args.model}")
+    opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=args.lr,
+                            weight_decay=args.weight_decay)
     sampler = Sampler(train_set, args.batch, args.seed + 1)
     real_sampler = Sampler(real_set, args.batch, args.seed + 3) if real_set else None
     aug_rng = np.random.default_rng(args.seed + 2)
@@ -329,7 +337,10 @@ def train(args) -> dict:
         ck = load_init(args.init, device)
         if ck["model"] != args.model:
             raise SystemExit(f"train: --init {args.init} holds a {ck['model']} model, not {args.model}")
-        net.load_state_dict(ck["state_dict"])
+        missing = M.load_weights(net, ck["state_dict"])
+        if missing:
+            print(f"train: --init {args.init} has no {', '.join(missing)}: starts as a plain lead mean",
+                  file=sys.stderr)
         init = {"checkpoint": os.path.basename(args.init), "step": ck["step"],
                 "recipe": ck.get("training", {}).get("recipe", ""),
                 "data": ck.get("training", {}).get("data", {})}
@@ -351,7 +362,10 @@ def train(args) -> dict:
               f" --batch {args.batch} --lr {args.lr} --warmup {args.warmup}"
               f" --maternal-bpm {args.maternal_bpm} --fetal-bpm {args.fetal_bpm}"
               f" --snr-fm={args.snr_fm} --snr-mn {args.snr_mn} --maternal-qrs {args.maternal_qrs}"
-              + (f" --lead-noise {args.lead_noise}" if args.lead_noise > 0 else ""))
+              + (f" --lead-noise {args.lead_noise}" if args.lead_noise > 0 else "")
+              + (f" --train-only {args.train_only}" if only else "")
+              + (f" --lead-snr-weight {args.lead_snr_weight} --lead-snr-temp {args.lead_snr_temp}"
+                 if args.lead_snr_weight > 0 else ""))
     if init:
         recipe += f" --init {init['checkpoint']}"
     if real_set:
@@ -396,7 +410,12 @@ def train(args) -> dict:
         x, y, r = train_set.batch(idx, k)
         x, y = augment(x, y, aug_rng, lead_noise=args.lead_noise)
         x, y, r = x.to(device), y.to(device), r.to(device)
-        loss, parts = M.fhnet_loss(net(x), y, r, None, r_weight=args.r_weight, pos_weight=args.pos_weight)
+        outputs = net(x)
+        loss, parts = M.fhnet_loss(outputs, y, r, None, r_weight=args.r_weight, pos_weight=args.pos_weight)
+        if args.lead_snr_weight > 0:
+            lead_snr = M.lead_snr_loss(outputs[3], x, y, args.lead_snr_temp)
+            loss = loss + args.lead_snr_weight * lead_snr
+            parts["lead_snr"] = float(lead_snr)
         if real_sampler:
             ridx, rk = real_sampler.next()
             rx, rr = real_set.batch(ridx, rk)
@@ -414,7 +433,8 @@ def train(args) -> dict:
             raise SystemExit(f"train: loss is {float(loss)} at step {step}; lower --lr")
         if step % args.log_every == 0:
             print(f"train: step {step}/{args.steps} loss {float(loss):.4f} mse {parts['mse']:.4f} "
-                  f"bce {parts['bce']:.4f}" + (f" real bce {parts['real_bce']:.4f}" if real_sampler else "") + " ("
+                  f"bce {parts['bce']:.4f}" + (f" real bce {parts['real_bce']:.4f}" if real_sampler else "")
+                  + (f" lead snr {parts['lead_snr']:.4f}" if "lead_snr" in parts else "") + " ("
                   f"{(elapsed_s + time.monotonic() - started) / 60:.1f} min)", file=sys.stderr)
         if step % args.eval_every == 0 or step == args.steps:
             metrics = evaluate(net, val_set, device, args, limit=args.val_limit)
@@ -481,6 +501,13 @@ def parse_args(argv=None):
     ap.add_argument("--real", default=None, metavar="DIR",
                     help="also learn the R-peak head's task on annotated real recordings: DIR/<name>/ as "
                          "`fecg windows <record> --ref FILE --out DIR/<name>` writes them")
+    ap.add_argument("--lead-snr-weight", type=float, default=0.0,
+                    help="weight of the loss that teaches the R-peak head's lead weights each lead's fetal SNR "
+                         "(model.lead_snr_loss; simulated windows)")
+    ap.add_argument("--lead-snr-temp", type=float, default=4.0, help="dB per unit of the SNR softmax's logit")
+    ap.add_argument("--train-only", default="", metavar="PREFIX,...",
+                    help="train only the parameters whose names start with these prefixes (e.g. rpeak.); "
+                         "the rest keep --init's values")
     ap.add_argument("--real-exclude", default="", metavar="A,B", help="recordings of --real to leave out")
     ap.add_argument("--real-weight", type=float, default=1.0, help="weight of the real windows' R-peak BCE")
     ap.add_argument("--nstdb", default=None, help="passed to fecg dataset (default: its own choice)")

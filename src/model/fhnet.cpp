@@ -154,6 +154,7 @@ FhnetArchitecture read_architecture(const JsonValue& a) {
   arch.coarse_pool = static_cast<int>(a.at("coarse_pool").as_int(1, 64));
   arch.ffn_mult = static_cast<int>(a.at("ffn_mult").as_int(1, 16));
   arch.head_kernel = static_cast<int>(a.at("head_kernel").as_int(1, 255));
+  if (const JsonValue* pool = a.find("lead_pool")) arch.lead_pool = pool->as_bool();
   arch.layer_norm_eps = static_cast<float>(a.at("layer_norm_eps").as_number());
   if (a.at("tokens").as_int() != arch.tokens()) refuse(a.path() + ".tokens: expected window / 8 = " + std::to_string(arch.tokens()));
 
@@ -217,6 +218,7 @@ std::map<std::string, std::vector<std::int64_t>> expected_tensors(const FhnetArc
   conv("decoder.fecg", 1, c0, 1);
   conv("rpeak.conv", c0, c0, a.head_kernel);
   conv("rpeak.logit", 1, c0, 1);
+  if (a.lead_pool) linear("rpeak.lead_score", 1, d);
   return t;
 }
 
@@ -328,7 +330,8 @@ struct FhnetNet {
   UpConv up3, up2, up1;
   Linear fecg;   // 1 × c0 (the decoder's 1×1 conv)
   Conv head_conv;
-  Linear logit;  // 1 × c0
+  Linear logit;       // 1 × c0
+  Linear lead_score;  // 1 × d_model, where the architecture has lead_pool
 };
 
 struct FhnetModel::Impl {
@@ -340,7 +343,8 @@ struct FhnetModel::Impl {
   k::Gemm kernels = k::avx2_fma_available() ? k::Gemm::avx2_fma : k::Gemm::portable;
 
   // Scratch (grows only); per model, so never shared between threads.
-  Buffer e0, e1, e2, h, u, qkv, o, mix, pooled, cqkv, co, coarse, gate, ffn, d2, d1, d0, head_in, head_out, scores, keys_t;
+  Buffer e0, e1, e2, h, u, qkv, o, mix, pooled, cqkv, co, coarse, gate, ffn, d2, d1, d0, head_in, head_out, scores, keys_t,
+      lead_scores;
   std::vector<float> edge;  // conv columns that cross a sequence edge
 
   void graph_attention(const GraphLayer& g, int batch, int leads, int layer, FhnetOutput& out);
@@ -467,6 +471,8 @@ void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput
   out.fecg.resize(n, w);
   out.rpeak_prob.resize(batch, w);
   out.lead_attention.resize(static_cast<std::size_t>(batch) * arch.n_blocks * t_len * leads * leads);
+  out.lead_weights.resize(static_cast<std::size_t>(batch) * t_len * leads);
+  out.lead_pool = arch.lead_pool;
 
   // Encoder: the input is 1 × (N·W), already in column order n·W + t.
   const k::Epilogue gelu{true, nullptr};
@@ -498,14 +504,32 @@ void FhnetModel::Impl::forward(const float* x, int batch, int leads, FhnetOutput
   // fECG per lead: a 1×1 conv; row n of out.fecg is columns n·W .. n·W + W - 1.
   m.fecg.apply(kernels, d0m.data(), n * w, out.fecg.data());
 
-  // R-peak head on the mean over the leads of each window.
+  // Lead weights of the R-peak head: a softmax over the leads of each token's score (um still
+  // holds the final token features, column (b·leads + lead)·T' + t), or 1 / leads.
+  float* lw = out.lead_weights.data();
+  if (arch.lead_pool) {
+    auto sm = lead_scores.view(1, n * t_len);
+    m.lead_score.apply(kernels, um.data(), n * t_len, sm.data());
+    for (int b = 0; b < batch; ++b)
+      for (int t = 0; t < t_len; ++t)
+        for (int lead = 0; lead < leads; ++lead)
+          lw[(static_cast<std::size_t>(b) * t_len + t) * leads + lead] = sm(0, (static_cast<Eigen::Index>(b) * leads + lead) * t_len + t);
+    k::softmax_columns(lw, leads, static_cast<std::ptrdiff_t>(batch) * t_len);
+  } else {
+    std::fill(out.lead_weights.begin(), out.lead_weights.end(), 1.0f / static_cast<float>(leads));
+  }
+
+  // R-peak head on the leads' decoder features pooled with those weights, each token's weight
+  // held for its 8 samples.
   auto pm = head_in.view(c0, static_cast<Eigen::Index>(batch) * w);
-  const float inv_leads = 1.0f / static_cast<float>(leads);
+  const int per_token = w / t_len;
   for (int b = 0; b < batch; ++b) {
-    auto dst = pm.middleCols(static_cast<Eigen::Index>(b) * w, w);
-    dst = d0m.middleCols(static_cast<Eigen::Index>(b) * leads * w, w);
-    for (int lead = 1; lead < leads; ++lead) dst += d0m.middleCols((static_cast<Eigen::Index>(b) * leads + lead) * w, w);
-    dst *= inv_leads;
+    for (int s = 0; s < w; ++s) {
+      const float* wt = lw + (static_cast<std::size_t>(b) * t_len + s / per_token) * leads;
+      auto dst = pm.col(static_cast<Eigen::Index>(b) * w + s);
+      dst = wt[0] * d0m.col(static_cast<Eigen::Index>(b) * leads * w + s);
+      for (int lead = 1; lead < leads; ++lead) dst += wt[lead] * d0m.col((static_cast<Eigen::Index>(b) * leads + lead) * w + s);
+    }
   }
   auto rm = head_out.view(c0, static_cast<Eigen::Index>(batch) * w);
   m.head_conv.apply(kernels, pm.data(), batch, w, rm.data(), gelu, edge);
@@ -594,12 +618,16 @@ FhnetModel FhnetModel::load(std::string_view card_json, const std::uint8_t* weig
   const auto& inputs = card.at("inputs").as_array();
   const auto& outputs = card.at("outputs").as_array();
   if (inputs.size() != 1) refuse("card inputs: expected 1, found " + std::to_string(inputs.size()));
-  if (outputs.size() != 3) refuse("card outputs: expected 3, found " + std::to_string(outputs.size()));
+  const std::size_t n_outputs = a.lead_pool ? 4 : 3;  // lead_weights came with the pooling
+  if (outputs.size() != n_outputs && !(outputs.size() == 4 && !a.lead_pool)) {
+    refuse("card outputs: expected " + std::to_string(n_outputs) + ", found " + std::to_string(outputs.size()));
+  }
   check_name_and_shape(inputs[0], "x", {"batch", "leads", win});
   check_name_and_shape(outputs[0], "fecg", {"batch", "leads", win});
   check_name_and_shape(outputs[1], "rpeak_prob", {"batch", win});
   check_name_and_shape(outputs[2], "lead_attention",
                        {"batch", std::to_string(a.n_blocks), std::to_string(a.tokens()), "leads", "leads"});
+  if (outputs.size() == 4) check_name_and_shape(outputs[3], "lead_weights", {"batch", std::to_string(a.tokens()), "leads"});
 
   // Tensors: the architecture, the card and the file must agree name for name, shape for shape.
   const auto expected = expected_tensors(a);
@@ -659,6 +687,7 @@ FhnetModel FhnetModel::load(std::string_view card_json, const std::uint8_t* weig
   m.fecg = make_linear_1x1(st, "decoder.fecg");
   m.head_conv = make_conv(st, "rpeak.conv", 1, a.head_kernel / 2);
   m.logit = make_linear_1x1(st, "rpeak.logit");
+  if (a.lead_pool) m.lead_score = make_linear(st, "rpeak.lead_score");
   impl->net = std::move(net);
   return FhnetModel(std::move(impl));
 }

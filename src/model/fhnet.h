@@ -17,12 +17,15 @@
 //   out.fecg;             // 4 × 1024 fetal ECG per lead, normalised units of the input lead
 //   out.rpeak_prob;       // 1 × 1024 probability of a fetal R peak at each sample
 //   out.attention(0, layer, token, i, j);  // weight lead i gives lead j in graph layer `layer`
+//   out.lead_weight(0, token, k);          // lead k's weight in the R-peak head's pooling
 //
 // Contract (the card's "inputs"/"outputs", identical to models/fhnet.onnx):
 //   x               batch × leads × window      1 <= leads <= 8, any order, finite
 //   fecg            batch × leads × window
 //   rpeak_prob      batch × window
 //   lead_attention  batch × layers × tokens × leads × leads, tokens = window / 8
+//   lead_weights    batch × tokens × leads (sums to 1 over the leads; uniform when the model
+//                   pools the leads with a plain mean, architecture.lead_pool false)
 // The engine matches torch (and ONNX Runtime) to 1e-4 absolute on models/fhnet_testvectors.
 #pragma once
 
@@ -52,6 +55,9 @@ struct FhnetArchitecture {
   int coarse_pool = 4;
   int ffn_mult = 2;
   int head_kernel = 5;
+  // The R-peak head pools the leads with learned weights (a softmax over the leads of a linear
+  // score of each lead's final token features); false: a plain mean (cards before the pooling).
+  bool lead_pool = false;
   float layer_norm_eps = 1e-5f;
   int tokens() const { return window / 8; }
 };
@@ -66,9 +72,16 @@ struct FhnetOutput {
   LeadMatrix fecg;                // (batch·leads) × window, row b·leads + k
   LeadMatrix rpeak_prob;          // batch × window, 0..1
   std::vector<float> lead_attention;  // batch × layers × tokens × leads × leads, row-major
+  // batch × tokens × leads, row-major: each lead's weight in the R-peak head's pooling (empty
+  // when the engine gives none). Learned where lead_pool is true, else uniform 1 / leads.
+  std::vector<float> lead_weights;
+  bool lead_pool = false;
 
   float attention(int b, int layer, int token, int i, int j) const {
     return lead_attention[(((static_cast<std::size_t>(b) * layers + layer) * tokens + token) * leads + i) * leads + j];
+  }
+  float lead_weight(int b, int token, int k) const {
+    return lead_weights[(static_cast<std::size_t>(b) * tokens + token) * leads + k];
   }
 };
 

@@ -10,14 +10,42 @@
 
 namespace fecg {
 
-std::vector<float> attention_contributions(const FhnetOutput& out, int b) {
-  if (out.layers <= 0 || out.lead_attention.empty()) return {};
+namespace {
+
+void check_window(const FhnetOutput& out, int b, const char* who) {
   if (b < 0 || b >= out.batch)
-    throw Error("attention_contributions: window " + std::to_string(b) + " outside the batch of " + std::to_string(out.batch));
+    throw Error(std::string(who) + ": window " + std::to_string(b) + " outside the batch of " + std::to_string(out.batch));
+}
+
+}  // namespace
+
+std::vector<float> attention_contributions(const FhnetOutput& out, int b) {
+  return out.lead_pool ? pooling_contributions(out, b) : graph_attention_contributions(out, b);
+}
+
+std::vector<float> pooling_contributions(const FhnetOutput& out, int b) {
+  if (out.lead_weights.empty()) return {};
+  check_window(out, b, "pooling_contributions");
+  const int k = out.leads;
+  const std::size_t per_window = static_cast<std::size_t>(out.tokens) * k;
+  if (out.lead_weights.size() != per_window * static_cast<std::size_t>(out.batch))
+    throw Error("pooling_contributions: lead_weights holds " + std::to_string(out.lead_weights.size()) +
+                " values, expected batch × tokens × leads = " + std::to_string(per_window * static_cast<std::size_t>(out.batch)));
+  std::vector<double> sum(static_cast<std::size_t>(k), 0.0);
+  for (int t = 0; t < out.tokens; ++t)
+    for (int j = 0; j < k; ++j) sum[static_cast<std::size_t>(j)] += out.lead_weight(b, t, j);
+  std::vector<float> c(static_cast<std::size_t>(k));
+  for (int j = 0; j < k; ++j) c[static_cast<std::size_t>(j)] = static_cast<float>(sum[static_cast<std::size_t>(j)] / out.tokens);
+  return c;
+}
+
+std::vector<float> graph_attention_contributions(const FhnetOutput& out, int b) {
+  if (out.layers <= 0 || out.lead_attention.empty()) return {};
+  check_window(out, b, "graph_attention_contributions");
   const int k = out.leads;
   const std::size_t per_window = static_cast<std::size_t>(out.layers) * out.tokens * k * k;
   if (out.lead_attention.size() != per_window * static_cast<std::size_t>(out.batch))
-    throw Error("attention_contributions: lead_attention holds " + std::to_string(out.lead_attention.size()) +
+    throw Error("graph_attention_contributions: lead_attention holds " + std::to_string(out.lead_attention.size()) +
                 " values, expected batch × layers × tokens × leads × leads = " +
                 std::to_string(per_window * static_cast<std::size_t>(out.batch)));
   // Column sums of the layers × tokens row-stochastic K × K matrices, in double: 256 matrices.

@@ -6,7 +6,7 @@
 //   params.explain.saliency = true;                        // 32 extra runs per window
 //   fecg::PipelineResult r = fecg::run_pipeline(rec, roles, params);
 //   const fecg::Explanation& e = r.explanation;            // at 250 Hz (e.fs_hz)
-//   e.lead_attention(w, k);   // window w, lead k: share of the graph attention (row sums 1), free
+//   e.lead_attention(w, k);   // window w, lead k: share of the network's attention (row sums 1), free
 //   e.lead_occlusion(w, k);   // share of the output change when lead k is left out (row sums 1)
 //   e.saliency(i);            // sample i of the record: 1 = as important as the window's average
 //
@@ -15,14 +15,25 @@
 //                                                    {.lead_occlusion = true, .saliency = true});
 //   w.saliency;               // window values (1024), mean 1
 //
-// Lead contributions from the graph attention (free). Graph layer l at token t gives a row-
-// stochastic K × K matrix A (row i: the weights lead i gives every lead when it gathers features
-// from the others). The contribution of lead k is the attention it RECEIVES, averaged over the
-// receiving leads i, the tokens t and the layers l:  c_k = mean_{l,t,i} A[l,t,i,k].  Why this one:
+// Lead contributions from the network's attention (free), from one of two places:
+//
+// The R-peak head's lead pooling, where the model has one (architecture.lead_pool): at each
+// token t the head sums the leads' decoder features with weights w[t, k] (a softmax over the
+// leads of a learned score of each lead's features; scripts/fhnet/model.py RPeakHead), so w[t, k]
+// is, by construction, the share lead k has in the fetal beats at that moment. The contribution
+// is c_k = mean_t w[t, k]. It sums to 1, is >= 0, gives 1 at K = 1 and permutes with the leads;
+// trained with one lead corrupted in some windows, the head learned to weigh the leads by how
+// clearly they show the fetal beats (tools/eval_lead_contributions measures the agreement with
+// each lead's fetal SNR).
+//
+// Else the graph attention. Graph layer l at token t gives a row-stochastic K × K matrix A (row
+// i: the weights lead i gives every lead when it gathers features from the others). The
+// contribution of lead k is the attention it RECEIVES, averaged over the receiving leads i, the
+// tokens t and the layers l:  c_k = mean_{l,t,i} A[l,t,i,k].  Why this one:
 //   - each row sums to 1, so the c_k sum to 1 without further normalisation, stay >= 0, and K = 1
 //     gives c = 1; it is a set function of the leads, so it permutes with them (tested);
-//   - every receiving lead counts equally because every lead's output counts equally: each lead
-//     has its own fetal ECG and the R-peak head reads the mean over leads (scripts/fhnet/model.py);
+//   - every receiving lead counts equally because, without lead pooling, every lead's output
+//     counts equally: each lead has its own fetal ECG and the R-peak head reads their mean;
 //   - self-attention (i = k) is kept: it is as much a use of lead k as another lead's;
 //   - layers are averaged rather than chained (attention rollout, Abnar & Zuidema 2020): with two
 //     layers and residual connections around each, rollout's answer depends mostly on the weight
@@ -125,9 +136,15 @@ struct Explanation {
   int n_windows() const { return static_cast<int>(window_starts.size()); }
 };
 
-// Attention contributions of window `b` of an engine output: c_k = mean over layers, tokens and
-// receiving leads i of attention(b, l, t, i, k). Empty when out.layers == 0.
+// Attention contributions of window `b` of an engine output: the R-peak head's lead weights
+// averaged over the tokens where out.lead_pool, else graph_attention_contributions. Empty when
+// the engine gives neither.
 std::vector<float> attention_contributions(const FhnetOutput& out, int b);
+// c_k = mean over layers, tokens and receiving leads i of attention(b, l, t, i, k). Empty when
+// out.layers == 0.
+std::vector<float> graph_attention_contributions(const FhnetOutput& out, int b);
+// c_k = mean over tokens of lead_weight(b, t, k). Empty when out.lead_weights is.
+std::vector<float> pooling_contributions(const FhnetOutput& out, int b);
 
 // Explains the window of x_uv (leads × n, µV, preprocessed at the model's rate, any number of
 // leads: groups as the stage) that starts at `start`, normalised exactly as the stage does.

@@ -31,6 +31,8 @@ void shape_output(FhnetOutput& out, int batch, int leads, int window) {
   out.fecg.resize(static_cast<Eigen::Index>(batch) * leads, window);
   out.rpeak_prob.resize(batch, window);
   out.lead_attention.clear();
+  out.lead_weights.clear();
+  out.lead_pool = false;
 }
 
 }  // namespace

@@ -254,8 +254,8 @@ double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
   // hard rule of judge_reliability decides, so the pooled fit has no use for that feature. Only
   // the held-out calibration is claimed (docs/RELIABILITY.md), not the meaning of single
   // coefficients.
-  static constexpr Coefficients kPooled{-5.592, 5.719, -3.669, 0.694, 6.763};
-  static constexpr Coefficients kSingle{-3.367, 0.836, -1.352, 0.0, 10.030};
+  static constexpr Coefficients kPooled{-5.612, 5.730, -3.733, 0.732, 6.730};
+  static constexpr Coefficients kSingle{-2.916, 1.112, -2.429, 0.0, 8.887};
   const Coefficients& b = pooled ? kPooled : kSingle;
   const double z = b.intercept + b.coverage * e.coverage + b.maternal_excess * e.maternal_excess +
                    b.agreement * e.agreement + b.sqi * static_cast<double>(sqi);

@@ -62,6 +62,8 @@ val fhnet_output_to_js(const FhnetOutput& o) {
   out.set("fecg", float32_array(o.fecg.data(), static_cast<std::size_t>(o.fecg.size())));
   out.set("rpeakProb", float32_array(o.rpeak_prob.data(), static_cast<std::size_t>(o.rpeak_prob.size())));
   out.set("leadAttention", float32_array(o.lead_attention));
+  out.set("leadWeights", float32_array(o.lead_weights));
+  out.set("leadPool", val(o.lead_pool));
   out.set("layers", val(o.layers));
   out.set("tokens", val(o.tokens));
   return out;

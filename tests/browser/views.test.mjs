@@ -192,7 +192,7 @@ describe('views and usability', () => {
     await page.waitForFunction(() => /^(Done|Analysis failed)/.test(document.getElementById('status').textContent), null, { timeout: LONG_MS });
     assert.match(await page.textContent('#status'), /^Done/, await page.textContent('#error'));
     assert.equal(await page.locator('#chart-leads .u-wrap').count(), 1, 'the lead contribution plot is drawn');
-    assert.match(await page.textContent('#leads-note'), /graph attention|occlusion/);
+    assert.match(await page.textContent('#leads-note'), /weight FHNet gave each lead|occlusion/);
     // A click half-way across the fECG plot (the whole 60 s demo is in view) explains a window
     // that covers 30 s.
     await page.locator('#chart-fecg .u-over').scrollIntoViewIfNeeded();

@@ -337,7 +337,7 @@ test('FHNet: FhnetModel.run matches the torch reference vectors within the card 
     new Uint8Array(readFileSync(join(modelsDir, card.files.weights.path))));
   try {
     const { tensors } = readSafetensors(join(modelsDir, card.files.test_vectors.path));
-    const names = { fecg: 'fecg', rpeakProb: 'rpeak_prob', leadAttention: 'lead_attention' };
+    const names = { fecg: 'fecg', rpeakProb: 'rpeak_prob', leadAttention: 'lead_attention', leadWeights: 'lead_weights' };
     for (const k of card.test_vectors.leads) {
       const x = tensors[`k${k}.x`];
       const out = model.run(x.data, x.shape[0], k);

@@ -2,7 +2,8 @@
 // its weights (today's models/ may be a seeded random init or a trained network): every property
 // below compares the explanation with what the same model actually does when its input is changed,
 // so none depends on the particular weights.
-//   - attention contributions are the attention each lead receives, as the engine outputs it;
+//   - attention contributions are the R-peak head's lead weights, or for a model without them the
+//     attention each lead receives, as the engine outputs it;
 //   - removing the most salient 10 % of a window's samples changes the outputs far more than
 //     removing a random 10 % (several windows, recordings and random draws);
 //   - the lead-occlusion changes are what happens when the lead is dropped, both for one window
@@ -63,7 +64,7 @@ fecg::LeadMatrix with_removed(fecg::LeadMatrix x, const std::vector<int>& remove
 
 }  // namespace
 
-TEST_CASE("explain: attention contributions are the attention each lead receives, rows sum to 1") {
+TEST_CASE("explain: attention contributions are the R-peak head's lead weights (else the graph attention received), rows sum to 1") {
   auto model = fecg_test::trained_model();
   const fecg::SynthRecording s = sim(4, 12.0, 31);
   const fecg::LeadMatrix x = preprocessed(s);
@@ -71,21 +72,34 @@ TEST_CASE("explain: attention contributions are the attention each lead receives
   fecg::FhnetOutput out;
   model->run(nw.x, out);
   REQUIRE(out.layers > 0);
-  // Brute force: the column means of every layer's and token's attention matrix.
-  std::vector<double> expected(4, 0.0);
+  REQUIRE(out.lead_pool);  // the shipped model pools the leads with learned weights
+  // Brute force: the token means of the pooling weights, and the column means of every layer's
+  // and token's graph-attention matrix.
+  std::vector<double> pooling(4, 0.0), graph(4, 0.0);
+  for (int t = 0; t < out.tokens; ++t)
+    for (int j = 0; j < 4; ++j) pooling[static_cast<std::size_t>(j)] += out.lead_weight(0, t, j) / out.tokens;
   for (int l = 0; l < out.layers; ++l)
     for (int t = 0; t < out.tokens; ++t)
       for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) expected[static_cast<std::size_t>(j)] += out.attention(0, l, t, i, j);
+        for (int j = 0; j < 4; ++j) graph[static_cast<std::size_t>(j)] += out.attention(0, l, t, i, j) / (out.layers * out.tokens * 4);
   const std::vector<float> c = fecg::attention_contributions(out, 0);
+  const std::vector<float> g = fecg::graph_attention_contributions(out, 0);
   REQUIRE(c.size() == 4);
-  double sum = 0;
-  for (int j = 0; j < 4; ++j) {
-    CHECK(c[static_cast<std::size_t>(j)] == doctest::Approx(expected[static_cast<std::size_t>(j)] / (out.layers * out.tokens * 4)).epsilon(1e-5));
-    CHECK(c[static_cast<std::size_t>(j)] >= 0.0f);
-    sum += c[static_cast<std::size_t>(j)];
+  REQUIRE(g.size() == 4);
+  double sum = 0, sum_graph = 0;
+  for (std::size_t j = 0; j < 4; ++j) {
+    CHECK(c[j] == doctest::Approx(pooling[j]).epsilon(1e-5));
+    CHECK(g[j] == doctest::Approx(graph[j]).epsilon(1e-5));
+    CHECK(c[j] >= 0.0f);
+    sum += c[j];
+    sum_graph += g[j];
   }
   CHECK(sum == doctest::Approx(1.0).epsilon(1e-5));
+  CHECK(sum_graph == doctest::Approx(1.0).epsilon(1e-5));
+  // A model without the pooling (an older card) explains with the graph attention.
+  fecg::FhnetOutput mean_pooled = out;
+  mean_pooled.lead_pool = false;
+  CHECK(fecg::attention_contributions(mean_pooled, 0) == g);
 
   // The pipeline reads them while extracting (LeadAttentionRecorder): the same numbers as one
   // window explained on its own, for every window.

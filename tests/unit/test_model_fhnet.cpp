@@ -121,6 +121,14 @@ TEST_CASE("fhnet: engine matches the torch reference vectors within 1e-4 for eve
       CHECK(d_fecg <= tolerance);
       CHECK(d_prob <= tolerance);
       CHECK(d_att <= tolerance);
+      // The R-peak head's lead weights: the shipped model pools the leads with learned weights.
+      CHECK(out.lead_pool == model.architecture().lead_pool);
+      REQUIRE(model.architecture().lead_pool);
+      const auto& weights = tv.get(p + "lead_weights");
+      REQUIRE(out.lead_weights.size() == weights.data.size());
+      const float d_weights = max_abs_diff(out.lead_weights.data(), weights.data.data(), weights.data.size());
+      MESSAGE("  lead weights " << d_weights);
+      CHECK(d_weights <= tolerance);
       // The comparison means something only if the outputs are not flat.
       const Eigen::Map<const Eigen::ArrayXf> ref(fecg.data.data(), static_cast<Eigen::Index>(fecg.data.size()));
       CHECK(std::sqrt((ref - ref.mean()).square().mean()) > 100 * tolerance);
@@ -215,6 +223,19 @@ TEST_CASE("fhnet: permuting the leads permutes the outputs (equivariance), R-pea
     }
   }
   CHECK(worst_att <= 1e-5f);
+  // The R-peak head's lead weights permute with the leads, sum to 1 and are not all alike.
+  float worst_weight = 0.0f, spread = 0.0f;
+  for (int t = 0; t < a.tokens; ++t) {
+    float sum = 0.0f;
+    for (int i = 0; i < k; ++i) {
+      worst_weight = std::max(worst_weight, std::abs(b.lead_weight(0, t, i) - a.lead_weight(0, t, perm[i])));
+      spread = std::max(spread, std::abs(a.lead_weight(0, t, i) - 1.0f / k));
+      sum += a.lead_weight(0, t, i);
+    }
+    CHECK(sum == doctest::Approx(1.0f).epsilon(1e-5));
+  }
+  CHECK(worst_weight <= 1e-5f);
+  CHECK(spread > 1e-3f);
   // Rows of the attention are distributions over the leads.
   float row_sum = 0.0f;
   for (int j = 0; j < k; ++j) row_sum += a.attention(0, 1, 17, 2, j);
@@ -292,6 +313,43 @@ TEST_CASE("fhnet: a card that does not match the weights is refused with a clear
     std::vector<std::uint8_t> half(f.weights.begin(), f.weights.begin() + f.weights.size() / 2);
     CHECK(load_error(card_for(f, half), half).find("outside") != std::string::npos);
   }
+}
+
+TEST_CASE("fhnet: a card from before the lead pooling loads and pools the leads with a plain mean") {
+  const ModelFiles f = model_files();
+  auto st = fecg::parse_safetensors(f.weights.data(), f.weights.size(), "fhnet.safetensors");
+  REQUIRE(st.tensors.erase("rpeak.lead_score.weight") == 1);
+  REQUIRE(st.tensors.erase("rpeak.lead_score.bias") == 1);
+  const auto w = fecg::serialize_safetensors(st);
+  // The card as export.py wrote it then: no lead_pool, no lead_score tensors, three outputs.
+  std::string card = card_for(f, w);
+  card = replace_all(card, "  \"lead_pool\": true,\n", "");
+  card = replace_all(card, "  \"rpeak.lead_score.bias\": [\n   1\n  ],\n  \"rpeak.lead_score.weight\": [\n   1,\n   48\n  ],\n", "");
+  card = replace_all(card, "\"parameters\": 81715", "\"parameters\": 81666");
+  const std::size_t out_start = card.find(",\n  {\n   \"name\": \"lead_weights\"");
+  REQUIRE(out_start != std::string::npos);
+  card.erase(out_start, card.find("\n ],\n \"architecture\"") - out_start);
+  REQUIRE(card.find("lead_pool\": true") == std::string::npos);
+  REQUIRE(card.find("lead_score") == std::string::npos);
+  fecg::FhnetModel old = fecg::FhnetModel::load(card, w.data(), w.size());
+  CHECK_FALSE(old.architecture().lead_pool);
+  fecg::FhnetModel model = load(f);
+  CHECK(model.architecture().lead_pool);
+
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  fecg::LeadMatrix x(3, model.window());
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = normal(rng);
+  fecg::FhnetOutput a, b;
+  old.run(x, a);
+  model.run(x, b);
+  CHECK_FALSE(a.lead_pool);
+  CHECK(std::all_of(a.lead_weights.begin(), a.lead_weights.end(), [](float v) { return v == 1.0f / 3.0f; }));
+  CHECK(a.fecg == b.fecg);                // the fetal ECG does not depend on the head
+  CHECK(a.rpeak_prob != b.rpeak_prob);    // the head does: the learned weights are not uniform
+
+  // The pooled architecture without its tensors is refused.
+  CHECK(load_error(card_for(f, w), w).find("has no tensor 'rpeak.lead_score") != std::string::npos);
 }
 
 TEST_CASE("fhnet: bad input windows are refused, never run") {
