@@ -8,19 +8,31 @@
 // --windows FILE writes one CSV row per record × method × 10-s window with the chosen candidate's
 // evidence and whether the window was right: the input of scripts/reliability/calibrate.py.
 //
+// Recordings without a fetus (--null N, default 12; dataset "null"): N/2 of white noise alone on 4
+// leads, N/2 simulated with the mother and noise but no fetal heart (fetal power 60 dB below the
+// mother's, NSTDB noise when data_dir has it, SNRmn 3-12 dB), 60 s each, seeded. Any rate shown
+// there is wrong, so every window of theirs is a wrong one in the CSV (the confidence model must
+// learn what no fetus looks like: the real records have almost no such windows), and per method
+// the share of their 5-s blocks claimed reliable is printed (it must be 0).
+//
 //   build/native/eval_reliability [data_dir=../shared/data] [--model models]
 //       [--methods fhnet,fhnet-pool,ts-ica,ts-ica-pool] [--filter challenge2013/a2] [--windows FILE] [--json FILE]
+//       [--null N]
 #include "eval_common.h"
 
 #include "dsp/filter.h"
 #include "eval/metrics.h"
+#include "io/nstdb.h"
 #include "io/record.h"
 #include "io/wfdb.h"
+#include "synth/simulator.h"
 
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 
 namespace {
@@ -68,10 +80,36 @@ struct Totals {
   }
 };
 
+// A recording without a fetus: white noise alone (even k) or the simulated mother and noise with
+// the fetal heart 60 dB down (odd k), 60 s, 4 leads, seeded by k.
+fecg::Recording null_recording(int k, const fecg::NoiseBank& noise) {
+  if (k % 2 == 0) {
+    fecg::Recording r;
+    r.fs_hz = 250.0;
+    std::mt19937 rng(static_cast<unsigned>(7100 + k));
+    std::normal_distribution<float> normal(0.0f, 30.0f);
+    r.samples_uv.resize(4, 60 * 250);
+    for (Eigen::Index i = 0; i < r.samples_uv.size(); ++i) r.samples_uv.data()[i] = normal(rng);
+    for (int l = 0; l < 4; ++l) {
+      r.lead_names.push_back("Abdomen_" + std::to_string(l + 1));
+      r.units.push_back("uV");
+    }
+    return r;
+  }
+  fecg::SynthParams p;
+  p.duration_s = 60;
+  p.seed = static_cast<std::uint64_t>(7100 + k);
+  p.n_leads = 4;
+  p.snr_fm_db = -60.0;
+  p.snr_mn_db = 3.0 + 3.0 * ((k / 2) % 4);
+  return fecg::simulate(p, noise).mixture;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string data_dir = "../shared/data", filter, windows_path;
+  int n_null = 12;
   fecg::eval::EvalOptions o;
   o.methods = {"fhnet", "fhnet-pool", "ts-ica", "ts-ica-pool"};
   try {
@@ -80,6 +118,7 @@ int main(int argc, char** argv) {
       if (fecg::eval::parse_eval_option(argc, argv, i, o)) continue;
       if (a == "--filter" && i + 1 < argc) filter = argv[++i];
       else if (a == "--windows" && i + 1 < argc) windows_path = argv[++i];
+      else if (a == "--null" && i + 1 < argc) n_null = std::max(0, std::atoi(argv[++i]));
       else if (a.rfind("--", 0) != 0) data_dir = a;
       else throw fecg::Error("unknown option or missing value: " + a);
     }
@@ -107,7 +146,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     windows_csv << "dataset,record,method,window,start_s,source,n_beats,rate_bpm,coverage,maternal_excess,"
-                   "maternal_coincidence,maternal_rate_ratio,agreement,strength_ratio,sqi,confidence,reliable,hard_ok,blocks,right\n";
+                   "maternal_coincidence,maternal_rate_ratio,agreement,consistency,strength_ratio,sqi,confidence,reliable,hard_ok,blocks,right\n";
   }
 
   std::map<std::string, Totals> totals;  // key: group/method
@@ -181,7 +220,7 @@ int main(int argc, char** argv) {
             windows_csv << c.dataset << ',' << c.name << ',' << m << ',' << w << ',' << qw.start_s << ','
                         << (qw.source.empty() ? "none" : qw.source) << ',' << e.n_beats << ',' << e.rate_bpm << ','
                         << e.coverage << ',' << e.maternal_excess << ',' << e.maternal_coincidence << ','
-                        << e.maternal_rate_ratio << ',' << e.agreement << ',' << e.strength_ratio << ',' << qw.sqi << ',' << qw.confidence << ','
+                        << e.maternal_rate_ratio << ',' << e.agreement << ',' << e.consistency << ',' << e.strength_ratio << ',' << qw.sqi << ',' << qw.confidence << ','
                         << (qw.reliable ? 1 : 0) << ',' << (hard_ok ? 1 : 0) << ',' << window_blocks[w] << ','
                         << (window_blocks[w] > 0 && window_bad[w] == 0 ? 1 : 0) << '\n';
           }
@@ -190,6 +229,51 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       std::printf("%-14s %-5s error: %s\n", c.dataset.c_str(), c.name.c_str(), e.what());
     }
+  }
+  // Recordings without a fetus: no rate may be claimed reliable.
+  std::map<std::string, std::pair<int, int>> null_claims;  // method: blocks claimed reliable, blocks
+  if (n_null > 0 && filter.empty()) {
+    const std::string nstdb_dir = data_dir + "/nstdb";
+    const fecg::NoiseBank noise = std::filesystem::exists(nstdb_dir) ? fecg::load_nstdb(nstdb_dir) : fecg::NoiseBank{};
+    for (int k = 0; k < n_null; ++k) {
+      const std::string name = (k % 2 == 0 ? "noise" : "nofetus") + std::to_string(k / 2 + 1);
+      try {
+        const fecg::Recording rec = null_recording(k, noise);
+        const fecg::LeadRoles roles = fecg::guess_lead_roles(rec);
+        for (const fecg::eval::MethodRunner& runner : runners) {
+          const std::string m = runner.label();
+          const fecg::PipelineResult out = runner.run(rec, roles, "null_" + name);
+          int claimed = 0, blocks = 0;
+          for (std::size_t w = 0; w < out.quality.windows.size(); ++w) {
+            const fecg::QualityWindow& qw = out.quality.windows[w];
+            const int window_blocks = static_cast<int>(std::floor(qw.end_s / kBlock_s) - std::floor(qw.start_s / kBlock_s));
+            blocks += window_blocks;
+            claimed += qw.reliable ? window_blocks : 0;
+            if (!windows_csv.is_open() || w >= out.fusion_windows.size()) continue;
+            const fecg::WindowEvidence& e = out.fusion_windows[w].evidence;
+            const bool hard_ok = qw.reliable || qw.why_unreliable.rfind("low confidence", 0) == 0;
+            windows_csv << "null," << name << ',' << m << ',' << w << ',' << qw.start_s << ','
+                        << (qw.source.empty() ? "none" : qw.source) << ',' << e.n_beats << ',' << e.rate_bpm << ','
+                        << e.coverage << ',' << e.maternal_excess << ',' << e.maternal_coincidence << ','
+                        << e.maternal_rate_ratio << ',' << e.agreement << ',' << e.consistency << ',' << e.strength_ratio
+                        << ',' << qw.sqi << ',' << qw.confidence << ',' << (qw.reliable ? 1 : 0) << ','
+                        << (hard_ok ? 1 : 0) << ',' << window_blocks << ",0\n";
+          }
+          null_claims[m].first += claimed;
+          null_claims[m].second += blocks;
+          std::printf("%-14s %-9s %-12s claimed reliable %d of %d blocks\n", "null", name.c_str(), m.c_str(), claimed,
+                      blocks);
+        }
+      } catch (const std::exception& e) {
+        std::printf("%-14s %-9s error: %s\n", "null", name.c_str(), e.what());
+      }
+    }
+  }
+
+  json.end_array().key("null").begin_array();
+  for (const auto& [m, c] : null_claims) {
+    json.begin_object().key("method").value(m).key("blocks_claimed_reliable").value(c.first).key("blocks").value(c.second)
+        .end_object();
   }
   json.end_array().key("summary").begin_array();
   std::printf("\nsummary (Challenge less a33, a38, a47; r_dir: mean |r| of the fetal ECG with the scalp lead):\n"
@@ -204,6 +288,9 @@ int main(int argc, char** argv) {
         .key("confidently_wrong").value(wrong).key("direct_corr").value(t.n_direct ? r_direct : -1.0).end_object();
   }
   json.end_array().end_object();
+  for (const auto& [m, c] : null_claims)
+    std::printf("%-26s %4d recordings without a fetus: %d of %d blocks claimed reliable\n", ("null/" + m).c_str(), n_null,
+                c.first, c.second);
   try {
     fecg::eval::write_json_file(o.json_path, json.str());
   } catch (const std::exception& e) {

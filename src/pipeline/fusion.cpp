@@ -41,6 +41,11 @@ constexpr double kSameBeatsForWaveform = 0.9;
 // Chosen through the protocol of docs/RELIABILITY.md: select_variant.py over 0.3, 0.5 and 0.7 (with
 // tracker segments of 10, 20 and 60 s) picked 0.5 with 20-s segments in all five folds.
 constexpr double kTrackedAgreement = 0.5;
+// Weight of agreement in the selection score, coverage × (1 − maternal excess) × (1 − w + w ×
+// agreement), agreement measured on the tracked beats. Chosen through the protocol of
+// docs/RELIABILITY.md: select_variant.py over agreement on the picked beats (w 0.4, 0.7) and on
+// the tracked ones (w 0.5, 0.7, 0.9) picked tracked with 0.7 in four folds of five (0.9 in one).
+constexpr double kAgreementWeight = 0.7;
 
 // Indices [first, last) of the beats in [start_n, end_n).
 std::pair<std::size_t, std::size_t> beats_in(const BeatIndices& beats, std::int64_t start_n, std::int64_t end_n) {
@@ -92,6 +97,10 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
   // Chance that a beat falls within ±50 ms of one of the window's maternal beats.
   const double chance = std::min(0.95, static_cast<double>(m1 - m0) * 2.0 * kSameBeat_s / window_s);
 
+  // The beats each candidate stands by: tracked along the rhythm (its picked ones where it has none).
+  const auto standing = [&](std::size_t c) -> const BeatIndices& {
+    return pool[c].tracked.empty() ? pool[c].beats : pool[c].tracked;
+  };
   std::vector<WindowEvidence> out(pool.size());
   for (std::size_t c = 0; c < pool.size(); ++c) {
     const BeatIndices& b = pool[c].beats;
@@ -120,13 +129,19 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
       e.maternal_excess = std::clamp((e.maternal_coincidence - chance) / (1.0 - chance), 0.0, 1.0);
     }
     e.maternal_rate_ratio = median_rr > 0 && maternal_median_rr > 0 ? median_rr / maternal_median_rr : 0.0;
-    for (std::size_t d = 0; d < pool.size(); ++d) {
-      if (d == c || e.n_beats == 0) continue;
-      const auto [d0, d1] = beats_in(pool[d].beats, start_n, end_n);
-      const double denominator = static_cast<double>(std::max<std::size_t>(b1 - b0, d1 - d0));
-      e.agreement = std::max(e.agreement, matches(b, b0, b1, pool[d].beats, d0, d1, tol_n) / denominator);
+    const BeatIndices& t = standing(c);
+    const auto [t0, t1] = beats_in(t, start_n, end_n);
+    if (e.n_beats > 0 && t1 > t0) {
+      e.consistency = matches(b, b0, b1, t, t0, t1, tol_n) / static_cast<double>(std::max(b1 - b0, t1 - t0));
+      for (std::size_t d = 0; d < pool.size(); ++d) {
+        if (d == c) continue;
+        const BeatIndices& u = standing(d);
+        const auto [u0, u1] = beats_in(u, start_n, end_n);
+        const double larger = static_cast<double>(std::max(t1 - t0, u1 - u0));
+        e.agreement = std::max(e.agreement, matches(t, t0, t1, u, u0, u1, tol_n) / larger);
+      }
     }
-    e.score = e.coverage * (1.0 - e.maternal_excess) * (0.6 + 0.4 * e.agreement);
+    e.score = e.coverage * (1.0 - e.maternal_excess) * (1.0 - kAgreementWeight + kAgreementWeight * e.agreement);
   }
   return out;
 }
@@ -244,21 +259,22 @@ void measure_beat_strength(FusedExtraction& fused, const LeadMatrix& x, const Be
 double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
   // Logistic model P(right) = 1 / (1 + exp(-(b0 + b · features))). Coefficients: see fusion.h.
   struct Coefficients {
-    double intercept, coverage, maternal_excess, agreement, sqi;
+    double intercept, coverage, maternal_excess, agreement, sqi, consistency;
   };
   // Fitted on the windows of the 37 mothers of docs/RELIABILITY.md, all folds
-  // (scripts/reliability/calibrate.py on eval_reliability --windows), refitted whenever the pool
-  // or the detector changes (last: the tracker keeps ectopic beats). Each coefficient is held
-  // to its sign (maternal excess can only lower the confidence, the other features only raise
-  // it); a feature the fit would give the other sign gets 0. Above a maternal excess of 0.4 the
-  // hard rule of judge_reliability decides, so the pooled fit has no use for that feature. Only
-  // the held-out calibration is claimed (docs/RELIABILITY.md), not the meaning of single
-  // coefficients.
-  static constexpr Coefficients kPooled{-5.612, 5.730, -3.733, 0.732, 6.730};
-  static constexpr Coefficients kSingle{-2.916, 1.112, -2.429, 0.0, 8.887};
+  // (scripts/reliability/calibrate.py on eval_reliability --windows), refitted whenever the pool,
+  // the selection or the detector changes (last: agreement measured on the tracked beats, and
+  // the consistency of the picked beats with the tracked ones as a feature). Each coefficient is
+  // held to its sign (maternal excess can only lower the confidence, the other features only
+  // raise it); a feature the fit would give the other sign, or no weight, gets 0: with
+  // consistency in the model, coverage adds nothing (a picked beat train the tracker confirms is
+  // regular). Only the held-out calibration is claimed (docs/RELIABILITY.md), not the meaning of
+  // single coefficients.
+  static constexpr Coefficients kPooled{-14.449, 1.989, -5.675, 3.812, 7.778, 10.141};
+  static constexpr Coefficients kSingle{-7.798, 0.0, -0.403, 0.0, 11.183, 4.695};
   const Coefficients& b = pooled ? kPooled : kSingle;
   const double z = b.intercept + b.coverage * e.coverage + b.maternal_excess * e.maternal_excess +
-                   b.agreement * e.agreement + b.sqi * static_cast<double>(sqi);
+                   b.agreement * e.agreement + b.sqi * static_cast<double>(sqi) + b.consistency * e.consistency;
   return 1.0 / (1.0 + std::exp(-z));
 }
 

@@ -42,7 +42,13 @@ struct WindowEvidence {
   double maternal_coincidence = 0;   // fraction of its beats within ±50 ms of a maternal R peak
   double maternal_excess = 0;        // that beyond chance, as a fraction of what chance leaves: 0..1
   double maternal_rate_ratio = 0;    // its median RR / the maternal median RR (0: unknown)
-  double agreement = 0;              // best fraction of beats matched (±50 ms) by another candidate
+  // Best fraction of its tracked beats (FetalCandidate::tracked; its picked ones where it has
+  // none) matched (±50 ms) by another candidate's, of the larger count. The tracked beats, which
+  // noise disturbs less than the picked ones, show where independent extractions found one heart.
+  double agreement = 0;
+  // Fraction of its picked beats that its tracker found too, of the larger count: near 1 where
+  // the picked beats are the rhythm, low where noise peaks or missed beats make the two differ.
+  double consistency = 0;
   double score = 0;                  // the selection score (fuse_per_window)
   // Median peak amplitude of the input leads at the window's chosen beats over that at the
   // maternal beats (set by measure_beat_strength; 0: not measured). The mother's QRS is several
@@ -75,7 +81,7 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
                                             double fs_hz, std::int64_t start_n, std::int64_t end_n);
 
 // Per window of `window_s`, the candidate with the highest score = coverage × (1 − maternal
-// excess) × (0.6 + 0.4 × agreement) gives the beats (ties: the earlier candidate, so the primary
+// excess) × (0.3 + 0.7 × agreement) gives the beats (ties: the earlier candidate, so the primary
 // method comes first) and, unless the primary found the same beats there (then the primary's, the
 // method asked for), the fetal ECG. A final window shorter than window_s is judged on the last
 // window_s of the input (its beats are still its own). The fetal ECG is cross-faded over 0.2 s where
