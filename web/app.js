@@ -250,7 +250,7 @@ function modelLine(m) {
       return `F1 ${r.f1.toFixed(2)}${Number.isFinite(r.fhr_mae_bpm) ? ` and FHR error ${r.fhr_mae_bpm.toFixed(1)} bpm` : ''} on ${label} (${r.n} recordings)`;
     };
     const figs = [fig('adfecgdb', 'ADFECGDB'), fig('challenge2013', 'PhysioNet Challenge 2013')].filter(Boolean);
-    if (figs.length) parts.push(`The network alone, on mothers it never saw (cross-validated by mother): fetal-beat ${figs.join('; ')}.`);
+    if (figs.length) parts.push(`The network alone, on mothers it never saw: fetal-beat ${figs.join('; ')}.`);
     parts.push('Each 10-s window of the analysis takes the beats best supported among the network and the classical methods, and is marked reliable or not.');
   }
   return parts.join(' ');

@@ -284,6 +284,33 @@ def evaluation_metrics(path: str, row: str = "fhnet", real_cv: str | None = None
     return out
 
 
+POOR_REFERENCES = {"a33", "a38", "a47"}  # Challenge 2013 records with poor reference beats
+
+
+def unseen_metrics(path: str, trained_on: list[str]) -> dict:
+    """The network alone on the real recordings of mothers it was never trained on, from
+    build/native/eval_reliability --json: rows of method "fhnet" whose recording is not in
+    `trained_on` (the card's training.data.real.recordings, "<dataset>_<record>") nor shares a
+    mother with one (the Challenge excerpts of ADFECGDB are all a01-a25) and has a good reference."""
+    with open(path) as f:
+        rows = [r for r in json.load(f)["records"] if r["method"] == "fhnet"]
+    seen = set(trained_on)
+    out = {}
+    for dataset in sorted({r["dataset"] for r in rows}):
+        kept = [r for r in rows if r["dataset"] == dataset and f"{dataset}_{r['record']}" not in seen
+                and r["record"] not in POOR_REFERENCES]
+        if dataset == "adfecgdb" and any(n.startswith("adfecgdb_") for n in seen):
+            kept = []  # the excerpts of every ADFECGDB mother were trained on
+        if kept:
+            mae = [r["fhr_trace_mae_bpm"] for r in kept if r["fhr_trace_mae_bpm"] >= 0]
+            out[dataset] = {"n": len(kept), "f1": round(float(np.mean([r["f1"] for r in kept])), 4),
+                            "fhr_mae_bpm": round(float(np.mean(mae)), 4) if mae else None,
+                            "records": sorted(r["record"] for r in kept)}
+    return {"source": "build/native/eval_reliability --json (the C++ pipeline, --method fhnet --pool off): the "
+                      "network alone on the recordings of mothers it was never trained on",
+            "network": out}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="Export FHNet to ONNX, safetensors, test vectors and a model card.")
     src = ap.add_mutually_exclusive_group(required=True)
@@ -297,13 +324,23 @@ def main() -> None:
     ap.add_argument("--real-cv", default=None,
                     help="cv.json of scripts/fhnet/real_cv.py: the card's real-data figures, for a model fine-tuned "
                          "on the real recordings (needs --evaluation)")
+    ap.add_argument("--unseen", default=None,
+                    help="eval_reliability --json output: the network alone on the recordings of mothers it was "
+                         "never trained on become the card's real-data figures (instead of --real-cv)")
     args = ap.parse_args()
+    if args.unseen and not args.evaluation:
+        raise SystemExit("export: --unseen goes with --evaluation (the simulated figures)")
+    if args.unseen and args.real_cv:
+        raise SystemExit("export: --unseen or --real-cv, not both (two sources for the real-data figures)")
     if args.real_cv and not args.evaluation:
         raise SystemExit("export: --real-cv goes with --evaluation (the simulated figures)")
     torch.set_num_threads(2)  # the machine is shared
     net, training, metrics = load_model(args)
     if args.evaluation:
         metrics = {"validation": metrics, "evaluation": evaluation_metrics(args.evaluation, real_cv=args.real_cv)}
+    if args.unseen:
+        trained_on = training.get("data", {}).get("real", {}).get("recordings", [])
+        metrics.setdefault("evaluation", {})["real"] = unseen_metrics(args.unseen, trained_on)
     if args.note:
         training = dict(training, note=args.note)
     export_all(net, os.path.normpath(args.out), args.seed, training, metrics)
