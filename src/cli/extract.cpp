@@ -64,7 +64,8 @@ options:
                    change of the outputs when it is left out (K extra runs per window) and the
                    temporal saliency (32 runs per window: about 35 × the time of fhnet alone);
                    reads the recording whole (no streaming). Without it the JSON still gets the
-                   free graph-attention contributions (not for streamed recordings)
+                   free attention contributions: each lead's weight in FHNet's beat detection
+                   (not for streamed recordings)
   --pool MODE      on (default): the method's fetal ECG joins a pool with TS-ICA's and template
                    subtraction's, and each 10 s window takes its beats from the best-supported
                    candidate (quality.windows[].source in the JSON); off: the method alone.

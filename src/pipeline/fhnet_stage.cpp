@@ -81,7 +81,7 @@ void run_lane(const LeadMatrix& x_uv, const std::vector<std::int64_t>& starts, i
   lane.engine->run_batch(lane.input.data(), lane.count, leads, lane.out);
 }
 
-// Where a group's graph-attention contributions go: rows of the windows, columns of its leads.
+// Where a group's attention contributions go: rows of the windows, columns of its leads.
 struct AttentionSink {
   LeadMatrix* contributions = nullptr;  // windows × all leads
   const std::vector<int>* group = nullptr;

@@ -76,7 +76,7 @@ struct FhnetExtraction {
   // lead gets its fetal ECG and the R-peak probability is the mean over the groups.
   std::vector<std::vector<int>> lead_groups;
   int n_windows = 0;      // per group
-  // Windows × leads: the graph attention's lead contributions of every window (explain.h
+  // Windows × leads: the network's attention contributions of every window (explain.h
   // attention_contributions; a group's shares divided by the number of groups), read from the
   // engine's output as each window runs. Empty when the engine gives no attention.
   LeadMatrix lead_attention;

@@ -269,3 +269,57 @@ TEST_CASE("fusion: a window shows the tracked beats where they agree with the pi
   CHECK(first_two.size() == 47);
   for (const std::int64_t b : fused.beats) if (b >= 5000) CHECK(std::binary_search(picked.begin(), picked.end(), b));
 }
+
+TEST_CASE("fusion: the candidate whose tracked beats another confirms is chosen over a regular wrong one") {
+  // Three candidates on 10 s at 250 Hz, true beats every 107 samples (140 bpm). "ts-ica": picked
+  // beats with a noise peak 120 ms late in place of every fourth beat, tracked beats right. "ts:1":
+  // the same heart seen on another lead, its noise peaks elsewhere, tracked right too. "ica": a
+  // regular train at another rate (a residue at 120 bpm), picked and tracked alike, confirmed by no
+  // one. Its picked beats are the more regular and the other two's picked beats agree on half the
+  // beats only, so on picked-beat evidence it would win (score 0.64 against 0.4); the tracked beats
+  // of the other two are the same beats, and they are chosen.
+  const double fs = 250.0;
+  const Eigen::Index n = 2500;
+  fecg::BeatIndices truth, noisy_a, noisy_b, wrong;
+  for (std::int64_t b = 40, k = 0; b < n; b += 107, ++k) {
+    truth.push_back(b);
+    noisy_a.push_back(k % 4 == 1 ? b + 30 : b);
+    noisy_b.push_back(k % 4 == 3 ? b - 30 : b);
+  }
+  for (std::int64_t b = 60; b < n; b += 125) wrong.push_back(b);
+  fecg::FetalCandidate a{"ts-ica", {}, noisy_a, truth}, b{"ts:1", {}, noisy_b, truth}, c{"ica", {}, wrong, wrong};
+  for (fecg::FetalCandidate* x : {&a, &b, &c}) x->extraction.fecg_uv = fecg::LeadMatrix::Zero(1, n);
+  const std::vector<fecg::WindowEvidence> e = fecg::window_evidence({c, a, b}, {}, fs, 0, n);
+  CHECK(e[0].coverage > e[1].coverage);         // the wrong train is the more regular
+  CHECK(e[0].agreement < 0.2);                  // confirmed by no one
+  CHECK(e[1].agreement == doctest::Approx(1.0));  // the tracked beats of the other two are the same
+  CHECK(e[1].consistency < 0.8);                // noise peaks among the picked beats
+  CHECK(e[0].consistency == doctest::Approx(1.0));
+  const fecg::FusedExtraction fused = fecg::fuse_per_window({c, a, b}, {}, fs, 10.0);
+  REQUIRE(fused.windows.size() == 1);
+  CHECK(fused.windows[0].candidate != 0);  // either lead's view of the heart, not the residue
+  CHECK(fused.windows[0].tracked);  // three in four of its picked beats are its tracked ones
+  CHECK(fecg::score_beats(truth, fused.beats, fs).f1 == doctest::Approx(1.0));
+}
+
+TEST_CASE("fusion: a simulated recording with the mother and noise but no fetus shows no reliable rate") {
+  // What the confidence model was fitted to refuse (eval_reliability --null): the fetal heart 60 dB
+  // below the mother's, NSTDB-like noise from the simulator's own model.
+  for (const std::uint64_t seed : {7101u, 7105u}) {
+    CAPTURE(seed);
+    fecg::SynthParams p;
+    p.duration_s = 40;
+    p.seed = seed;
+    p.snr_fm_db = -60.0;
+    p.snr_mn_db = 6.0;
+    const fecg::SynthRecording s = fecg::simulate(p);
+    for (const fecg::Method method : {fecg::Method::ts_ica, fecg::Method::fhnet}) {
+      fecg::PipelineParams params;
+      params.method = method;
+      if (method == fecg::Method::fhnet) params.fhnet_model = fecg_test::trained_model();
+      const fecg::PipelineResult r = fecg::run_pipeline(s.mixture, fecg::guess_lead_roles(s.mixture), params);
+      CHECK(reliable_windows(r) == 0);
+      CHECK_FALSE(r.fhr.mean_bpm.has_value());
+    }
+  }
+}
