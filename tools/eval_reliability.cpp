@@ -149,6 +149,20 @@ int main(int argc, char** argv) {
                    "maternal_coincidence,maternal_rate_ratio,agreement,consistency,strength_ratio,sqi,confidence,reliable,hard_ok,blocks,right\n";
   }
 
+  // One CSV row: window w of a method's result, its 5-s blocks, and whether its rate was right.
+  const auto write_window = [&](const std::string& dataset, const std::string& record, const std::string& method,
+                                std::size_t w, const fecg::PipelineResult& out, int blocks, bool right) {
+    const fecg::QualityWindow& qw = out.quality.windows[w];
+    const fecg::WindowEvidence& e = out.fusion_windows[w].evidence;
+    const bool hard_ok = qw.reliable || qw.why_unreliable.rfind("low confidence", 0) == 0;
+    windows_csv << dataset << ',' << record << ',' << method << ',' << w << ',' << qw.start_s << ','
+                << (qw.source.empty() ? "none" : qw.source) << ',' << e.n_beats << ',' << e.rate_bpm << ','
+                << e.coverage << ',' << e.maternal_excess << ',' << e.maternal_coincidence << ','
+                << e.maternal_rate_ratio << ',' << e.agreement << ',' << e.consistency << ',' << e.strength_ratio << ','
+                << qw.sqi << ',' << qw.confidence << ',' << (qw.reliable ? 1 : 0) << ',' << (hard_ok ? 1 : 0) << ','
+                << blocks << ',' << (right ? 1 : 0) << '\n';
+  };
+
   std::map<std::string, Totals> totals;  // key: group/method
   fecg::JsonWriter json;
   json.begin_object().key("records").begin_array();
@@ -213,17 +227,8 @@ int main(int argc, char** argv) {
             .key("coverage").value(s.coverage).key("confidently_wrong").value(s.wrong).key("blocks").value(s.blocks)
             .key("poor_reference").value(poor).end_object();
         if (windows_csv.is_open()) {
-          for (std::size_t w = 0; w < out.quality.windows.size() && w < out.fusion_windows.size(); ++w) {
-            const fecg::QualityWindow& qw = out.quality.windows[w];
-            const fecg::WindowEvidence& e = out.fusion_windows[w].evidence;
-            const bool hard_ok = qw.reliable || qw.why_unreliable.rfind("low confidence", 0) == 0;
-            windows_csv << c.dataset << ',' << c.name << ',' << m << ',' << w << ',' << qw.start_s << ','
-                        << (qw.source.empty() ? "none" : qw.source) << ',' << e.n_beats << ',' << e.rate_bpm << ','
-                        << e.coverage << ',' << e.maternal_excess << ',' << e.maternal_coincidence << ','
-                        << e.maternal_rate_ratio << ',' << e.agreement << ',' << e.consistency << ',' << e.strength_ratio << ',' << qw.sqi << ',' << qw.confidence << ','
-                        << (qw.reliable ? 1 : 0) << ',' << (hard_ok ? 1 : 0) << ',' << window_blocks[w] << ','
-                        << (window_blocks[w] > 0 && window_bad[w] == 0 ? 1 : 0) << '\n';
-          }
+          for (std::size_t w = 0; w < out.quality.windows.size() && w < out.fusion_windows.size(); ++w)
+            write_window(c.dataset, c.name, m, w, out, window_blocks[w], window_blocks[w] > 0 && window_bad[w] == 0);
         }
       }
     } catch (const std::exception& e) {
@@ -249,15 +254,8 @@ int main(int argc, char** argv) {
             const int window_blocks = static_cast<int>(std::floor(qw.end_s / kBlock_s) - std::floor(qw.start_s / kBlock_s));
             blocks += window_blocks;
             claimed += qw.reliable ? window_blocks : 0;
-            if (!windows_csv.is_open() || w >= out.fusion_windows.size()) continue;
-            const fecg::WindowEvidence& e = out.fusion_windows[w].evidence;
-            const bool hard_ok = qw.reliable || qw.why_unreliable.rfind("low confidence", 0) == 0;
-            windows_csv << "null," << name << ',' << m << ',' << w << ',' << qw.start_s << ','
-                        << (qw.source.empty() ? "none" : qw.source) << ',' << e.n_beats << ',' << e.rate_bpm << ','
-                        << e.coverage << ',' << e.maternal_excess << ',' << e.maternal_coincidence << ','
-                        << e.maternal_rate_ratio << ',' << e.agreement << ',' << e.consistency << ',' << e.strength_ratio
-                        << ',' << qw.sqi << ',' << qw.confidence << ',' << (qw.reliable ? 1 : 0) << ','
-                        << (hard_ok ? 1 : 0) << ',' << window_blocks << ",0\n";
+            if (windows_csv.is_open() && w < out.fusion_windows.size())
+              write_window("null", name, m, w, out, window_blocks, false);  // no fetus: no rate is right
           }
           null_claims[m].first += claimed;
           null_claims[m].second += blocks;
