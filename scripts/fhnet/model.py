@@ -428,6 +428,16 @@ def fhnet_loss(outputs, y_fecg: torch.Tensor, r_target: torch.Tensor, lead_mask:
     return mse + r_weight * bce, {"mse": float(mse), "bce": float(bce)}
 
 
+def relative_fecg_loss(fecg: torch.Tensor, y_fecg: torch.Tensor, floor: float = 0.02) -> torch.Tensor:
+    """1 − R² of each lead's fetal ECG over the window, averaged over windows and leads: the
+    squared error divided by the lead's own fetal variance (plus `floor`, normalised units², about
+    the 2nd percentile of the training leads' fetal variance, so that a lead with no fetal signal
+    does not dominate). The plain MSE weighs a lead by its fetal amplitude; this weighs every lead
+    alike, as the per-lead R² of the evaluation does."""
+    sse = ((fecg - y_fecg) ** 2).mean(dim=-1)
+    return (sse / (y_fecg.var(dim=-1) + floor)).mean()
+
+
 def rpeak_bce(r_logits: torch.Tensor, r_target: torch.Tensor, pos_weight: float = 1.0) -> torch.Tensor:
     """BCE of the R-peak logits against the 0..1 target, the positive term weighted by pos_weight
     (the R-peak part of fhnet_loss; alone for real recordings, which have no fetal-ECG target)."""

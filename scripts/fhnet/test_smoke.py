@@ -113,6 +113,15 @@ class SmokeTest(unittest.TestCase):
         with self.assertRaises(RuntimeError):
             M.load_weights(M.FHNet(), broken)
 
+    def test_relative_fecg_loss_is_one_minus_r2_per_lead(self):
+        gen = torch.Generator().manual_seed(8)
+        y = torch.randn(3, 4, M.WINDOW, generator=gen) * torch.tensor([0.05, 0.5, 1.0, 3.0])[None, :, None]
+        self.assertEqual(float(M.relative_fecg_loss(y, y)), 0.0)
+        zero = M.relative_fecg_loss(torch.zeros_like(y), y, floor=0.0)  # R² = 0 on every lead:
+        self.assertAlmostEqual(float(zero), 1.0, places=2)               # weak and strong leads alike
+        half = M.relative_fecg_loss(0.5 * y, y, floor=0.0)
+        self.assertAlmostEqual(float(half), 0.25, places=2)
+
     def test_budget(self):
         net = M.FHNet()
         f = F.count_flops(net, 4)

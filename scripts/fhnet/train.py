@@ -365,7 +365,8 @@ def train(args) -> dict:
               + (f" --lead-noise {args.lead_noise}" if args.lead_noise > 0 else "")
               + (f" --train-only {args.train_only}" if only else "")
               + (f" --lead-snr-weight {args.lead_snr_weight} --lead-snr-temp {args.lead_snr_temp}"
-                 if args.lead_snr_weight > 0 else ""))
+                 if args.lead_snr_weight > 0 else "")
+              + (f" --relative-weight {args.relative_weight}" if args.relative_weight > 0 else ""))
     if init:
         recipe += f" --init {init['checkpoint']}"
     if real_set:
@@ -412,6 +413,10 @@ def train(args) -> dict:
         x, y, r = x.to(device), y.to(device), r.to(device)
         outputs = net(x)
         loss, parts = M.fhnet_loss(outputs, y, r, None, r_weight=args.r_weight, pos_weight=args.pos_weight)
+        if args.relative_weight > 0:
+            relative = M.relative_fecg_loss(outputs[0], y)
+            loss = loss + args.relative_weight * relative
+            parts["relative"] = float(relative)
         if args.lead_snr_weight > 0:
             lead_snr = M.lead_snr_loss(outputs[3], x, y, args.lead_snr_temp)
             loss = loss + args.lead_snr_weight * lead_snr
@@ -434,7 +439,8 @@ def train(args) -> dict:
         if step % args.log_every == 0:
             print(f"train: step {step}/{args.steps} loss {float(loss):.4f} mse {parts['mse']:.4f} "
                   f"bce {parts['bce']:.4f}" + (f" real bce {parts['real_bce']:.4f}" if real_sampler else "")
-                  + (f" lead snr {parts['lead_snr']:.4f}" if "lead_snr" in parts else "") + " ("
+                  + (f" lead snr {parts['lead_snr']:.4f}" if "lead_snr" in parts else "")
+                  + (f" rel {parts['relative']:.4f}" if "relative" in parts else "") + " ("
                   f"{(elapsed_s + time.monotonic() - started) / 60:.1f} min)", file=sys.stderr)
         if step % args.eval_every == 0 or step == args.steps:
             metrics = evaluate(net, val_set, device, args, limit=args.val_limit)
@@ -501,6 +507,8 @@ def parse_args(argv=None):
     ap.add_argument("--real", default=None, metavar="DIR",
                     help="also learn the R-peak head's task on annotated real recordings: DIR/<name>/ as "
                          "`fecg windows <record> --ref FILE --out DIR/<name>` writes them")
+    ap.add_argument("--relative-weight", type=float, default=0.0,
+                    help="weight of model.relative_fecg_loss (1 - R² per lead) next to the plain MSE")
     ap.add_argument("--lead-snr-weight", type=float, default=0.0,
                     help="weight of the loss that teaches the R-peak head's lead weights each lead's fetal SNR "
                          "(model.lead_snr_loss; simulated windows)")
