@@ -270,8 +270,8 @@ double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
   // consistency in the model, coverage adds nothing (a picked beat train the tracker confirms is
   // regular). Only the held-out calibration is claimed (docs/RELIABILITY.md), not the meaning of
   // single coefficients.
-  static constexpr Coefficients kPooled{-14.449, 1.989, -5.675, 3.812, 7.778, 10.141};
-  static constexpr Coefficients kSingle{-7.798, 0.0, -0.403, 0.0, 11.183, 4.695};
+  static constexpr Coefficients kPooled{-14.700, 2.797, -5.896, 3.796, 7.003, 10.177};
+  static constexpr Coefficients kSingle{-7.537, 0.652, 0.0, 0.0, 11.084, 3.570};
   const Coefficients& b = pooled ? kPooled : kSingle;
   const double z = b.intercept + b.coverage * e.coverage + b.maternal_excess * e.maternal_excess +
                    b.agreement * e.agreement + b.sqi * static_cast<double>(sqi) + b.consistency * e.consistency;

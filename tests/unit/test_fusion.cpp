@@ -2,7 +2,7 @@
 // reliability of each window. A network whose R-peak head fires on the maternal QRS (as the
 // trained one does on some real records) must be outvoted by the classical candidates where the
 // pool is on, and its windows judged unreliable where it runs alone; the trained model must keep
-// its own result on simulated recordings; on Challenge 2013 a09 (when ../shared/data is present),
+// its own result on simulated recordings; on Challenge 2013 a32 (when ../shared/data is present),
 // where the trained model locks onto the mother's heart, the pool must recover the fetal beats.
 #include <doctest/doctest.h>
 
@@ -145,14 +145,16 @@ TEST_CASE("fusion: the trained model keeps its own result on simulated recording
   }
 }
 
-TEST_CASE("fusion: on Challenge 2013 a09 the trained model follows the mother; the pool recovers the fetus") {
+TEST_CASE("fusion: on Challenge 2013 a32 the trained model follows the mother; the pool recovers the fetus") {
+  // a32: a mother the network never trained on, whose heart it follows (the shipped model; on
+  // a09, the record of this test until the network trained longer on a01-a25, it no longer does).
   using fecg_test::have;
   using fecg_test::kData;
-  if (!have("challenge2013/a09.hea")) return;
+  if (!have("challenge2013/a32.hea")) return;
   auto model = fecg_test::trained_model();
-  const fecg::Recording r = fecg::read_record(kData + "/challenge2013/a09.hea");
+  const fecg::Recording r = fecg::read_record(kData + "/challenge2013/a32.hea");
   const fecg::BeatIndices reference =
-      fecg::beat_samples(fecg::read_wfdb_annotations(kData + "/challenge2013/a09.fqrs").annotations);
+      fecg::beat_samples(fecg::read_wfdb_annotations(kData + "/challenge2013/a32.fqrs").annotations);
   fecg::PipelineParams params = fhnet_params(model);
 
   params.candidate_pool = false;
@@ -161,7 +163,7 @@ TEST_CASE("fusion: on Challenge 2013 a09 the trained model follows the mother; t
   params.candidate_pool = true;
   const fecg::PipelineResult result = fecg::run_pipeline(r, fecg::guess_lead_roles(r), params);
   const double f1 = fecg::score_beats(reference, result.fetal_beats, r.fs_hz).f1;
-  MESSAGE("a09: FHNet alone F1 " << f1_network << " (" << reliable_windows(network) << " windows reliable), in the pool F1 "
+  MESSAGE("a32: FHNet alone F1 " << f1_network << " (" << reliable_windows(network) << " windows reliable), in the pool F1 "
                                  << f1 << " (" << reliable_windows(result) << " reliable)");
   CHECK(has_warning(network, "look like maternal residue"));
   CHECK(reliable_windows(network) <= 1);
