@@ -261,15 +261,15 @@ double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
   struct Coefficients {
     double intercept, coverage, maternal_excess, agreement, sqi, consistency;
   };
-  // Fitted on the windows of the 37 mothers of docs/RELIABILITY.md, all folds
-  // (scripts/reliability/calibrate.py on eval_reliability --windows), refitted whenever the pool,
-  // the selection or the detector changes (last: agreement measured on the tracked beats, and
-  // the consistency of the picked beats with the tracked ones as a feature). Each coefficient is
-  // held to its sign (maternal excess can only lower the confidence, the other features only
-  // raise it); a feature the fit would give the other sign, or no weight, gets 0: with
-  // consistency in the model, coverage adds nothing (a picked beat train the tracker confirms is
-  // regular). Only the held-out calibration is claimed (docs/RELIABILITY.md), not the meaning of
-  // single coefficients.
+  // Fitted on the windows of the 37 mothers of docs/RELIABILITY.md and of 12 recordings without a
+  // fetus (every window of theirs wrong), all folds (scripts/reliability/calibrate.py on
+  // eval_reliability --windows), refitted whenever the network, the pool, the selection or the
+  // detector changes (last: FHNet stage 5). Each coefficient is held to its sign (maternal excess
+  // can only lower the confidence, the other features only raise it); a feature the fit would give
+  // the other sign gets 0. Without the no-fetus windows the fit leaned on consistency and
+  // agreement alone, which noise on leads shared by several candidates can fake; with them,
+  // coverage and SQI keep their weight. Only the held-out calibration is claimed
+  // (docs/RELIABILITY.md), not the meaning of single coefficients.
   static constexpr Coefficients kPooled{-14.700, 2.797, -5.896, 3.796, 7.003, 10.177};
   static constexpr Coefficients kSingle{-7.537, 0.652, 0.0, 0.0, 11.084, 3.570};
   const Coefficients& b = pooled ? kPooled : kSingle;
