@@ -97,8 +97,9 @@ void measure_beat_strength(FusedExtraction& fused, const LeadMatrix& x, const Be
 
 // The probability that a window's fetal beats and heart rate are right, from what the pipeline can
 // see: the chosen candidate's evidence and the window's SQI (detect/quality.h). A logistic model
-// whose coefficients were fitted on real recordings held out by mother (scripts/reliability/
-// calibrate.py; docs/RELIABILITY.md gives the fit and its held-out calibration). `pooled`: the
+// whose coefficients were fitted on real recordings, held out by mother, and on recordings without
+// a fetus, whose every window is a wrong one (scripts/reliability/calibrate.py; docs/RELIABILITY.md
+// gives the fit and its held-out calibration). `pooled`: the
 // evidence includes agreement between candidates (a pool of one has none, and its own model).
 double window_confidence(const WindowEvidence& evidence, float sqi, bool pooled);
 
