@@ -249,15 +249,19 @@ def real_means(means: list, method: str) -> dict:
             for m in means if m["method"] == method}
 
 
-def evaluation_metrics(path: str, row: str = "fhnet", real_cv: str | None = None) -> dict:
+def evaluation_metrics(path: str, row: str = "fhnet", real_cv: str | None = None, unseen: bool = False) -> dict:
     """The product model's rows of scripts/fhnet/evaluate.py's evaluation.json, for the card. With
     real_cv (scripts/fhnet/real_cv.py's cv.json, for a model fine-tuned on the real recordings)
     the real-data figures are the cross-validated ones: each recording scored by a network
-    fine-tuned without its mother."""
+    fine-tuned without its mother. With unseen, they come from eval_reliability (unseen_metrics)."""
     with open(path) as f:
         ev = json.load(f)
     res = ev["results"]
+    if row not in ev["info"]["models"]:
+        raise SystemExit(f"export: {path} has no row named {row!r} (it has {sorted(ev['info']['models'])}); "
+                         f"run scripts/fhnet/evaluate.py --model {row}=CHECKPOINT")
     real_note = ("real recordings: cross-validated by mother (scripts/fhnet/real_cv.py)" if real_cv else
+                 "real recordings: the network's own on the mothers it never trained on, under real" if unseen else
                  "real records never seen: trained on simulation only")
     out = {"source": "scripts/fhnet/evaluate.py (same C++ pipeline and scores for every method; "
                      f"simulated test seeds >= 900000 never trained on; {real_note})",
@@ -337,7 +341,8 @@ def main() -> None:
     torch.set_num_threads(2)  # the machine is shared
     net, training, metrics = load_model(args)
     if args.evaluation:
-        metrics = {"validation": metrics, "evaluation": evaluation_metrics(args.evaluation, real_cv=args.real_cv)}
+        metrics = {"validation": metrics,
+                   "evaluation": evaluation_metrics(args.evaluation, real_cv=args.real_cv, unseen=bool(args.unseen))}
     if args.unseen:
         trained_on = training.get("data", {}).get("real", {}).get("recordings", [])
         metrics.setdefault("evaluation", {})["real"] = unseen_metrics(args.unseen, trained_on)

@@ -264,14 +264,14 @@ double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
   // Fitted on the windows of the 37 mothers of docs/RELIABILITY.md and of 12 recordings without a
   // fetus (every window of theirs wrong), all folds (scripts/reliability/calibrate.py on
   // eval_reliability --windows), refitted whenever the network, the pool, the selection or the
-  // detector changes (last: FHNet stage 5). Each coefficient is held to its sign (maternal excess
+  // detector changes (last: FHNet stage 5, second round). Each coefficient is held to its sign (maternal excess
   // can only lower the confidence, the other features only raise it); a feature the fit would give
   // the other sign gets 0. Without the no-fetus windows the fit leaned on consistency and
   // agreement alone, which noise on leads shared by several candidates can fake; with them,
   // coverage and SQI keep their weight. Only the held-out calibration is claimed
   // (docs/RELIABILITY.md), not the meaning of single coefficients.
-  static constexpr Coefficients kPooled{-14.700, 2.797, -5.896, 3.796, 7.003, 10.177};
-  static constexpr Coefficients kSingle{-7.537, 0.652, 0.0, 0.0, 11.084, 3.570};
+  static constexpr Coefficients kPooled{-15.021, 2.807, -5.775, 4.176, 6.608, 10.278};
+  static constexpr Coefficients kSingle{-7.313, 0.0, -0.543, 0.0, 11.361, 3.435};
   const Coefficients& b = pooled ? kPooled : kSingle;
   const double z = b.intercept + b.coverage * e.coverage + b.maternal_excess * e.maternal_excess +
                    b.agreement * e.agreement + b.sqi * static_cast<double>(sqi) + b.consistency * e.consistency;
