@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     windows_csv << "dataset,record,method,window,start_s,source,n_beats,rate_bpm,coverage,maternal_excess,"
-                   "maternal_coincidence,maternal_rate_ratio,agreement,consistency,strength_ratio,sqi,confidence,reliable,hard_ok,blocks,right\n";
+                   "maternal_coincidence,maternal_rate_ratio,maternal_lock,agreement,consistency,strength_ratio,sqi,confidence,reliable,hard_ok,blocks,right\n";
   }
 
   // One CSV row: window w of a method's result, its 5-s blocks, and whether its rate was right.
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
     windows_csv << dataset << ',' << record << ',' << method << ',' << w << ',' << qw.start_s << ','
                 << (qw.source.empty() ? "none" : qw.source) << ',' << e.n_beats << ',' << e.rate_bpm << ','
                 << e.coverage << ',' << e.maternal_excess << ',' << e.maternal_coincidence << ','
-                << e.maternal_rate_ratio << ',' << e.agreement << ',' << e.consistency << ',' << e.strength_ratio << ','
+                << e.maternal_rate_ratio << ',' << e.maternal_lock << ',' << e.agreement << ',' << e.consistency << ',' << e.strength_ratio << ','
                 << qw.sqi << ',' << qw.confidence << ',' << (qw.reliable ? 1 : 0) << ',' << (hard_ok ? 1 : 0) << ','
                 << blocks << ',' << (right ? 1 : 0) << '\n';
   };

@@ -28,6 +28,13 @@ constexpr double kEdgeRefractory_s = 0.9 * kFetalMinRr_s;
 // correct simulated fetal beats at a high fetal SNR reach about 1.0; swapped ones reached 1.6-1.7
 // (fecg synth --fetal-bpm 80 --maternal-bpm 100 --snr-mn 9 --seed 8).
 constexpr double kSwappedStrength = 1.3;
+// Beats that keep within ±50 ms of one delay after the mother's beats for this share of a window
+// follow her rhythm (WindowEvidence::maternal_lock). An independent heart stays that close to her
+// cycle for 80 % of a 10-s window only if its mean rate is hers within about 1 % (a drift of
+// 100 ms over some 20 cycles) and the two vary together: a fetus beating at 0.985 of the mother's
+// rate (ADFECGDB r10, 116 bpm) reaches 0.68, FHNet drawing the mother's rhythm on Challenge a27
+// 0.88. Only in windows at the maternal rate (±5 %): at other rates the delays cannot stay put.
+constexpr double kMaternalLock = 0.8;
 // The primary candidate's fetal ECG is kept in a window where at least 90 % of the beats (of the
 // larger list) are the same beats as the chosen candidate's: the two found the same heart, and the
 // primary is the method asked for (FHNet by default, whose waveform is the most faithful: closer
@@ -68,6 +75,35 @@ int matches(const BeatIndices& a, std::size_t a0, std::size_t a1, const BeatIndi
     }
   }
   return matched;
+}
+
+// The beats follow the mother's rhythm at a fixed delay (kMaternalLock): her rate, and her cycle.
+bool follows_maternal_rhythm(const WindowEvidence& e) {
+  return e.maternal_rate_ratio > 0.95 && e.maternal_rate_ratio < 1.05 && e.maternal_lock >= kMaternalLock;
+}
+
+// Fraction of beats[b0, b1) within ±tol_n of one common delay after the maternal beat before them
+// (WindowEvidence::maternal_lock). Delays are taken modulo the maternal cycle `period_n`, so that a
+// delay just under one cycle and one just over zero are close.
+double maternal_lock(const BeatIndices& beats, std::size_t b0, std::size_t b1, const BeatIndices& maternal,
+                     std::int64_t period_n, std::int64_t tol_n) {
+  if (b1 <= b0 || period_n <= 0) return 0.0;
+  std::vector<std::int64_t> delay;
+  for (std::size_t i = b0; i < b1; ++i) {
+    const auto after = std::upper_bound(maternal.begin(), maternal.end(), beats[i]);
+    if (after == maternal.begin()) continue;  // no maternal beat before it
+    delay.push_back((beats[i] - *(after - 1)) % period_n);
+  }
+  int best = 0;
+  for (const std::int64_t centre : delay) {
+    int near = 0;
+    for (const std::int64_t d : delay) {
+      const std::int64_t apart = std::llabs(d - centre);
+      near += std::min(apart, period_n - apart) <= tol_n ? 1 : 0;
+    }
+    best = std::max(best, near);
+  }
+  return static_cast<double>(best) / static_cast<double>(b1 - b0);
 }
 
 void check_pool(const std::vector<FetalCandidate>& pool, double fs_hz) {
@@ -129,6 +165,7 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
       e.maternal_excess = std::clamp((e.maternal_coincidence - chance) / (1.0 - chance), 0.0, 1.0);
     }
     e.maternal_rate_ratio = median_rr > 0 && maternal_median_rr > 0 ? median_rr / maternal_median_rr : 0.0;
+    e.maternal_lock = maternal_lock(b, b0, b1, maternal, std::llround(maternal_median_rr * fs_hz), tol_n);
     const BeatIndices& t = standing(c);
     const auto [t0, t1] = beats_in(t, start_n, end_n);
     if (e.n_beats > 0 && t1 > t0) {
@@ -141,7 +178,10 @@ std::vector<WindowEvidence> window_evidence(const std::vector<FetalCandidate>& p
         e.agreement = std::max(e.agreement, matches(t, t0, t1, u, u0, u1, tol_n) / larger);
       }
     }
-    e.score = e.coverage * (1.0 - e.maternal_excess) * (1.0 - kAgreementWeight + kAgreementWeight * e.agreement);
+    // A candidate on the mother's rhythm is chosen only where no other has beats (and is then judged
+    // unreliable).
+    e.score = follows_maternal_rhythm(e) ? 0.0
+              : e.coverage * (1.0 - e.maternal_excess) * (1.0 - kAgreementWeight + kAgreementWeight * e.agreement);
   }
   return out;
 }
@@ -264,14 +304,14 @@ double window_confidence(const WindowEvidence& e, float sqi, bool pooled) {
   // Fitted on the windows of the 37 mothers of docs/RELIABILITY.md and of 12 recordings without a
   // fetus (every window of theirs wrong), all folds (scripts/reliability/calibrate.py on
   // eval_reliability --windows), refitted whenever the network, the pool, the selection or the
-  // detector changes (last: FHNet stage 5, second round). Each coefficient is held to its sign (maternal excess
+  // detector changes (last: FHNet stage 7). Each coefficient is held to its sign (maternal excess
   // can only lower the confidence, the other features only raise it); a feature the fit would give
   // the other sign gets 0. Without the no-fetus windows the fit leaned on consistency and
   // agreement alone, which noise on leads shared by several candidates can fake; with them,
   // coverage and SQI keep their weight. Only the held-out calibration is claimed
   // (docs/RELIABILITY.md), not the meaning of single coefficients.
-  static constexpr Coefficients kPooled{-15.021, 2.807, -5.775, 4.176, 6.608, 10.278};
-  static constexpr Coefficients kSingle{-7.313, 0.0, -0.543, 0.0, 11.361, 3.435};
+  static constexpr Coefficients kPooled{-14.670, 2.585, -5.603, 3.447, 6.567, 10.936};
+  static constexpr Coefficients kSingle{-7.031, 1.104, 0.0, 0.0, 9.774, 3.039};
   const Coefficients& b = pooled ? kPooled : kSingle;
   const double z = b.intercept + b.coverage * e.coverage + b.maternal_excess * e.maternal_excess +
                    b.agreement * e.agreement + b.sqi * static_cast<double>(sqi) + b.consistency * e.consistency;
@@ -311,6 +351,11 @@ void judge_reliability(SignalQuality& quality, const FusedExtraction& fused, boo
                     "the beats found coincide with the mother's (%.0f %% within 50 ms, rate ratio %.2f): the rate "
                     "may be the mother's",
                     100.0 * e.maternal_coincidence, e.maternal_rate_ratio);
+    } else if (follows_maternal_rhythm(e)) {
+      std::snprintf(why, sizeof why,
+                    "the beats found follow the mother's rhythm at a fixed delay (%.0f %% of them, rate ratio %.2f): "
+                    "the rate may be the mother's",
+                    100.0 * e.maternal_lock, e.maternal_rate_ratio);
     } else if (e.strength_ratio > kSwappedStrength || record_swapped) {
       std::snprintf(why, sizeof why,
                     "the beats taken as fetal are stronger than those taken as the mother's (%.1f times here, in %d "

@@ -42,6 +42,11 @@ struct WindowEvidence {
   double maternal_coincidence = 0;   // fraction of its beats within ±50 ms of a maternal R peak
   double maternal_excess = 0;        // that beyond chance, as a fraction of what chance leaves: 0..1
   double maternal_rate_ratio = 0;    // its median RR / the maternal median RR (0: unknown)
+  // Fraction of its beats that lie within ±50 ms of one common delay after the maternal beat before
+  // them (the delay that gathers most; the maternal cycle wraps around). Near 1 when the beats
+  // follow the mother's rhythm at a fixed delay, e.g. on her T wave, which coincidence with her R
+  // peaks does not see; an independent rhythm drifts through her cycle.
+  double maternal_lock = 0;
   // Best fraction of its tracked beats (FetalCandidate::tracked; its picked ones where it has
   // none) matched (±50 ms) by another candidate's, of the larger count. The tracked beats, which
   // noise disturbs less than the picked ones, show where independent extractions found one heart.
@@ -112,8 +117,9 @@ struct ReliabilityParams {
 // Sets reliable, confidence, why_unreliable and source on each window of `quality` (the same grid
 // as `fused.windows`). Unreliable whatever the confidence: fewer than 3 beats; a rate outside the
 // fetal range; beats that coincide with the maternal ones (more than 40 % beyond chance, or a
-// rate within 5 % of the mother's with half the beats on hers), because then the rate may be the
-// mother's; beats stronger in the input than the maternal ones (strength_ratio > 1: the rhythms
+// rate within 5 % of the mother's with half the beats on hers, or with 80 % of them at one delay
+// after hers: WindowEvidence::maternal_lock), because then the rate may be the mother's; beats
+// stronger in the input than the maternal ones (strength_ratio > 1: the rhythms
 // may be swapped, above 1.3; in every window when half the windows are). Throws fecg::Error when
 // the grids differ.
 void judge_reliability(SignalQuality& quality, const FusedExtraction& fused, bool pooled,

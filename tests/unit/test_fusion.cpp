@@ -325,3 +325,51 @@ TEST_CASE("fusion: a simulated recording with the mother and noise but no fetus 
     }
   }
 }
+
+TEST_CASE("fusion: beats on the mother's rhythm at a fixed delay are not chosen, and alone are unreliable") {
+  // The failure the maternal-coincidence check missed (Challenge a27, FHNet alone: the mother's
+  // rhythm 250 ms after her R peaks, "0 % within 50 ms"). The mother at about 80 bpm with a
+  // varying RR (250 Hz); "follower" beats 62 samples after each of hers; "fetus" an independent
+  // rhythm at 140 bpm; "near" an independent heart at 0.985 of the mother's rate (as ADFECGDB r10
+  // in one window), which drifts through her cycle and must not be taken for her.
+  const double fs = 250.0;
+  const Eigen::Index n = 2500;
+  fecg::BeatIndices maternal, follower, fetus, near;
+  for (std::int64_t b = 30, k = 0; b < n; b += 187 + (k % 3 == 0 ? 9 : -4), ++k) {
+    maternal.push_back(b);
+    if (b + 62 < n) follower.push_back(b + 62);
+  }
+  for (std::int64_t b = 20; b < n; b += 107) fetus.push_back(b);
+  for (std::int64_t b = 100; b < n; b += 190) near.push_back(b);
+  fecg::FetalCandidate f{"fhnet", {}, follower, follower}, t{"ts-ica", {}, fetus, fetus}, r{"ts:1", {}, near, near};
+  for (fecg::FetalCandidate* x : {&f, &t, &r}) x->extraction.fecg_uv = fecg::LeadMatrix::Zero(1, n);
+
+  const std::vector<fecg::WindowEvidence> e = fecg::window_evidence({f, t, r}, maternal, fs, 0, n);
+  CHECK(e[0].maternal_coincidence == doctest::Approx(0.0));  // none within 50 ms of her R peaks
+  CHECK(e[0].maternal_lock == doctest::Approx(1.0));          // all at one delay after them
+  CHECK(e[0].score == 0.0);
+  CHECK(e[1].maternal_lock < 0.5);
+  CHECK(e[2].maternal_rate_ratio == doctest::Approx(1.0).epsilon(0.05));
+  CHECK(e[2].maternal_lock < 0.8);
+  CHECK(e[2].score > 0.0);
+
+  // In the pool the fetus is chosen, though the follower is as regular.
+  const fecg::FusedExtraction pooled = fecg::fuse_per_window({f, t}, maternal, fs, 10.0);
+  REQUIRE(pooled.windows.size() == 1);
+  CHECK(pooled.windows[0].candidate == 1);
+
+  // Alone, the follower is chosen (nothing else has beats) and judged unreliable, whatever its
+  // confidence; the independent heart at nearly her rate is not refused for it.
+  for (const auto& [candidate, refused] : {std::pair{f, true}, std::pair{r, false}}) {
+    CAPTURE(candidate.source);
+    const fecg::FusedExtraction alone = fecg::fuse_per_window({candidate}, maternal, fs, 10.0);
+    fecg::SignalQuality q;
+    q.windows.push_back({});
+    q.windows[0].start_s = 0;
+    q.windows[0].end_s = 10;
+    q.windows[0].sqi = 0.95f;
+    fecg::judge_reliability(q, alone, /*pooled=*/false);
+    CHECK((q.windows[0].why_unreliable.find("follow the mother's rhythm") != std::string::npos) == refused);
+    if (refused) CHECK_FALSE(q.windows[0].reliable);
+  }
+}
