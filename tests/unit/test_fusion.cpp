@@ -360,7 +360,9 @@ TEST_CASE("fusion: beats on the mother's rhythm at a fixed delay are not chosen,
 
   // Alone, the follower is chosen (nothing else has beats) and judged unreliable, whatever its
   // confidence; the independent heart at nearly her rate is not refused for it.
-  for (const auto& [candidate, refused] : {std::pair{f, true}, std::pair{r, false}}) {
+  for (const auto& tried : {std::pair{f, true}, std::pair{r, false}}) {
+    const fecg::FetalCandidate& candidate = tried.first;
+    const bool refused = tried.second;
     CAPTURE(candidate.source);
     const fecg::FusedExtraction alone = fecg::fuse_per_window({candidate}, maternal, fs, 10.0);
     fecg::SignalQuality q;
