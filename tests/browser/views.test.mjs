@@ -79,10 +79,16 @@ describe('views and usability', () => {
   test('the demo driven by the keyboard alone: Tab, Enter and Space, with a visible focus', { skip: NO_WASM }, async () => {
     await page.keyboard.press('Escape');
     await page.evaluate(() => document.activeElement?.blur());
-    // The file picker is reachable and opens with the keyboard.
+    // The file picker is reachable and opens with the keyboard. Playwright starts intercepting file
+    // choosers when a 'filechooser' listener is added, without waiting for the browser to apply it:
+    // a listener added with the key press could lose the race (it did once in a CI run), so one is
+    // added before the Tab presses.
+    const intercept = () => {};
+    page.on('filechooser', intercept);
     await tabTo('file-input');
     await assertFocusVisible();
     const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 30_000 }), page.keyboard.press('Space')]);
+    page.off('filechooser', intercept);
     assert.ok(chooser.isMultiple(), 'the picker takes several files (a WFDB .hea with its .dat)');
     await tabTo('demo-button');
     await assertFocusVisible();
