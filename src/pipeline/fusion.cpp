@@ -77,10 +77,11 @@ int matches(const BeatIndices& a, std::size_t a0, std::size_t a1, const BeatIndi
   return matched;
 }
 
+// The beats' rate is the mother's within 5 %.
+bool at_maternal_rate(const WindowEvidence& e) { return e.maternal_rate_ratio > 0.95 && e.maternal_rate_ratio < 1.05; }
+
 // The beats follow the mother's rhythm at a fixed delay (kMaternalLock): her rate, and her cycle.
-bool follows_maternal_rhythm(const WindowEvidence& e) {
-  return e.maternal_rate_ratio > 0.95 && e.maternal_rate_ratio < 1.05 && e.maternal_lock >= kMaternalLock;
-}
+bool follows_maternal_rhythm(const WindowEvidence& e) { return at_maternal_rate(e) && e.maternal_lock >= kMaternalLock; }
 
 // Fraction of beats[b0, b1) within ±tol_n of one common delay after the maternal beat before them
 // (WindowEvidence::maternal_lock). Delays are taken modulo the maternal cycle `period_n`, so that a
@@ -340,13 +341,12 @@ void judge_reliability(SignalQuality& quality, const FusedExtraction& fused, boo
     q.beats_tracked = choice.tracked;
     q.confidence = choice.candidate >= 0 ? window_confidence(e, q.sqi, pooled) : 0.0;
     char why[200] = "";
-    const bool near_maternal_rate = e.maternal_rate_ratio > 0.95 && e.maternal_rate_ratio < 1.05;
     if (e.n_beats < 3) {
       std::snprintf(why, sizeof why, "too few fetal beats found (%d)", e.n_beats);
     } else if (e.rate_bpm < kFetalMinBpm || e.rate_bpm > kFetalMaxBpm) {
       std::snprintf(why, sizeof why, "the beats found imply %.0f bpm, outside the fetal range %.0f-%.0f bpm",
                     e.rate_bpm, kFetalMinBpm, kFetalMaxBpm);
-    } else if (e.maternal_excess > 0.4 || (near_maternal_rate && e.maternal_coincidence > 0.5)) {
+    } else if (e.maternal_excess > 0.4 || (at_maternal_rate(e) && e.maternal_coincidence > 0.5)) {
       std::snprintf(why, sizeof why,
                     "the beats found coincide with the mother's (%.0f %% within 50 ms, rate ratio %.2f): the rate "
                     "may be the mother's",
